@@ -1,0 +1,120 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <systemd/sd-bus.h>
+
+#include "types.h"
+
+/*
+ * One caller request, whatever door it came through (Rpc, Execute): the single
+ * internal path is classify -> authorise -> audit -> worker -> reply.
+ */
+
+typedef enum CallKind {
+        CALL_RPC,
+        CALL_EXECUTE,
+} CallKind;
+
+typedef enum CallState {
+        CALL_NEW,
+        CALL_AUTHORIZING, /* waiting for polkit */
+        CALL_QUEUED,      /* on the device worker (queued or running) */
+        CALL_DONE,
+} CallState;
+
+typedef struct CallBuffer CallBuffer;
+
+struct fwctld_rpc {
+        Manager *manager;
+        Device *device;          /* ref */
+        sd_bus_message *message; /* ref; NULL once answered */
+        CallKind kind;
+        CallState state;
+
+        /* Who asked. */
+        char *sender;
+        uid_t uid;
+        pid_t pid;
+        char *unit;
+        bool interactive;
+
+        /* What was asked. */
+        uint32_t scope;
+        void *request;
+        size_t request_size;
+        size_t max_response;
+        fwctld_classification cls;
+        const fwctld_operation *operation;
+        char *parameters_json;
+
+        /* Authorisation. */
+        sd_bus_slot *polkit_slot;
+        char *polkit_cancel_id;
+
+        /* Kernel buffers (worker), from fwctld_rpc_alloc() or the default copy. */
+        CallBuffer *buffers;
+        void *kin;
+        size_t kin_len;
+        void *kout;
+        size_t kout_len;
+
+        /* Results (worker writes, loop reads after the completion). */
+        int error;        /* negative errno of the ioctl or of a plugin hook */
+        char *error_reason;
+        bool error_from_plugin;
+        size_t reported_len;
+        void *response;
+        size_t response_size;
+        bool response_set;
+        size_t response_length;
+        bool response_length_set;
+        uint32_t status;
+        char *status_name;
+        bool status_set;
+        char *result_json;
+        bool tainted_before;
+        unsigned n_ioctls;
+
+        atomic_bool cancelled; /* caller gone: skip the ioctl if not started */
+
+        Call *prev, *next; /* manager's list of live calls */
+};
+
+int call_new(Manager *m, Device *d, CallKind kind, sd_bus_message *message, Call **ret);
+Call *call_free(Call *c);
+
+static inline void call_freep(Call **c) {
+        if (*c)
+                (void) call_free(*c);
+}
+
+/* Validate, classify and start authorisation. 1: pending (call now owned by the manager); <0: error set. */
+int call_start(Call *c, sd_bus_error *error);
+
+/* polkit answered (or failed) for c. */
+void call_authorization_done(Call *c, int r, bool authorized, bool challenge, const sd_bus_error *error);
+
+/* Worker thread. */
+void call_run(Call *c);
+
+/* Back on the loop after the worker ran it. */
+void call_completed(Call *c);
+
+/* Device went away: answer DeviceGone now, in whatever state. */
+void call_fail_device_gone(Call *c);
+
+/* Caller disconnected: drop without answering. */
+void call_cancel(Call *c);
+
+const char *scope_to_string(uint32_t scope);
+const char *scope_to_action(uint32_t scope);
+static inline bool scope_taints(uint32_t scope) {
+        return scope >= FWCTLD_SCOPE_DEBUG_WRITE;
+}
+
+/* Map a kernel errno to a D-Bus error name. */
+const char *errno_to_bus_error(int err);

@@ -1,0 +1,65 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "types.h"
+
+typedef enum DeviceState {
+        DEVICE_PROBING, /* fd being opened and Info read on the worker; not on the bus yet */
+        DEVICE_READY,   /* published */
+        DEVICE_GONE,    /* removed or failed; waiting for its worker to stop */
+} DeviceState;
+
+struct fwctld_device {
+        unsigned n_ref;
+        Manager *manager;
+        DeviceState state;
+
+        char *syspath;
+        char *name;
+        char *devnode;
+        char *parent;
+        char *pci_address;
+        char *driver;
+        char *object_path;
+
+        /* Written by the worker during the probe, read by the main loop after it. */
+        int fd;
+        uint32_t type;
+        void *info_data;
+        size_t info_size;
+        char *info_json;
+        const Plugin *plugin;
+        bool attached;
+        void *plugin_data;
+
+        Worker *worker;
+        bool coldplug;
+        unsigned n_calls;
+
+        Device *prev, *next;
+};
+
+int device_new(Manager *m, const char *syspath, const char *name, const char *devnode,
+               const char *parent, const char *pci_address, const char *driver, Device **ret);
+Device *device_ref(Device *d);
+Device *device_unref(Device *d);
+
+static inline void device_unrefp(Device **d) {
+        if (*d)
+                (void) device_unref(*d);
+}
+
+/* Worker thread: open the node (the one uctx), read Info, pick the plugin, attach it. */
+int device_probe(Device *d);
+/* Worker thread: detach the plugin and close the fd once no ioctl can be running. */
+void device_shutdown(Device *d);
+
+const char *device_type_to_string(uint32_t type);
+const char *device_plugin_name(const Device *d);
+
+/* Does the string name this device: "fwctl0", its PCI address, its or its parent's syspath? */
+bool device_matches(const Device *d, const char *name_or_parent);

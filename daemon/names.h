@@ -1,0 +1,46 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/* Every public name in one place: bus names, paths, errors, actions, journal ids. */
+
+#define FWCTLD_BUS_NAME "org.freedesktop.fwctl1"
+#define FWCTLD_MANAGER_PATH "/org/freedesktop/fwctl1"
+#define FWCTLD_DEVICE_PATH_PREFIX "/org/freedesktop/fwctl1/device"
+#define FWCTLD_MANAGER_INTERFACE "org.freedesktop.fwctl1.Manager"
+#define FWCTLD_DEVICE_INTERFACE "org.freedesktop.fwctl1.Device"
+
+#define FWCTLD_ERROR_PREFIX "org.freedesktop.fwctl1.Error."
+#define FWCTLD_ERROR_NO_SUCH_DEVICE FWCTLD_ERROR_PREFIX "NoSuchDevice"
+#define FWCTLD_ERROR_DEVICE_GONE FWCTLD_ERROR_PREFIX "DeviceGone"
+#define FWCTLD_ERROR_INVALID_SCOPE FWCTLD_ERROR_PREFIX "InvalidScope"
+#define FWCTLD_ERROR_SCOPE_TOO_LOW FWCTLD_ERROR_PREFIX "ScopeTooLow"
+#define FWCTLD_ERROR_REQUEST_REJECTED FWCTLD_ERROR_PREFIX "RequestRejected"
+#define FWCTLD_ERROR_PAYLOAD_TOO_LARGE FWCTLD_ERROR_PREFIX "PayloadTooLarge"
+#define FWCTLD_ERROR_NOT_AUTHORIZED FWCTLD_ERROR_PREFIX "NotAuthorized"
+#define FWCTLD_ERROR_NOT_SUPPORTED FWCTLD_ERROR_PREFIX "NotSupported"
+#define FWCTLD_ERROR_BUSY FWCTLD_ERROR_PREFIX "Busy"
+#define FWCTLD_ERROR_DEVICE_ERROR FWCTLD_ERROR_PREFIX "DeviceError"
+#define FWCTLD_ERROR_INVALID_ARGUMENTS FWCTLD_ERROR_PREFIX "InvalidArguments"
+#define FWCTLD_ERROR_NO_SUCH_OPERATION FWCTLD_ERROR_PREFIX "NoSuchOperation"
+#define FWCTLD_ERROR_INTERACTIVE_AUTH_REQUIRED "org.freedesktop.DBus.Error.InteractiveAuthorizationRequired"
+
+#define FWCTLD_POLKIT_ACTION_PREFIX "org.freedesktop.fwctl1."
+
+#define FWCTLD_POLKIT_BUS_NAME "org.freedesktop.PolicyKit1"
+#define FWCTLD_POLKIT_PATH "/org/freedesktop/PolicyKit1/Authority"
+#define FWCTLD_POLKIT_INTERFACE "org.freedesktop.PolicyKit1.Authority"
+
+/* MESSAGE_IDs, documented in systemd/fwctld.catalog. */
+#define FWCTLD_MESSAGE_RPC_ATTEMPT "eb625ee66c5e4d54a5647a3ceb9895e1"
+#define FWCTLD_MESSAGE_RPC_RESULT "f50e156c71714753b7f2153eb4430df0"
+#define FWCTLD_MESSAGE_AUTH_DENIED "bf60d8a981034db6b13b43d67eba051d"
+#define FWCTLD_MESSAGE_DEVICE_ADDED "935491da429e4a4ca4f6900714ecb8a9"
+#define FWCTLD_MESSAGE_DEVICE_REMOVED "cffb21bb4bd9413fbefa3d42e80a3de1"
+#define FWCTLD_MESSAGE_STARTED "a43a151d30d14e7b94fbf826d9b2e8b1"
+#define FWCTLD_MESSAGE_PLUGIN_REJECTED "c6c359fbd1ed460ca1cb1530e9f6ccf4"
+
+/* Limits on what one client can make the daemon hold. */
+#define FWCTLD_MAX_CALLS_PER_DEVICE 64u
+#define FWCTLD_MAX_CALLS_PER_SENDER 16u
+
+#define FWCTLD_TAINTED_PATH "/proc/sys/kernel/tainted"

@@ -1,0 +1,96 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <errno.h>
+#include <json-c/json.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <fwctld/plugin.h>
+
+#define EXPORT __attribute__((visibility("default")))
+
+static const char *type_name(uint32_t type) {
+        switch (type) {
+        case 1:
+                return "mlx5";
+        case 2:
+                return "cxl";
+        case 3:
+                return "bnxt";
+        case 4:
+                return "pds";
+        default:
+                return "unknown";
+        }
+}
+
+static int generic_info_to_json(fwctld_device *device, const void *data, size_t size, char **ret_json) {
+        static const char digits[] = "0123456789abcdef";
+        const unsigned char *p = data;
+        json_object *o;
+        char *hex;
+        int r = 0;
+
+        if (!ret_json || (size > 0 && !data))
+                return -EINVAL;
+
+        hex = malloc(size * 2 + 1);
+        if (!hex)
+                return -ENOMEM;
+        for (size_t i = 0; i < size; i++) {
+                hex[2 * i] = digits[p[i] >> 4];
+                hex[2 * i + 1] = digits[p[i] & 0xf];
+        }
+        hex[2 * size] = '\0';
+
+        o = json_object_new_object();
+        if (!o) {
+                free(hex);
+                return -ENOMEM;
+        }
+        if (json_object_object_add(o, "plugin", json_object_new_string("generic")) < 0 ||
+            json_object_object_add(o, "device_type", json_object_new_int64(fwctld_device_get_type(device))) < 0 ||
+            json_object_object_add(o, "device_type_name",
+                                   json_object_new_string(type_name(fwctld_device_get_type(device)))) < 0 ||
+            json_object_object_add(o, "decoded", json_object_new_boolean(0)) < 0 ||
+            json_object_object_add(o, "device_data_length", json_object_new_int64((int64_t) size)) < 0 ||
+            json_object_object_add(o, "device_data_hex", json_object_new_string(hex)) < 0)
+                r = -ENOMEM;
+        free(hex);
+
+        if (r >= 0) {
+                *ret_json = strdup(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
+                if (!*ret_json)
+                        r = -ENOMEM;
+        }
+        json_object_put(o);
+        return r;
+}
+
+/* Nothing is known about the protocol: accept at the caller's scope, the kernel decides. */
+static int generic_classify(fwctld_device *device, const void *request, size_t size, uint32_t scope,
+                            fwctld_classification *ret, char **ret_reason) {
+        if (!request || size == 0) {
+                if (ret_reason)
+                        *ret_reason = strdup("empty request");
+                return -EINVAL;
+        }
+        memset(ret, 0, sizeof(*ret));
+        ret->min_scope = FWCTLD_SCOPE_CONFIGURATION;
+        ret->configuration_write = false;
+        strncpy(ret->operation, "raw", sizeof(ret->operation) - 1);
+        return 0;
+}
+
+static const fwctld_plugin generic_plugin = {
+        .abi_version = FWCTLD_PLUGIN_ABI_VERSION,
+        .size = sizeof(fwctld_plugin),
+        .name = "generic",
+        .device_types = NULL,
+        .fallback = true,
+        .info_to_json = generic_info_to_json,
+        .classify = generic_classify,
+};
+
+EXPORT const fwctld_plugin *FWCTLD_PLUGIN_ENTRY(void) {
+        return &generic_plugin;
+}
