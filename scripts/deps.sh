@@ -1,0 +1,27 @@
+#!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# Install every Debian package the build and the tests need, if any is missing.
+set -euo pipefail
+
+PKGS=(
+        meson ninja-build pkg-config gcc clang libclang-rt-14-dev
+        libsystemd-dev libudev-dev libjson-c-dev libcmocka-dev
+        libumockdev-dev umockdev libglib2.0-dev libglib2.0-bin
+        dbus-daemon polkitd systemd util-linux coreutils procps
+        jq libxml2-utils python3
+)
+
+missing=()
+for p in "${PKGS[@]}"; do
+        if ! dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q '^install ok installed$'; then
+                missing+=("$p")
+        fi
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+echo "deps: installing ${missing[*]}" >&2
+SUDO=""
+[ "$(id -u)" = 0 ] || SUDO=sudo
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"

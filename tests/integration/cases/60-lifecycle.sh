@@ -1,0 +1,64 @@
+# shellcheck shell=bash
+# Unplug during calls, callers that vanish, and the daemon staying up.
+
+QA_HEX=$(mlx5_req $MLX5_QUERY_ADAPTER)
+
+rpc_count_at_least() { [ "$(emu_rpc_count "$1")" -ge "$2" ]; }
+
+test_remove_while_rpc_waits() {
+        local name a b rca rcb outb t0
+        name=$(emu_add mlx5 0000:07:00.0) || fail "emu add mlx5 failed"
+        wait_until 5 dev_exists "$name" || fail "$name did not appear"
+        assert_match '^ok' "$(emu delay "$name" 1500)" "emu delay"
+
+        client --timeout-ms 15000 rpc "$name" 0 64 "hex:$QA_HEX" >"$T/log/inflight-a.out" 2>&1 &
+        a=$!
+        wait_until 5 rpc_count_at_least "$name" 1 || fail "first RPC never reached the device"
+        client --timeout-ms 15000 rpc "$name" 0 64 "hex:$QA_HEX" >"$T/log/inflight-b.out" 2>&1 &
+        b=$!
+        sleep 0.3
+        t0=$SECONDS
+        assert_match '^ok' "$(emu remove "$name")" "emu remove"
+        wait $a; rca=$?
+        wait $b; rcb=$?
+        assert_eq 0 "$rca" "in-flight RPC result ($(tr '\n' ' ' <"$T/log/inflight-a.out"))"
+        outb=$(grep '^error=' "$T/log/inflight-b.out")
+        assert_match '^error=(org\.freedesktop\.fwctl1\.Error\.DeviceGone|org\.freedesktop\.DBus\.Error\.Unknown(Object|Method))$' \
+                "$outb" "queued RPC after unplug (rc $rcb)"
+        [ $((SECONDS - t0)) -le 8 ] || fail "calls took too long to finish after unplug"
+        wait_until 5 sh -c "! busctl --system introspect $FWCTL_BUS $FWCTL_DEV_PREFIX/$name $FWCTL_DEV_IFACE" \
+                || fail "$name still published after unplug"
+        assert_dbus_error NoSuchDevice gdbus call --system --dest "$FWCTL_BUS" \
+                --object-path "$FWCTL_MGR_PATH" --method "$FWCTL_MGR_IFACE.GetDevice" 0000:07:00.0
+        # the other devices keep working
+        assert_ok client --timeout-ms 5000 rpc fwctl0 0 64 "hex:$QA_HEX"
+        assert_ok busctl --system call "$FWCTL_BUS" "$FWCTL_DEV_PREFIX/fwctl1" "$FWCTL_DEV_IFACE" Info
+}
+
+test_caller_disconnects_midcall() {
+        local name t0 before
+        name=$(emu_add mlx5 0000:08:00.0) || fail "emu add mlx5 failed"
+        wait_until 5 dev_exists "$name" || fail "$name did not appear"
+        assert_match '^ok' "$(emu delay "$name" 1500)" "emu delay"
+        before=$(pidof_daemon_name)
+
+        timeout -s KILL 0.5 "$FWCTL_CLIENT" rpc "$name" 0 64 "hex:$QA_HEX" >/dev/null 2>&1
+        assert_eq 137 "$?" "client killed mid-call"
+        timeout -s KILL 0.5 $(user_prefix fwtest) "$FWCTL_CLIENT" rpc "$name" 1 64 "hex:$QA_HEX" >/dev/null 2>&1
+        # the daemon survives and serves the next call (other device right away)
+        t0=$(date +%s%N)
+        assert_ok client --timeout-ms 3000 rpc fwctl0 0 64 "hex:$QA_HEX"
+        [ $(( ($(date +%s%N) - t0) / 1000000 )) -lt 1400 ] || fail "fwctl0 blocked behind the delayed device"
+        assert_eq "$before" "$(pidof_daemon_name)" "bus name owner"
+        # and the delayed device too, once its queue drains
+        assert_ok client --timeout-ms 15000 rpc "$name" 0 64 "hex:$QA_HEX"
+        emu delay "$name" 0 >/dev/null
+        emu remove "$name" >/dev/null
+        wait_until 5 sh -c "! busctl --system introspect $FWCTL_BUS $FWCTL_DEV_PREFIX/$name $FWCTL_DEV_IFACE"
+        assert_true "daemon still owns its name" bus_has_name "$FWCTL_BUS"
+}
+
+pidof_daemon_name() {
+        busctl --system --json=short call org.freedesktop.DBus /org/freedesktop/DBus org.freedesktop.DBus \
+                GetConnectionUnixProcessID s "$FWCTL_BUS" | jq -r '.data[0]'
+}

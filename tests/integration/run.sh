@@ -1,0 +1,128 @@
+#!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
+#
+# fwctld integration suite.
+#
+#   tests/integration/run.sh BUILD_DIR            run every case in cases/*.sh
+#   tests/integration/run.sh BUILD_DIR --demo     bring everything up, show busctl calls
+#   tests/integration/run.sh BUILD_DIR --bringup  bring-up self check only (no daemon)
+#
+# Needs root. Re-executes itself in a private mount + pid namespace: the
+# build is installed into overlays there, so the host's /usr, /etc, /var and
+# /run never change. Environment: FWCTL_IT_FILTER=REGEX (run matching tests
+# only), FWCTL_IT_VERBOSE=1 (print the log of failed tests), FWCTL_IT_KEEP=1
+# (keep the test dir), FWCTL_IT_TEST_TIMEOUT=S (per test, default 60).
+set -uo pipefail
+
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+
+usage() {
+        echo "usage: $0 BUILD_DIR [--demo|--bringup]" >&2
+        exit 2
+}
+
+[ $# -ge 1 ] || usage
+BUILD_ARG=$1
+MODE=tests
+case "${2:-}" in
+"") ;;
+--demo) MODE=demo ;;
+--bringup) MODE=bringup ;;
+*) usage ;;
+esac
+
+if [ "$(id -u)" != 0 ]; then
+        echo "$0: must run as root (it uses mount namespaces and overlays)" >&2
+        exit 2
+fi
+[ -d "$BUILD_ARG" ] || { echo "$0: no build dir $BUILD_ARG" >&2; exit 2; }
+
+if [ "${FWCTL_IT_NS:-}" != 1 ]; then
+        BUILD_ABS=$(cd "$BUILD_ARG" && pwd)
+        shift
+        exec unshare -m -p -f --mount-proc --propagation private \
+                env FWCTL_IT_NS=1 /bin/bash "$HERE/run.sh" "$BUILD_ABS" "$@"
+fi
+
+# shellcheck source=tests/integration/harness.sh
+source "$HERE/harness.sh"
+
+# ---------------------------------------------------------------- demo
+
+show() {
+        local rc
+        printf '\n$ %s\n' "$*"
+        "$@"
+        rc=$?
+        [ "$rc" -eq 0 ] || printf '(exit status %d)\n' "$rc"
+        return 0
+}
+
+run_demo() {
+        local dev=/org/freedesktop/fwctl1/device
+        local qa=(16 1 1 0 0 0 0 0 0 0 0 0 0 0 0 0 0)
+        echo "== fwctld demo: emulated mlx5@0000:03:00.0 (fwctl0) and cxl@0000:0d:00.0 (fwctl1) =="
+        show busctl --system tree org.freedesktop.fwctl1
+        show busctl --system call org.freedesktop.fwctl1 /org/freedesktop/fwctl1 \
+                org.freedesktop.DBus.ObjectManager GetManagedObjects
+        show busctl --system introspect org.freedesktop.fwctl1 $dev/fwctl0
+        show busctl --system get-property org.freedesktop.fwctl1 $dev/fwctl0 org.freedesktop.fwctl1.Device \
+                Name DeviceType DeviceTypeName Driver Parent PciAddress DeviceNode Plugin
+        show busctl --system call org.freedesktop.fwctl1 $dev/fwctl0 org.freedesktop.fwctl1.Device Info
+        show busctl --system call org.freedesktop.fwctl1 $dev/fwctl1 org.freedesktop.fwctl1.Device Info
+        echo
+        echo "# Rpc QUERY_ADAPTER (opcode 0x0101, big-endian, 16-byte header), scope 0, as root:"
+        show busctl --system call org.freedesktop.fwctl1 $dev/fwctl0 org.freedesktop.fwctl1.Device \
+                Rpc uayu 0 "${qa[@]}" 64
+        echo
+        echo "# the same as the unprivileged user fwtest (uid 4242; polkit rule says yes):"
+        show setpriv --reuid=4242 --regid=4242 --clear-groups busctl --system call org.freedesktop.fwctl1 \
+                $dev/fwctl0 org.freedesktop.fwctl1.Device Rpc uayu 0 "${qa[@]}" 64
+        echo
+        echo "# refused: user fwdeny (uid 4243; polkit rule says no):"
+        show setpriv --reuid=4243 --regid=4243 --clear-groups busctl --system call org.freedesktop.fwctl1 \
+                $dev/fwctl0 org.freedesktop.fwctl1.Device Rpc uayu 0 "${qa[@]}" 64
+        echo "# the same refusal through gdbus, which prints the D-Bus error name:"
+        show setpriv --reuid=4243 --regid=4243 --clear-groups gdbus call --system \
+                --dest org.freedesktop.fwctl1 --object-path $dev/fwctl0 \
+                --method org.freedesktop.fwctl1.Device.Rpc 0 \
+                "[byte 1,1,0,0,0,0,0,0,0,0,0,0,0,0,0,0]" 64
+        echo
+        echo "# refused: NOP (0x080d) needs scope 1, asked at scope 0:"
+        show busctl --system call org.freedesktop.fwctl1 $dev/fwctl0 org.freedesktop.fwctl1.Device \
+                Rpc uayu 0 16 8 13 0 0 0 0 0 0 0 0 0 0 0 0 0 0 64
+        echo
+        show journalctl --directory=/run/log/journal --no-pager -o short-monotonic -n 15
+        echo
+        echo "== demo done; tearing down =="
+}
+
+# ---------------------------------------------------------------- main
+
+harness_setup "$BUILD_ARG"
+
+case "$MODE" in
+bringup)
+        PASSED=0
+        FAILED=0
+        TESTS=()
+        register_file "$HERE/cases/00-bringup.sh"
+        run_tests
+        harness_summary
+        exit $?
+        ;;
+demo)
+        harness_start_daemon
+        run_demo
+        exit 0
+        ;;
+esac
+
+harness_start_daemon
+TESTS=()
+for f in "$HERE"/cases/*.sh; do
+        register_file "$f"
+done
+run_tests
+check_daemon_clean_shutdown
+harness_summary
