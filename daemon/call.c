@@ -123,15 +123,38 @@ static int call_classify(Call *c, sd_bus_error *error) {
         int r;
 
         if (c->kind == CALL_EXECUTE) {
-                for (size_t i = 0; i < p->n_operations; i++)
-                        if (streq(p->operations[i].name, c->cls.operation)) {
+                for (size_t i = 0; i < p->n_operations && !c->operation; i++)
+                        if (streq(p->operations[i].name, c->cls.operation))
                                 c->operation = &p->operations[i];
-                                c->scope = c->cls.min_scope = c->operation->min_scope;
-                                return 0;
-                        }
-                return sd_bus_error_setf(error, FWCTLD_ERROR_NO_SUCH_OPERATION,
-                                         "Device '%s' (plugin '%s') has no operation '%s'.",
-                                         c->device->name, p->name, c->cls.operation);
+                if (!c->operation)
+                        return sd_bus_error_setf(error, FWCTLD_ERROR_NO_SUCH_OPERATION,
+                                                 "Device '%s' (plugin '%s') has no operation '%s'.",
+                                                 c->device->name, p->name, c->cls.operation);
+                if (c->operation->min_scope >= _FWCTLD_SCOPE_MAX)
+                        return sd_bus_error_setf(error, FWCTLD_ERROR_REQUEST_REJECTED,
+                                                 "Plugin '%s' declares an invalid scope for '%s'.", p->name,
+                                                 c->operation->name);
+                c->cls.min_scope = c->operation->min_scope;
+                if (p->classify_execute) {
+                        fwctld_classification cls = c->cls;
+
+                        r = p->classify_execute(c->device, c->operation, c->parameters_json, &cls, &reason);
+                        if (r < 0)
+                                return sd_bus_error_setf(error, FWCTLD_ERROR_INVALID_ARGUMENTS,
+                                                         "Invalid parameters for '%s': %s", c->operation->name,
+                                                         reason ?: errno_name(r));
+                        /* A plugin may raise the scope an operation needs, never lower it. */
+                        if (cls.min_scope >= _FWCTLD_SCOPE_MAX || cls.min_scope < c->cls.min_scope)
+                                return sd_bus_error_setf(error, FWCTLD_ERROR_REQUEST_REJECTED,
+                                                         "Plugin '%s' returned an invalid scope for '%s'.",
+                                                         p->name, c->operation->name);
+                        c->cls.min_scope = cls.min_scope;
+                        c->cls.configuration_write = cls.configuration_write;
+                }
+                /* The operation's own name is what is authorised and audited. */
+                (void) snprintf(c->cls.operation, sizeof(c->cls.operation), "%s", c->operation->name);
+                c->scope = c->cls.min_scope;
+                return 0;
         }
 
         c->cls = (fwctld_classification) {};

@@ -118,8 +118,22 @@ typedef struct fwctld_plugin {
         size_t n_operations;
 
         /*
+         * Optional. Validate an Execute call's parameters and decide the scope it
+         * needs, on the main thread, before authorisation (no I/O). For operations
+         * whose scope depends on the parameters (CXL set-feature: the feature's
+         * effects). ret->min_scope starts as the operation's min_scope and may only
+         * be raised. -EINVAL with *ret_reason naming the field: InvalidArguments.
+         */
+        int (*classify_execute)(fwctld_device *device,
+                                const fwctld_operation *operation,
+                                const char *parameters_json,
+                                fwctld_classification *ret,
+                                char **ret_reason);
+
+        /*
          * Optional (required if n_operations > 0). Run a named operation, on the
-         * worker thread, already authorised at the operation's min_scope. The
+         * worker thread, already authorised at the scope classify_execute() chose
+         * (else the operation's min_scope); fwctld_device_rpc() may use up to it. The
          * parameters are a JSON object (possibly "{}"); the result is a malloc()ed
          * JSON document. -EINVAL with a reason names the bad parameter.
          */

@@ -388,7 +388,26 @@ static char *handle_command(struct conn *c, char *line)
                 g_mutex_unlock(&emu_lock);
                 return r;
         }
+        if (strcmp(words[0], "fault") == 0) {
+                struct emu_dev *d;
+
+                if (n != 3 || strlen(words[2]) >= sizeof(d->fault))
+                        return g_strdup("error usage: fault NAME WORD|none");
+                if (!(d = find_registered(words[1])))
+                        return g_strdup("error no such device");
+                g_mutex_lock(&emu_lock);
+                g_strlcpy(d->fault, strcmp(words[2], "none") == 0 ? "" : words[2], sizeof(d->fault));
+                g_mutex_unlock(&emu_lock);
+                return g_strdup("ok");
+        }
         return g_strdup("error unknown command");
+}
+
+void emu_dev_get_fault(struct emu_dev *dev, char *buf, size_t size)
+{
+        g_mutex_lock(&emu_lock);
+        g_strlcpy(buf, dev->fault, size);
+        g_mutex_unlock(&emu_lock);
 }
 
 static gboolean conn_readable(int fd, GIOCondition cond G_GNUC_UNUSED, gpointer data)

@@ -54,6 +54,10 @@ struct emu_dev {
         bool have_last;
         uint32_t last_scope, last_in_len, last_out_len;
         unsigned int delay_ms;
+        /* Firmware fault to inject, set by "fault NAME WORD" ("" = none); each driver
+         * documents the words it understands (e.g. "short-reply"). Never a kernel feature:
+         * it makes the emulated firmware misbehave so plugins' bounds checks get tested. */
+        char fault[32];
 
         /* Only used from the ioctl worker thread. */
         uint32_t next_uid;
@@ -75,6 +79,9 @@ struct emu_rpc {
 };
 
 extern GMutex emu_lock;
+
+/* Copy of dev->fault taken under emu_lock (for driver rpc handlers). */
+void emu_dev_get_fault(struct emu_dev *dev, char *buf, size_t size);
 extern GPid emu_command_pid;
 extern const char *emu_taint_file;
 
