@@ -199,6 +199,10 @@ static int call_validate(Call *c, sd_bus_error *error) {
                                                  c->max_response, FWCTLD_MAX_RPC_LEN);
         }
 
+        if (c->manager->pending_bytes + call_buffer_bytes(c) > FWCTLD_MAX_PENDING_BYTES)
+                return sd_bus_error_setf(error, FWCTLD_ERROR_BUSY,
+                                         "Too much data in flight (limit %llu MiB); try again later.",
+                                         FWCTLD_MAX_PENDING_BYTES / (1024ull * 1024ull));
         if (c->sender && manager_count_calls_of_sender(c->manager, c->sender) >= FWCTLD_MAX_CALLS_PER_SENDER)
                 return sd_bus_error_setf(error, FWCTLD_ERROR_BUSY,
                                          "Too many calls in progress for this client (limit %u).",

@@ -110,6 +110,11 @@ void call_fail_device_gone(Call *c);
 /* Caller disconnected: drop without answering. */
 void call_cancel(Call *c);
 
+/* What a call may hold in memory: its request and its response buffer. */
+static inline uint64_t call_buffer_bytes(const Call *c) {
+        return (uint64_t) c->request_size + c->max_response;
+}
+
 const char *scope_to_string(uint32_t scope);
 const char *scope_to_action(uint32_t scope);
 static inline bool scope_taints(uint32_t scope) {

@@ -349,6 +349,7 @@ void manager_track_call(Manager *m, Call *c) {
                 m->calls->prev = c;
         m->calls = c;
         m->n_calls++;
+        m->pending_bytes += call_buffer_bytes(c);
         c->device->n_calls++;
 }
 
@@ -363,6 +364,7 @@ void manager_untrack_call(Manager *m, Call *c) {
                 c->next->prev = c->prev;
         c->prev = c->next = NULL;
         m->n_calls--;
+        m->pending_bytes -= call_buffer_bytes(c);
         c->device->n_calls--;
 }
 

@@ -27,6 +27,7 @@ struct Manager {
         unsigned n_workers;
         Call *calls;
         unsigned n_calls;
+        uint64_t pending_bytes;
 
         Plugin **plugins;
         size_t n_plugins;

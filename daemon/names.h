@@ -40,7 +40,9 @@
 #define FWCTLD_MESSAGE_PLUGIN_REJECTED "c6c359fbd1ed460ca1cb1530e9f6ccf4"
 
 /* Limits on what one client can make the daemon hold. */
-#define FWCTLD_MAX_CALLS_PER_DEVICE 64u
-#define FWCTLD_MAX_CALLS_PER_SENDER 16u
+#define FWCTLD_MAX_CALLS_PER_DEVICE 256u
+#define FWCTLD_MAX_CALLS_PER_SENDER 32u
+/* Request plus response buffers of all calls in progress: bounds memory under load. */
+#define FWCTLD_MAX_PENDING_BYTES (256ull * 1024ull * 1024ull)
 
 #define FWCTLD_TAINTED_PATH "/proc/sys/kernel/tainted"
