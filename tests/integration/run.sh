@@ -6,6 +6,8 @@
 #   tests/integration/run.sh BUILD_DIR            run every case in cases/*.sh
 #   tests/integration/run.sh BUILD_DIR --demo     bring everything up, show busctl calls
 #   tests/integration/run.sh BUILD_DIR --bringup  bring-up self check only (no daemon)
+#   tests/integration/run.sh BUILD_DIR --exec CMD  bring everything up, run CMD (a path in the
+#                                                  source tree; $BUILD is exported), e.g. benchmarks
 #
 # Needs root. Re-executes itself in a private mount + pid namespace: the
 # build is installed into overlays there, so the host's /usr, /etc, /var and
@@ -17,7 +19,7 @@ set -uo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 
 usage() {
-        echo "usage: $0 BUILD_DIR [--demo|--bringup]" >&2
+        echo "usage: $0 BUILD_DIR [--demo|--bringup|--exec CMD...]" >&2
         exit 2
 }
 
@@ -28,6 +30,7 @@ case "${2:-}" in
 "") ;;
 --demo) MODE=demo ;;
 --bringup) MODE=bringup ;;
+--exec) MODE=exec ;;
 *) usage ;;
 esac
 
@@ -115,6 +118,14 @@ demo)
         harness_start_daemon
         run_demo
         exit 0
+        ;;
+exec)
+        # Everything up, then one command inside (benchmarks); BUILD is exported for it.
+        harness_start_daemon
+        shift 2
+        export BUILD
+        "$SRCDIR/$1" "${@:2}"
+        exit $?
         ;;
 esac
 
