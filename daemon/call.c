@@ -396,7 +396,8 @@ void call_completed(Call *c) {
         Device *d = device_ref(c->device);
 
         c->state = CALL_DONE;
-        if (scope_taints(c->scope) && c->error != -ECANCELED)
+        /* Every attempt record gets its result, ECANCELED included (caller left while queued). */
+        if (scope_taints(c->scope))
                 audit_rpc_result(c, manager_refresh_taint(c->manager));
 
         if (c->message) {
