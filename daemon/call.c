@@ -314,28 +314,25 @@ static void call_default_buffers(Call *c) {
         c->kout_len = c->max_response;
 }
 
-void call_run(Call *c) {
-        const fwctld_plugin *p = c->device->plugin->desc;
+/* A plugin hook failed: remember why, for the reply. */
+static int call_plugin_failed(Call *c, int r, char **reason) {
+        c->error = r;
+        c->error_from_plugin = true;
+        c->error_reason = TAKE_PTR(*reason);
+        return r;
+}
+
+static int call_run_execute(Call *c, const fwctld_plugin *p) {
         _cleanup_(freep) char *reason = NULL;
         int r;
 
-        if (atomic_load(&c->cancelled)) {
-                c->error = -ECANCELED;
-                return;
-        }
+        r = p->execute(c->device, c->operation, c->parameters_json ?: "{}", &c->result_json, &reason);
+        return r < 0 ? call_plugin_failed(c, r, &reason) : 0;
+}
 
-        manager_set_thread_call(c);
-
-        if (c->kind == CALL_EXECUTE) {
-                r = p->execute(c->device, c->operation, c->parameters_json ?: "{}", &c->result_json, &reason);
-                if (r < 0) {
-                        c->error = r;
-                        c->error_from_plugin = true;
-                        c->error_reason = TAKE_PTR(reason);
-                }
-                manager_set_thread_call(NULL);
-                return;
-        }
+static int call_run_rpc(Call *c, const fwctld_plugin *p) {
+        _cleanup_(freep) char *reason = NULL;
+        int r;
 
         if (p->marshal) {
                 r = p->marshal(c->device, c, &reason);
@@ -345,30 +342,36 @@ void call_run(Call *c) {
                 call_default_buffers(c);
                 r = c->kout ? 0 : -ENOMEM;
         }
-        if (r < 0) {
-                c->error = r;
-                c->error_from_plugin = true;
-                c->error_reason = TAKE_PTR(reason);
-                manager_set_thread_call(NULL);
-                return;
-        }
+        if (r < 0)
+                return call_plugin_failed(c, r, &reason);
 
         c->n_ioctls++;
         r = fwctl_ioctl_rpc(c->device->fd, c->scope, c->kin, c->kin_len, c->kout, c->kout_len, &c->reported_len);
-        if (r < 0) {
-                c->error = r;
-                manager_set_thread_call(NULL);
-                return;
-        }
+        if (r < 0)
+                return (c->error = r);
 
         if (p->decode) {
                 r = p->decode(c->device, c, &reason);
-                if (r < 0) {
-                        c->error = r;
-                        c->error_from_plugin = true;
-                        c->error_reason = TAKE_PTR(reason);
-                }
+                if (r < 0)
+                        return call_plugin_failed(c, r, &reason);
         }
+        return 0;
+}
+
+void call_run(Call *c) {
+        const fwctld_plugin *p = c->device->plugin->desc;
+
+        if (atomic_load(&c->cancelled)) {
+                c->error = -ECANCELED;
+                return;
+        }
+
+        /* fwctld_device_rpc() from the plugin checks its scope against this call. */
+        manager_set_thread_call(c);
+        if (c->kind == CALL_EXECUTE)
+                (void) call_run_execute(c, p);
+        else
+                (void) call_run_rpc(c, p);
         manager_set_thread_call(NULL);
 }
 

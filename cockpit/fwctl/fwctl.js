@@ -1,0 +1,568 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Cockpit page for fwctld (org.freedesktop.fwctl1 on the system bus).
+ * Plain JS on Cockpit's cockpit.js: no framework, no build step. Every string
+ * that comes from the bus goes into the DOM through textContent only.
+ */
+(function () {
+    "use strict";
+
+    const BUS = "org.freedesktop.fwctl1";
+    const MGR_PATH = "/org/freedesktop/fwctl1";
+    const MGR_IFACE = "org.freedesktop.fwctl1.Manager";
+    const DEV_IFACE = "org.freedesktop.fwctl1.Device";
+    const DEV_PREFIX = "/org/freedesktop/fwctl1/device/";
+    const OM_IFACE = "org.freedesktop.DBus.ObjectManager";
+    const PROPS_IFACE = "org.freedesktop.DBus.Properties";
+    const CALL_TIMEOUT = 120000;
+
+    const SCOPES = [
+        { name: "configuration", label: "Configuration", write: false },
+        { name: "debug-read-only", label: "Debug, read-only", write: false },
+        { name: "debug-write", label: "Debug write", write: true },
+        { name: "debug-write-full", label: "Debug write, full", write: true },
+    ];
+
+    /* A plain sentence for each error the daemon (or the bus) can return. */
+    const ERRORS = {
+        NotAuthorized: "You are not allowed to do this: the system's polkit policy refused the request for your user.",
+        InteractiveAuthorizationRequired: "An administrator must authenticate for this, and this session cannot answer a password prompt. Turn on administrative access or ask for a polkit rule.",
+        DeviceGone: "The device was removed or stopped answering while the request was in progress.",
+        NoSuchDevice: "There is no such fwctl device (any more).",
+        NoSuchOperation: "The device's plugin does not offer this operation.",
+        InvalidArguments: "The parameters are not valid for this operation.",
+        InvalidScope: "The scope must be 0 (configuration), 1 (debug read-only), 2 (debug write) or 3 (debug write, full).",
+        ScopeTooLow: "The request needs a higher scope than the one it was sent with; nothing was sent to the device.",
+        RequestRejected: "The device plugin refused the request: it is malformed or not allowed.",
+        PayloadTooLarge: "The request or the response limit is larger than the device accepts.",
+        NotSupported: "The device or its driver does not support this request.",
+        Busy: "The device has too many requests queued; try again in a moment.",
+        DeviceError: "The device or the kernel reported an error.",
+        ServiceUnknown: "The fwctld service is not running and could not be started.",
+        NameHasNoOwner: "The fwctld service is not running.",
+        AccessDenied: "The system bus policy does not allow this call.",
+        NoReply: "fwctld did not answer in time.",
+        Timeout: "fwctld did not answer in time.",
+        UnknownMethod: "This version of fwctld does not have that method.",
+        UnknownObject: "The device is no longer published on the bus.",
+    };
+
+    const client = cockpit.dbus(BUS, { bus: "system" });
+
+    const devices = new Map(); /* name -> { path, props } */
+    let manager = { Version: "", KernelTainted: false, Plugins: [] };
+    let current = null; /* name of the device in the detail view */
+    let detailSeq = 0;
+    let owner; /* undefined: not known yet */
+
+    /* ------------------------------------------------------------ helpers */
+
+    const $ = id => document.getElementById(id);
+
+    function el(tag, attrs, ...children) {
+        const e = document.createElement(tag);
+        for (const [k, v] of Object.entries(attrs || {})) {
+            if (v === undefined || v === null || v === false)
+                continue;
+            if (k === "class")
+                e.className = v;
+            else if (k === "text")
+                e.textContent = v;
+            else if (k.startsWith("on"))
+                e.addEventListener(k.substring(2), v);
+            else
+                e.setAttribute(k, v === true ? "" : v);
+        }
+        for (const c of children) {
+            if (c === null || c === undefined || c === false)
+                continue;
+            e.append(typeof c === "string" ? document.createTextNode(c) : c);
+        }
+        return e;
+    }
+
+    function unvariant(v) {
+        return (v && typeof v === "object" && "v" in v && "t" in v) ? v.v : v;
+    }
+
+    function nameCompare(a, b) {
+        return a.localeCompare(b, undefined, { numeric: true });
+    }
+
+    function scopeText(s) {
+        const sc = SCOPES[s];
+        return sc ? `${s} · ${sc.name}` : String(s);
+    }
+
+    function scopeBadge(s) {
+        const sc = SCOPES[s];
+        return el("span", {
+            class: "fw-badge " + (sc && sc.write ? "fw-badge-write" : "fw-badge-read"),
+            title: sc && sc.write ? "Writes to the device; taints the kernel" : "Read-only",
+            text: scopeText(s),
+        });
+    }
+
+    function b64ToBytes(s) {
+        const bin = atob(s || "");
+        const out = new Uint8Array(bin.length);
+        for (let i = 0; i < bin.length; i++)
+            out[i] = bin.charCodeAt(i);
+        return out;
+    }
+
+    function bytesToB64(bytes) {
+        let s = "";
+        for (const b of bytes)
+            s += String.fromCharCode(b);
+        return btoa(s);
+    }
+
+    function hexDump(bytes) {
+        const lines = [];
+        for (let off = 0; off < bytes.length; off += 16) {
+            const row = Array.from(bytes.slice(off, off + 16));
+            lines.push(off.toString(16).padStart(6, "0") + "  " +
+                       row.map(b => b.toString(16).padStart(2, "0")).join(" "));
+        }
+        return lines.join("\n");
+    }
+
+    /* An error box: the D-Bus error name plus a plain sentence. */
+    function errorBox(ex, what) {
+        const full = (ex && ex.name) || (ex && ex.problem ? "cockpit." + ex.problem : "Error");
+        const short = full.substring(full.lastIndexOf(".") + 1);
+        let sentence = ERRORS[short];
+        if (!sentence && ex && ex.problem === "access-denied")
+            sentence = "Cockpit was not allowed to talk to the system bus.";
+        if (!sentence)
+            sentence = "The call failed.";
+        const box = el("div", { class: "fw-alert fw-alert-danger fw-error", role: "alert", "data-error": full },
+                       el("div", { class: "fw-error-title" },
+                          el("strong", { text: (what ? what + " failed: " : "") + sentence })),
+                       el("div", { class: "fw-error-name" }, el("code", { text: full })));
+        if (ex && ex.message && ex.message !== full)
+            box.append(el("div", { class: "fw-error-message", text: ex.message }));
+        return box;
+    }
+
+    /* Renders parsed JSON as nested key/value tables, the raw text below. */
+    function renderValue(v, depth) {
+        if (v === null)
+            return el("span", { class: "fw-json-null", text: "null" });
+        if (typeof v === "boolean")
+            return el("span", { class: "fw-json-bool", text: v ? "yes" : "no" });
+        if (typeof v === "number")
+            return el("span", { class: "fw-json-num", text: String(v) });
+        if (typeof v === "string")
+            return el("span", { class: "fw-json-str", text: v });
+        if (Array.isArray(v)) {
+            if (v.length === 0)
+                return el("span", { class: "fw-muted", text: "(none)" });
+            if (v.every(x => x === null || typeof x !== "object"))
+                return el("span", { class: "fw-json-list", text: v.map(x => String(x)).join(", ") });
+            if (depth > 4)
+                return el("code", { text: JSON.stringify(v) });
+            const ol = el("ol", { class: "fw-json-array", start: "0" });
+            for (const x of v)
+                ol.append(el("li", {}, renderValue(x, depth + 1)));
+            return ol;
+        }
+        if (depth > 4)
+            return el("code", { text: JSON.stringify(v) });
+        const keys = Object.keys(v);
+        if (keys.length === 0)
+            return el("span", { class: "fw-muted", text: "(empty)" });
+        const tbody = el("tbody");
+        for (const k of keys)
+            tbody.append(el("tr", {}, el("th", { scope: "row", text: k }), el("td", {}, renderValue(v[k], depth + 1))));
+        return el("table", { class: "fw-kv" }, tbody);
+    }
+
+    function renderJson(text, label) {
+        const wrap = el("div", { class: "fw-json" });
+        let parsed;
+        try {
+            parsed = JSON.parse(text);
+        } catch (e) {
+            wrap.append(el("p", { class: "fw-muted", text: label + " is not valid JSON; shown as sent." }),
+                        el("pre", { class: "fw-pre", text }));
+            return wrap;
+        }
+        wrap.append(renderValue(parsed, 0));
+        wrap.append(el("details", { class: "fw-raw" },
+                       el("summary", { text: "Raw JSON" }),
+                       el("pre", { class: "fw-pre fw-raw-json", text: JSON.stringify(parsed, null, 2) })));
+        return wrap;
+    }
+
+    /* Confirmation for scopes 2 and 3; resolves true only on an explicit "run". */
+    function confirmWrite(scope, what, devName) {
+        const dlg = $("confirm-dialog");
+        const sc = SCOPES[scope] || { name: String(scope) };
+        $("confirm-title").textContent = `Run ${what} at scope ${scope} (${sc.name})?`;
+        $("confirm-text").textContent =
+            `Scope ${scope} (${sc.name}) lets the firmware of ${devName} change device state. ` +
+            "Running it taints the kernel (TAINT_FWCTL) until the next reboot, which support teams treat as a modified system.";
+        $("confirm-run").textContent = `Run at scope ${scope} and taint the kernel`;
+        return new Promise(resolve => {
+            dlg.addEventListener("close", () => resolve(dlg.returnValue === "run"), { once: true });
+            dlg.returnValue = "";
+            dlg.showModal();
+            $("confirm-cancel").focus();
+        });
+    }
+
+    /* ------------------------------------------------------------ manager */
+
+    function setServiceError(ex) {
+        const box = $("service-error");
+        box.replaceChildren();
+        if (!ex) {
+            box.hidden = true;
+            return;
+        }
+        box.append(errorBox(ex, "Talking to fwctld"));
+        box.hidden = false;
+    }
+
+    function renderTaint() {
+        $("taint-banner").hidden = !manager.KernelTainted;
+        document.body.dataset.tainted = manager.KernelTainted ? "true" : "false";
+    }
+
+    function renderDaemonInfo() {
+        const plugins = (manager.Plugins || []).map(p => p[0]).filter(Boolean);
+        $("daemon-info").textContent = manager.Version
+            ? `fwctld ${manager.Version}` + (plugins.length ? ` · plugins: ${plugins.join(", ")}` : "")
+            : "";
+    }
+
+    function updateManager(changed) {
+        for (const [k, v] of Object.entries(changed))
+            manager[k] = unvariant(v);
+        renderTaint();
+        renderDaemonInfo();
+    }
+
+    /* ------------------------------------------------------------ device list */
+
+    function deviceAdded(path, ifaces) {
+        if (!path.startsWith(DEV_PREFIX) || !ifaces[DEV_IFACE])
+            return;
+        const props = {};
+        for (const [k, v] of Object.entries(ifaces[DEV_IFACE]))
+            props[k] = unvariant(v);
+        const name = props.Name || path.substring(DEV_PREFIX.length);
+        devices.set(name, { path, props });
+        renderList();
+        if (current === name)
+            showDetail(name);
+    }
+
+    function deviceRemoved(path, ifaces) {
+        if (!path.startsWith(DEV_PREFIX) || (ifaces && ifaces.indexOf(DEV_IFACE) < 0))
+            return;
+        for (const [name, d] of devices) {
+            if (d.path !== path)
+                continue;
+            devices.delete(name);
+            if (current === name)
+                markDetailGone(name);
+        }
+        renderList();
+    }
+
+    function renderList() {
+        const rows = $("device-rows");
+        const names = Array.from(devices.keys()).sort(nameCompare);
+        rows.replaceChildren();
+        for (const name of names) {
+            const p = devices.get(name).props;
+            const tr = el("tr", { "data-device": name, tabindex: "0", class: "fw-row-link",
+                                  onclick: () => cockpit.location.go([name]),
+                                  onkeydown: ev => { if (ev.key === "Enter") cockpit.location.go([name]) } },
+                          el("td", {}, el("a", { href: "#/" + encodeURIComponent(name), class: "fw-device-link", text: name })),
+                          el("td", {}, el("span", { class: "fw-type fw-type-" + (p.DeviceTypeName || "unknown"), text: p.DeviceTypeName || "unknown" })),
+                          el("td", { text: p.Driver || "—" }),
+                          el("td", { class: "fw-mono", text: p.PciAddress || "—" }),
+                          el("td", { text: p.Plugin || "—" }),
+                          el("td", { class: "fw-mono", text: p.DeviceNode || "" }));
+            rows.append(tr);
+        }
+        $("device-table").hidden = names.length === 0;
+        $("device-empty").hidden = names.length !== 0;
+        $("list-count").textContent = names.length === 1 ? "1 device" : `${names.length} devices`;
+        document.body.dataset.devices = names.join(" ");
+    }
+
+    function loadAll() {
+        return Promise.all([
+            client.call(MGR_PATH, PROPS_IFACE, "GetAll", [MGR_IFACE], { type: "s" })
+                    .then(([props]) => updateManager(props)),
+            client.call(MGR_PATH, OM_IFACE, "GetManagedObjects", [], { type: "" })
+                    .then(([objects]) => {
+                        devices.clear();
+                        for (const [path, ifaces] of Object.entries(objects))
+                            deviceAdded(path, ifaces);
+                        renderList();
+                    }),
+        ]).then(() => {
+            setServiceError(null);
+        }).catch(ex => {
+            devices.clear();
+            renderList();
+            setServiceError(ex);
+        }).finally(() => {
+            document.body.dataset.loaded = "true";
+            route();
+        });
+    }
+
+    /* ------------------------------------------------------------ detail */
+
+    function propRow(dl, label, value, mono) {
+        dl.append(el("dt", { text: label }), el("dd", { class: mono ? "fw-mono" : null, text: value || "—" }));
+    }
+
+    function markDetailGone(name) {
+        const box = $("detail-gone");
+        box.textContent = `${name} was removed. Its operations are no longer available.`;
+        box.hidden = false;
+        document.querySelectorAll("#detail-view button, #detail-view input, #detail-view select")
+                .forEach(e => { e.disabled = true });
+        $("detail-view").dataset.gone = "true";
+    }
+
+    function showDetail(name) {
+        const seq = ++detailSeq;
+        const dev = devices.get(name);
+        const view = $("detail-view");
+        current = name;
+        view.dataset.loaded = "false";
+        delete view.dataset.gone;
+        $("detail-title").textContent = name;
+        $("detail-gone").hidden = true;
+        $("detail-props").replaceChildren();
+        $("detail-info").replaceChildren(el("p", { class: "fw-muted", text: "Loading…" }));
+        $("detail-ops").replaceChildren();
+        $("rpc-output").replaceChildren();
+        document.querySelectorAll("#detail-view button, #detail-view input, #detail-view select")
+                .forEach(e => { e.disabled = false });
+        $("list-view").hidden = true;
+        view.hidden = false;
+
+        if (!dev) {
+            markDetailGone(name);
+            $("detail-info").replaceChildren();
+            view.dataset.loaded = "true";
+            return;
+        }
+
+        const p = dev.props;
+        const dl = $("detail-props");
+        propRow(dl, "Name", p.Name);
+        propRow(dl, "Type", `${p.DeviceTypeName || "unknown"} (${p.DeviceType})`);
+        propRow(dl, "Driver", p.Driver);
+        propRow(dl, "Plugin", p.Plugin);
+        propRow(dl, "PCI address", p.PciAddress, true);
+        propRow(dl, "Device node", p.DeviceNode, true);
+        propRow(dl, "Parent", p.Parent, true);
+        propRow(dl, "Object path", dev.path, true);
+
+        const info = client.call(dev.path, DEV_IFACE, "Info", [], { type: "" })
+                .then(([type, data, json]) => {
+                    if (seq !== detailSeq)
+                        return;
+                    const bytes = b64ToBytes(data);
+                    const box = $("detail-info");
+                    box.replaceChildren(renderJson(json, "The device information"));
+                    box.append(el("details", { class: "fw-raw" },
+                                  el("summary", { text: `Raw FWCTL_INFO data (${bytes.length} bytes, type ${type})` }),
+                                  el("pre", { class: "fw-pre", text: bytes.length ? hexDump(bytes) : "(empty)" })));
+                })
+                .catch(ex => {
+                    if (seq === detailSeq)
+                        $("detail-info").replaceChildren(errorBox(ex, "Reading the device information"));
+                });
+
+        const ops = client.call(dev.path, DEV_IFACE, "ListOperations", [], { type: "" })
+                .then(([list]) => {
+                    if (seq === detailSeq)
+                        renderOperations(name, dev.path, list);
+                })
+                .catch(ex => {
+                    if (seq === detailSeq)
+                        $("detail-ops").replaceChildren(errorBox(ex, "Listing the operations"));
+                });
+
+        Promise.all([info, ops]).finally(() => {
+            if (seq === detailSeq)
+                view.dataset.loaded = "true";
+        });
+    }
+
+    function renderOperations(name, path, list) {
+        const box = $("detail-ops");
+        box.replaceChildren();
+        if (!list.length) {
+            box.append(el("p", { class: "fw-empty", id: "ops-empty" },
+                          `The ${devices.get(name) ? devices.get(name).props.Plugin || "generic" : "generic"} plugin offers no named operations for ${name}. ` +
+                          "Raw requests in the device's own format can still be sent below."));
+            return;
+        }
+        list = list.slice().sort((a, b) => a[2] - b[2] || nameCompare(a[0], b[0]));
+        const tbody = el("tbody");
+        for (const [op, desc, scope] of list) {
+            const sc = SCOPES[scope] || { write: true, name: String(scope) };
+            const params = el("input", { type: "text", class: "fw-params fw-mono", value: "{}", spellcheck: "false",
+                                         "aria-label": `Parameters for ${op} (JSON)` });
+            const out = el("div", { class: "fw-op-output" });
+            const btn = el("button", { type: "button", class: "fw-btn " + (sc.write ? "fw-btn-danger-outline" : "fw-btn-primary"),
+                                       "data-op": op, text: sc.write ? "Run…" : "Run" });
+            btn.addEventListener("click", () => runOperation(name, path, op, scope, params, btn, out));
+            tbody.append(el("tr", { "data-op": op, "data-scope": String(scope) },
+                            el("td", {}, el("code", { class: "fw-op-name", text: op }),
+                               el("div", { class: "fw-muted fw-op-desc", text: desc })),
+                            el("td", {}, scopeBadge(scope)),
+                            el("td", { class: "fw-op-params" }, params),
+                            el("td", { class: "fw-op-actions" }, btn)));
+            tbody.append(el("tr", { class: "fw-op-result-row", "data-result-for": op }, el("td", { colspan: "4" }, out)));
+        }
+        box.append(el("table", { class: "fw-table fw-ops" },
+                      el("thead", {}, el("tr", {}, el("th", { text: "Operation" }), el("th", { text: "Minimum scope" }),
+                                         el("th", { text: "Parameters (JSON)" }), el("th"))),
+                      tbody));
+    }
+
+    async function runOperation(name, path, op, scope, paramsInput, btn, out) {
+        let params = paramsInput.value.trim() || "{}";
+        try {
+            params = JSON.stringify(JSON.parse(params));
+        } catch (e) {
+            out.replaceChildren(errorBox({ name: "InvalidArguments", message: "The parameters are not valid JSON: " + e.message }));
+            return;
+        }
+        if (SCOPES[scope] === undefined || SCOPES[scope].write) {
+            if (!await confirmWrite(scope, `“${op}”`, name)) {
+                out.replaceChildren(el("p", { class: "fw-muted", text: "Cancelled; nothing was sent." }));
+                return;
+            }
+        }
+        btn.disabled = true;
+        out.dataset.state = "running";
+        out.replaceChildren(el("p", { class: "fw-muted", text: `Running ${op}…` }));
+        const started = performance.now();
+        try {
+            const [result] = await client.call(path, DEV_IFACE, "Execute", [op, params], { type: "ss", timeout: CALL_TIMEOUT });
+            const ms = Math.round(performance.now() - started);
+            out.replaceChildren(el("div", { class: "fw-result-head" },
+                                   el("strong", { text: `${op}` }), ` finished in ${ms} ms`),
+                                renderJson(result, "The result"));
+            out.dataset.state = "done";
+        } catch (ex) {
+            out.replaceChildren(errorBox(ex, op));
+            out.dataset.state = "error";
+        } finally {
+            btn.disabled = !devices.has(name);
+        }
+    }
+
+    async function runRpc(ev) {
+        ev.preventDefault();
+        const name = current;
+        const dev = devices.get(name);
+        const out = $("rpc-output");
+        if (!dev)
+            return;
+        const scope = parseInt($("rpc-scope").value, 10);
+        const hex = $("rpc-request").value.replace(/0x/gi, "").replace(/[\s:,]/g, "");
+        const max = parseInt($("rpc-max").value, 10) || 0;
+        if (!/^([0-9a-fA-F]{2})*$/.test(hex)) {
+            out.replaceChildren(errorBox({ name: "InvalidArguments", message: "The request must be an even number of hex digits." }));
+            return;
+        }
+        const bytes = new Uint8Array(hex.length / 2);
+        for (let i = 0; i < bytes.length; i++)
+            bytes[i] = parseInt(hex.substr(i * 2, 2), 16);
+        if (SCOPES[scope].write && !await confirmWrite(scope, "this raw request", name)) {
+            out.replaceChildren(el("p", { class: "fw-muted", text: "Cancelled; nothing was sent." }));
+            return;
+        }
+        out.dataset.state = "running";
+        out.replaceChildren(el("p", { class: "fw-muted", text: "Sending…" }));
+        try {
+            const [resp, result] = await client.call(dev.path, DEV_IFACE, "Rpc", [scope, bytesToB64(bytes), max],
+                                                     { type: "uayu", timeout: CALL_TIMEOUT });
+            const r = {};
+            for (const [k, v] of Object.entries(result))
+                r[k] = unvariant(v);
+            const rb = b64ToBytes(resp);
+            out.replaceChildren(renderValue(r, 0),
+                                el("pre", { class: "fw-pre", text: rb.length ? hexDump(rb) : "(empty response)" }));
+            out.dataset.state = "done";
+        } catch (ex) {
+            out.replaceChildren(errorBox(ex, "The request"));
+            out.dataset.state = "error";
+        }
+    }
+
+    /* ------------------------------------------------------------ routing */
+
+    function route() {
+        const path = cockpit.location.path;
+        if (path.length > 0 && path[0]) {
+            if (current !== path[0] || $("detail-view").hidden)
+                showDetail(path[0]);
+        } else {
+            current = null;
+            detailSeq++;
+            $("detail-view").hidden = true;
+            $("list-view").hidden = false;
+        }
+    }
+
+    /* ------------------------------------------------------------ start */
+
+    function init() {
+        $("rpc-form").addEventListener("submit", runRpc);
+        $("back-link").addEventListener("click", ev => { ev.preventDefault(); cockpit.location.go([]) });
+        cockpit.addEventListener("locationchanged", route);
+
+        /* Subscribe before the first GetManagedObjects so no hotplug is missed. */
+        client.subscribe({ path: MGR_PATH, interface: OM_IFACE }, (path, iface, signal, args) => {
+            if (signal === "InterfacesAdded")
+                deviceAdded(args[0], args[1]);
+            else if (signal === "InterfacesRemoved")
+                deviceRemoved(args[0], args[1]);
+        });
+        client.subscribe({ path: MGR_PATH, interface: PROPS_IFACE, member: "PropertiesChanged" }, (path, iface, signal, args) => {
+            if (args[0] !== MGR_IFACE)
+                return;
+            updateManager(args[1] || {});
+            if ((args[2] || []).indexOf("KernelTainted") >= 0)
+                client.call(MGR_PATH, PROPS_IFACE, "Get", [MGR_IFACE, "KernelTainted"], { type: "ss" })
+                        .then(([v]) => updateManager({ KernelTainted: v }))
+                        .catch(() => {});
+        });
+        /* fwctld restarted or stopped: reload, or say so. */
+        client.addEventListener("owner", (ev, o) => {
+            const was = owner;
+            owner = o;
+            if (was === undefined || was === o)
+                return;
+            if (o)
+                loadAll();
+            else
+                setServiceError({ name: BUS + ".NameHasNoOwner", message: "fwctld stopped; the list updates when it is back." });
+        });
+        client.addEventListener("close", (ev, options) => {
+            setServiceError({ name: "cockpit." + (options.problem || "disconnected"), problem: options.problem,
+                              message: "The connection to the system bus was closed." });
+        });
+
+        loadAll();
+    }
+
+    document.addEventListener("DOMContentLoaded", init);
+}());
