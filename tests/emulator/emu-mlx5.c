@@ -2,7 +2,10 @@
 /*
  * mlx5 fwctl driver (kernel-fwctl.md §3): raw big-endian PRM mailbox commands,
  * an opcode allowlist with a minimum scope each, EBADMSG for anything else.
- * The "firmware" answers every allowed command with a deterministic payload.
+ * The "firmware" answers every allowed command with a deterministic payload;
+ * QUERY_ADAPTER, QUERY_DIAGNOSTIC_COUNTERS and ACCESS_REG* in their PRM layouts.
+ * Faults ("emu fault fwctlN WORD"): "short-reply" makes the firmware report an
+ * out_len of 8, below the 16-byte output header.
  */
 #include "emu.h"
 
@@ -17,6 +20,13 @@
 #define MLX5_OP_ACCESS_REG 0x805
 #define MLX5_OP_ACCESS_REGISTER_USER 0xb0c
 #define MLX5_OP_SET_DIAGNOSTIC_PARAMS 0x820
+#define MLX5_OP_QUERY_DIAGNOSTIC_COUNTERS 0x821
+
+/* query_adapter_out: 16-byte header, then query_adapter_struct (272 bytes in all). */
+#define MLX5_QUERY_ADAPTER_OUT_LEN 0x110
+#define MLX5_QA_IEEE_VENDOR_ID_OFF (16 + 25)
+#define MLX5_QA_VSD_VENDOR_ID_OFF (16 + 30)
+#define MLX5_QA_PSID_OFF (16 + 240)
 
 #define MLX5_STATUS_BAD_OP 0x2
 #define MLX5_SYNDROME_BAD_OP_MOD 0x5b7d2e11u
@@ -78,6 +88,57 @@ static uint8_t *mlx5_info(struct emu_dev *dev G_GNUC_UNUSED, UMockdevIoctlClient
         return d;
 }
 
+static void mlx5_query_adapter(uint8_t *out, size_t len)
+{
+        static const char psid[16] = "MT_0000000001";
+
+        /* Older selftests look for the PSID right after the header's reserved
+         * dword (byte 24, reserved in the PRM); keep it there too. */
+        if (len >= MLX5_HDR_LEN + 8 + 16)
+                memcpy(out + MLX5_HDR_LEN + 8, psid, sizeof(psid));
+        if (len < MLX5_QUERY_ADAPTER_OUT_LEN)
+                return;
+        out[MLX5_QA_IEEE_VENDOR_ID_OFF - 1] = 0;
+        out[MLX5_QA_IEEE_VENDOR_ID_OFF] = 0x00; /* Mellanox OUI 00:02:c9 */
+        out[MLX5_QA_IEEE_VENDOR_ID_OFF + 1] = 0x02;
+        out[MLX5_QA_IEEE_VENDOR_ID_OFF + 2] = 0xc9;
+        emu_put_be16(out + MLX5_QA_VSD_VENDOR_ID_OFF, 0x15b3);
+        memcpy(out + MLX5_QA_PSID_OFF, psid, sizeof(psid));
+}
+
+/* 16-byte entries: counter_id BE16, sample_id BE16, time_stamp BE32, value BE64. */
+static void mlx5_diag_counters(const struct emu_rpc *r, uint8_t *out)
+{
+        uint16_t sample_index = emu_get_be16(r->in + 10);
+
+        for (size_t i = 0; MLX5_HDR_LEN + (i + 1) * 16 <= r->out_len; i++) {
+                uint8_t *e = out + MLX5_HDR_LEN + i * 16;
+
+                emu_put_be16(e, (uint16_t)(0x1001 + i));
+                emu_put_be16(e + 2, sample_index);
+                emu_put_be32(e + 4, (uint32_t)(1000 + i));
+                emu_put_be32(e + 8, 0);
+                emu_put_be32(e + 12, (uint32_t)(0x100 * (i + 1)));
+        }
+}
+
+/* Register data follows the 16-byte header in both directions: the firmware echoes
+ * the layout it was given (index fields included); a read fills the rest. */
+static void mlx5_access_reg(const struct emu_rpc *r, uint8_t *out, uint16_t op_mod)
+{
+        uint16_t reg = emu_get_be16(r->in + 10);
+        size_t n = r->in_len > MLX5_HDR_LEN ? r->in_len - MLX5_HDR_LEN : 0;
+
+        memset(out + MLX5_HDR_LEN, 0, r->out_len - MLX5_HDR_LEN);
+        if (n > r->out_len - MLX5_HDR_LEN)
+                n = r->out_len - MLX5_HDR_LEN;
+        memcpy(out + MLX5_HDR_LEN, r->in + MLX5_HDR_LEN, n);
+        if (op_mod == 0)
+                return;
+        for (size_t i = 4; i < n; i++)
+                out[MLX5_HDR_LEN + i] = (uint8_t)((reg >> 8) ^ reg ^ i);
+}
+
 static int mlx5_rpc(struct emu_rpc *r)
 {
         uint16_t opcode, op_mod;
@@ -109,10 +170,17 @@ static int mlx5_rpc(struct emu_rpc *r)
         }
         for (size_t i = MLX5_HDR_LEN; i < r->out_len; i++)
                 out[i] = (uint8_t)((opcode >> 4) ^ (opcode & 0xff) ^ (i * 7));
-        if (opcode == MLX5_OP_QUERY_ADAPTER && r->out_len >= MLX5_HDR_LEN + 8 + 16) {
-                static const char psid[16] = "MT_0000000001";
-                memcpy(out + MLX5_HDR_LEN + 8, psid, sizeof(psid));
-        }
+        if (opcode == MLX5_OP_QUERY_ADAPTER)
+                mlx5_query_adapter(out, r->out_len);
+        else if (opcode == MLX5_OP_QUERY_DIAGNOSTIC_COUNTERS)
+                mlx5_diag_counters(r, out);
+        else if (opcode == MLX5_OP_ACCESS_REG || opcode == MLX5_OP_ACCESS_REGISTER_USER)
+                mlx5_access_reg(r, out, op_mod);
+
+        char fault[32];
+        emu_dev_get_fault(r->dev, fault, sizeof(fault));
+        if (strcmp(fault, "short-reply") == 0)
+                r->out_len = 8;
         return 0;
 }
 

@@ -52,9 +52,22 @@ test_rpc_not_authorized_leaves_device_alone() {
 test_rpc_device_refuses_opcode() {
         local before
         before=$(emu_rpc_count fwctl0)
-        assert_dbus_error DeviceError client rpc fwctl0 0 64 "hex:$(mlx5_req $MLX5_UNKNOWN)"
+        # the mlx5 plugin knows the driver's allowlist: the request never reaches the kernel
+        # (which would taint first at scopes 2-3, then say EBADMSG)
+        assert_dbus_error RequestRejected client rpc fwctl0 2 64 "hex:$(mlx5_req $MLX5_UNKNOWN)"
+        assert_match 'opcode 0x0fff is not allowed' "$(kv message <<<"$LAST_OUT")" "RequestRejected message"
+        assert_eq "$before" "$(emu_rpc_count fwctl0)" "RPCs reaching the device"
+}
+
+test_rpc_malformed_firmware_reply() {
+        local before
+        before=$(emu_rpc_count fwctl0)
+        assert_match '^ok' "$(emu fault fwctl0 short-reply)" "emu fault"
+        assert_dbus_error DeviceError client rpc fwctl0 0 64 "hex:$QA_HEX"
         assert_match 'EBADMSG' "$(kv message <<<"$LAST_OUT")" "DeviceError message"
+        emu fault fwctl0 none >/dev/null
         assert_eq $((before + 1)) "$(emu_rpc_count fwctl0)" "RPCs reaching the device (exactly one)"
+        assert_ok client rpc fwctl0 0 64 "hex:$QA_HEX"
 }
 
 test_rpc_unknown_object() {
