@@ -30,7 +30,8 @@ fi
 meson compile -C build-gcc
 
 if [ "$(id -u)" = 0 ]; then
-        exec tests/integration/run.sh build-asan
+        tests/integration/run.sh build-asan || exit 1
+        exec tests/cockpit/run.sh build-asan
 else
         echo "test.sh: integration suite skipped (needs root)" >&2
         exit 77

@@ -123,7 +123,8 @@
         for (let off = 0; off < bytes.length; off += 16) {
             const row = Array.from(bytes.slice(off, off + 16));
             lines.push(off.toString(16).padStart(6, "0") + "  " +
-                       row.map(b => b.toString(16).padStart(2, "0")).join(" "));
+                       row.map(b => b.toString(16).padStart(2, "0")).join(" ").padEnd(48) + "  " +
+                       row.map(b => (b >= 0x20 && b < 0x7f) ? String.fromCharCode(b) : ".").join(""));
         }
         return lines.join("\n");
     }
@@ -498,8 +499,10 @@
             for (const [k, v] of Object.entries(result))
                 r[k] = unvariant(v);
             const rb = b64ToBytes(resp);
-            out.replaceChildren(renderValue(r, 0),
-                                el("pre", { class: "fw-pre", text: rb.length ? hexDump(rb) : "(empty response)" }));
+            out.replaceChildren(el("div", { class: "fw-result-head" },
+                                   el("strong", { text: `Scope ${scope} request` }), ` to ${name}: ${rb.length} response bytes`),
+                                renderValue(r, 0),
+                                el("pre", { class: "fw-pre fw-hex", text: rb.length ? hexDump(rb) : "(empty response)" }));
             out.dataset.state = "done";
         } catch (ex) {
             out.replaceChildren(errorBox(ex, "The request"));

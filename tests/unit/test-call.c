@@ -404,7 +404,12 @@ static void test_sender_limit(void **state) {
                 sd_bus_message_unref(msg);
         }
         c->sender = strdup(":1.42");
-        assert_start_fails(c, "org.freedesktop.fwctl1.Error.Busy", "16");
+        {
+                char limit[32];
+
+                snprintf(limit, sizeof(limit), "limit %u", FWCTLD_MAX_CALLS_PER_SENDER);
+                assert_start_fails(c, "org.freedesktop.fwctl1.Error.Busy", limit);
+        }
         assert_int_equal(n_classify, 0);
 
         /* Another client is not affected. */
