@@ -307,17 +307,18 @@ void manager_remove_device(Manager *m, Device *d) {
                 }
         }
 
-        /* Waiting for polkit: answer and drop; running: answer now, free on completion. */
+        /*
+         * Waiting for polkit: answer and drop. Running on the worker: leave it. The kernel
+         * lets an in-flight ioctl finish before it unregisters, so its real result (or
+         * ENODEV, answered as DeviceGone) arrives right after; a delivered call must not
+         * be reported as lost. Finished calls are being freed by call_completed().
+         */
         for (Call *c = m->calls, *next; c; c = next) {
                 next = c->next;
-                if (c->device != d)
-                        continue;
-                /* Finished calls are being freed by call_completed(), our caller. */
-                if (c->state == CALL_DONE)
+                if (c->device != d || c->state != CALL_AUTHORIZING)
                         continue;
                 call_fail_device_gone(c);
-                if (c->state != CALL_QUEUED)
-                        call_free(c);
+                call_free(c);
         }
 
         if (d->worker && job_new(JOB_STOP, d, NULL, &stop) >= 0)
