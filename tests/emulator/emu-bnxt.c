@@ -8,7 +8,14 @@
  * (host_dest_addr le64 @16, dir_idx le16 @24, offset le32 @28, len le32 @32;
  * 40 bytes): the kernel copies len bytes to the caller's host_dest_addr. The
  * other DMA commands pass the scope check like in the kernel but the firmware
- * answers HWRM "command not supported" in error_code (no DMA is emulated).
+ * answers HWRM CMD_NOT_SUPPORTED (0xffff) in error_code (no DMA is emulated).
+ *
+ * Replies with content: VER_GET (resp_len 104), FUNC_QCAPS (80), TEMP_MONITOR_QUERY
+ * (16), NVM_GET_DEV_INFO (32); every other command gets a 16-byte success reply.
+ *
+ * Firmware faults ("emu fault fwctlN WORD"), applied to the next replies:
+ *   resp-len-overflow  resp_len set beyond the out_len the caller passed
+ *   short              resp_len 4, shorter than the 8-byte response header
  */
 #include "emu.h"
 
@@ -19,10 +26,12 @@
 #define HWRM_MIN_IN 16
 #define HWRM_MAX_IN 128
 #define HWRM_MIN_OUT 8
-#define HWRM_ERR_CMD_NOT_SUPPORTED 0x7  /* emulator's stand-in firmware code */
+#define HWRM_ERR_CMD_NOT_SUPPORTED 0xffff
 
 #define HWRM_VER_GET 0x0
+#define HWRM_FUNC_QCAPS 0x15
 #define HWRM_TEMP_MONITOR_QUERY 0xe0
+#define HWRM_NVM_GET_DEV_INFO 0xfff6
 #define HWRM_NVM_READ 0xfffd
 #define NVM_READ_REQ_LEN 40
 #define NVM_READ_MAX_LEN (1u << 20)   /* emulated NVM directory entry size */
@@ -86,15 +95,23 @@ static uint8_t *bnxt_info(struct emu_dev *dev G_GNUC_UNUSED, UMockdevIoctlClient
         return d;
 }
 
-/* Fill the response header; the HWRM "valid" byte is the response's last byte. */
+/* Fill the response header; the HWRM "valid" byte is the response's last byte.
+ * The out buffer holds at least MAX(user_out_len, 128) bytes. */
 static void resp_header(struct emu_rpc *r, uint16_t err, uint16_t resp_len)
 {
         uint8_t *o = r->out;
+        char fault[32];
+
         emu_put_le16(o, err);
         memcpy(o + 2, r->in, 2);       /* req_type */
         memcpy(o + 4, r->in + 4, 2);   /* seq_id */
-        emu_put_le16(o + 6, resp_len);
         o[resp_len - 1] = 1;
+        emu_dev_get_fault(r->dev, fault, sizeof(fault));
+        if (strcmp(fault, "resp-len-overflow") == 0)
+                resp_len = (uint16_t)MIN(r->user_out_len + 8, 0xffff);
+        else if (strcmp(fault, "short") == 0)
+                resp_len = 4;
+        emu_put_le16(o + 6, resp_len);
 }
 
 static int bnxt_rpc(struct emu_rpc *r)
@@ -140,9 +157,42 @@ static int bnxt_rpc(struct emu_rpc *r)
         } else if (type == HWRM_VER_GET) {
                 resp_len = 104;
                 /* hwrm interface 1.10.2, firmware 224.0.123.0 */
+                /* hwrm_ver_get_output: interface @8, firmware @12, hwrm_fw_name[16] @32,
+                 * active_pkg_name[16] @80. */
                 r->out[8] = 1, r->out[9] = 10, r->out[10] = 2;
                 r->out[12] = 224, r->out[13] = 0, r->out[14] = 123, r->out[15] = 0;
-                snprintf((char *)r->out + 32, 32, "224.0.123.0/pkg 224.1.0.0");
+                snprintf((char *)r->out + 32, 16, "224.0.123.0");
+                snprintf((char *)r->out + 80, 16, "224.1.0.0");
+        } else if (type == HWRM_FUNC_QCAPS) {
+                /* hwrm_func_qcaps_output (80 bytes): fid @8, port_id @10, flags @12,
+                 * mac_address @16, le16 maxima from @22. */
+                static const uint8_t mac[6] = { 0x00, 0x0a, 0xf7, 0x12, 0x34, 0x56 };
+                resp_len = 80;
+                emu_put_le16(r->out + 8, 0);       /* fid of this PF */
+                emu_put_le16(r->out + 10, 0);      /* port 0 */
+                emu_put_le32(r->out + 12, 0x14);   /* PTP, ROCE_V2 */
+                memcpy(r->out + 16, mac, 6);
+                emu_put_le16(r->out + 22, 64);     /* max_rsscos_ctx */
+                emu_put_le16(r->out + 24, 128);    /* max_cmpl_rings */
+                emu_put_le16(r->out + 26, 64);     /* max_tx_rings */
+                emu_put_le16(r->out + 28, 64);     /* max_rx_rings */
+                emu_put_le16(r->out + 30, 256);    /* max_l2_ctxs */
+                emu_put_le16(r->out + 32, 128);    /* max_vnics */
+                emu_put_le16(r->out + 34, 128);    /* first_vf_id */
+                emu_put_le16(r->out + 36, 16);     /* max_vfs */
+                emu_put_le16(r->out + 38, 128);    /* max_stat_ctx */
+        } else if (type == HWRM_NVM_GET_DEV_INFO) {
+                /* hwrm_nvm_get_dev_info_output (32 bytes): manufacturer_id @8, device_id @10,
+                 * sector_size @12, nvram_size @16, reserved_size @20, available_size @24,
+                 * nvm_cfg_ver maj/min/upd @28. */
+                resp_len = 32;
+                emu_put_le16(r->out + 8, 0x00c2);
+                emu_put_le16(r->out + 10, 0x2019);
+                emu_put_le32(r->out + 12, 4096);
+                emu_put_le32(r->out + 16, 16u << 20);
+                emu_put_le32(r->out + 20, 1u << 20);
+                emu_put_le32(r->out + 24, 9u << 20);
+                r->out[28] = 0, r->out[29] = 2, r->out[30] = 1;
         } else if (type == HWRM_TEMP_MONITOR_QUERY) {
                 r->out[8] = 47;   /* chip temperature, degrees C */
                 r->out[9] = 52;   /* phy temperature */

@@ -1,0 +1,432 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "bnxt-proto.h"
+
+static void req16(uint8_t *r, uint16_t type) {
+        memset(r, 0, HWRM_REQ_MAX_LEN);
+        r[0] = (uint8_t) type;
+        r[1] = (uint8_t) (type >> 8);
+}
+
+static void nvm_read_env(uint8_t *r, uint32_t len) {
+        memset(r, 0, 64);
+        r[0] = 0xfd, r[1] = 0xff;
+        r[24] = 3;                                   /* dir_idx */
+        r[28] = 0x10;                                /* offset */
+        r[32] = (uint8_t) len, r[33] = (uint8_t) (len >> 8), r[34] = (uint8_t) (len >> 16),
+        r[35] = (uint8_t) (len >> 24);
+}
+
+static int classify(const uint8_t *r, size_t n, const BnxtCommand **c, BnxtEnvelope *env, char **reason) {
+        free(*reason);
+        *reason = NULL;
+        return bnxt_classify_request(r, n, c, env, reason);
+}
+
+/* Every allowlist entry of kernel-fwctl.md §3, with its scope. */
+static void test_allowlist(void **state) {
+        static const struct {
+                uint16_t type;
+                uint8_t scope;
+        } cfg[] = { { 0x11, 0 },   { 0x25, 0 },   { 0xc0, 0 },   { 0xc3, 0 },   { 0xc8, 0 },   { 0xff0f, 0 },
+                    { 0xff15, 0 }, { 0xff16, 0 }, { 0xffec, 0 }, { 0xffee, 0 }, { 0xfff0, 0 }, { 0xfff5, 0 },
+                    { 0xfff7, 0 }, { 0xfff8, 0 }, { 0xfff9, 0 }, { 0x0, 1 },    { 0xc, 1 },    { 0x15, 1 },
+                    { 0x16, 1 },   { 0x18, 1 },   { 0x27, 1 },   { 0x28, 1 },   { 0x2a, 1 },   { 0x2c, 1 },
+                    { 0xb6, 1 },   { 0x37, 1 },   { 0x39, 1 },   { 0x47, 1 },   { 0x87, 1 },   { 0x88, 1 },
+                    { 0x8a, 1 },   { 0x8c, 1 },   { 0x8d, 1 },   { 0x8f, 1 },   { 0xa0, 1 },   { 0xbc, 1 },
+                    { 0xbe, 1 },   { 0xc1, 1 },   { 0xc2, 1 },   { 0xc9, 1 },   { 0xda, 1 },   { 0xdd, 1 },
+                    { 0xdf, 1 },   { 0xe0, 1 },   { 0xe1, 1 },   { 0xe2, 1 },   { 0x112, 1 },  { 0x124, 1 },
+                    { 0x190, 1 },  { 0x192, 1 },  { 0x194, 1 },  { 0x198, 1 },  { 0x19c, 1 },  { 0x1a1, 1 },
+                    { 0x1a4, 1 },  { 0x1a8, 1 },  { 0x1ac, 1 },  { 0x1c3, 1 },  { 0x232, 1 },  { 0x200, 1 },
+                    { 0xff1c, 1 }, { 0xff20, 1 }, { 0xff21, 1 }, { 0xff25, 1 }, { 0xff26, 1 }, { 0xff2e, 1 },
+                    { 0xff2f, 1 }, { 0xff18, 1 }, { 0xfff6, 1 }, { 0xfffb, 1 }, { 0x2b, 2 },   { 0xb5, 2 } };
+        static const struct {
+                uint16_t type;
+                uint8_t scope;
+        } dma[] = { { 0xfff1, 0 }, { 0xfff2, 0 }, { 0xfffa, 1 }, { 0xfffc, 1 }, { 0xcb, 1 },   { 0xff17, 1 },
+                    { 0xff19, 1 }, { 0xff10, 1 }, { 0xff11, 1 }, { 0xff0e, 1 }, { 0x3c, 1 },   { 0x23, 1 },
+                    { 0xb4, 1 },   { 0x204, 1 },  { 0x218, 1 },  { 0xe6, 1 },   { 0xe7, 1 },   { 0xd5, 1 },
+                    { 0xd9, 1 },   { 0x203, 1 },  { 0xfffe, 2 }, { 0xfff4, 2 }, { 0xca, 2 },   { 0xff2d, 2 },
+                    { 0xffff, 3 }, { 0xbf, 3 },   { 0xff30, 3 } };
+        const BnxtCommand *c = NULL;
+        uint8_t r[HWRM_REQ_MAX_LEN];
+        char *reason = NULL;
+        size_t n;
+
+        (void) state;
+        for (size_t i = 0; i < sizeof(cfg) / sizeof(cfg[0]); i++) {
+                req16(r, cfg[i].type);
+                assert_int_equal(classify(r, 16, &c, NULL, &reason), 0);
+                assert_int_equal(c->req_type, cfg[i].type);
+                assert_int_equal(c->min_scope, cfg[i].scope);
+                assert_false(c->dma);
+        }
+        for (size_t i = 0; i < sizeof(dma) / sizeof(dma[0]); i++) {
+                const BnxtCommand *d = bnxt_command_find(dma[i].type);
+
+                assert_non_null(d);
+                assert_int_equal(d->min_scope, dma[i].scope);
+                assert_true(d->dma);
+                /* No layout defined: refused with a reason naming the command. */
+                req16(r, dma[i].type);
+                assert_int_equal(classify(r, 40, &c, NULL, &reason), -EOPNOTSUPP);
+                assert_non_null(strstr(reason, d->name));
+                assert_non_null(strstr(reason, "DMA"));
+        }
+        /* NVM_READ is the one DMA command with a layout. */
+        assert_non_null(bnxt_command_find(0xfffd)->layout);
+        assert_int_equal(bnxt_command_find(0xfffd)->min_scope, 1);
+        bnxt_command_table(&n);
+        assert_int_equal(n, sizeof(cfg) / sizeof(cfg[0]) + sizeof(dma) / sizeof(dma[0]) + 1);
+        free(reason);
+}
+
+static void test_names_and_writes(void **state) {
+        (void) state;
+        assert_string_equal(bnxt_command_find(0x0)->name, "VER_GET");
+        assert_string_equal(bnxt_command_find(0xfffd)->name, "NVM_READ");
+        assert_string_equal(bnxt_command_find(0x2b)->name, "PORT_PHY_I2C_WRITE");
+        assert_string_equal(bnxt_command_find(0xe0)->name, "TEMP_MONITOR_QUERY");
+        assert_true(bnxt_command_find(0x11)->configuration_write);   /* FUNC_RESET */
+        assert_true(bnxt_command_find(0xc0)->configuration_write);   /* FW_RESET */
+        assert_true(bnxt_command_find(0xff16)->configuration_write); /* DBG_CFG */
+        assert_true(bnxt_command_find(0xfff0)->configuration_write); /* NVM_FLUSH */
+        assert_true(bnxt_command_find(0xfff2)->configuration_write); /* NVM_SET_VARIABLE */
+        assert_false(bnxt_command_find(0xfff9)->configuration_write);
+        assert_false(bnxt_command_find(0xfff1)->configuration_write);
+        assert_false(bnxt_command_find(0x0)->configuration_write);
+        assert_false(bnxt_command_find(0xfffd)->configuration_write);
+        assert_true(bnxt_command_find(0x2b)->configuration_write);
+        assert_null(bnxt_command_find(0x1234));
+        assert_null(bnxt_command_find(0x0017)); /* FUNC_CFG: not allowed */
+}
+
+static void test_sizes_and_unknown(void **state) {
+        const BnxtCommand *c = NULL;
+        uint8_t r[HWRM_REQ_MAX_LEN + 8];
+        char *reason = NULL;
+
+        (void) state;
+        memset(r, 0, sizeof(r));
+        assert_int_equal(classify(r, 15, &c, NULL, &reason), -EINVAL);
+        assert_non_null(strstr(reason, "15 bytes"));
+        assert_int_equal(classify(r, 16, &c, NULL, &reason), 0);
+        assert_string_equal(c->name, "VER_GET");
+        assert_int_equal(classify(r, 128, &c, NULL, &reason), 0);
+        assert_int_equal(classify(r, 129, &c, NULL, &reason), -EINVAL);
+        assert_non_null(strstr(reason, "129"));
+        assert_int_equal(classify(NULL, 0, &c, NULL, &reason), -EINVAL);
+        r[0] = 0x34, r[1] = 0x12;
+        assert_int_equal(classify(r, 16, &c, NULL, &reason), -EINVAL);
+        assert_non_null(strstr(reason, "0x1234"));
+        assert_non_null(strstr(reason, "EPERM"));
+        free(reason);
+}
+
+static void test_nvm_read_envelope(void **state) {
+        const BnxtCommand *c = NULL;
+        BnxtEnvelope env;
+        uint8_t r[64];
+        char *reason = NULL;
+
+        (void) state;
+        nvm_read_env(r, 64);
+        assert_int_equal(classify(r, 40, &c, &env, &reason), 0);
+        assert_string_equal(c->name, "NVM_READ");
+        assert_int_equal(env.n_buffers, 1);
+        assert_int_equal(env.buffers[0].length, 64);
+        assert_int_equal(env.buffers[0].addr_offset, 16);
+        assert_int_equal(env.buffers[0].dir, BNXT_DMA_FROM_DEVICE);
+        assert_int_equal(env.read_bytes, 64);
+        /* exact size */
+        assert_int_equal(classify(r, 39, &c, &env, &reason), -EINVAL);
+        assert_non_null(strstr(reason, "exactly 40"));
+        assert_int_equal(classify(r, 41, &c, &env, &reason), -EINVAL);
+        assert_non_null(strstr(reason, "41"));
+        /* length rules */
+        nvm_read_env(r, 0);
+        assert_int_equal(classify(r, 40, &c, &env, &reason), -EINVAL);
+        assert_non_null(strstr(reason, "is 0"));
+        nvm_read_env(r, BNXT_DMA_MAX_LEN);
+        assert_int_equal(classify(r, 40, &c, &env, &reason), 0);
+        assert_int_equal(env.read_bytes, BNXT_DMA_MAX_LEN);
+        nvm_read_env(r, BNXT_DMA_MAX_LEN + 1);
+        assert_int_equal(classify(r, 40, &c, &env, &reason), -EINVAL);
+        assert_non_null(strstr(reason, "1048577"));
+        nvm_read_env(r, UINT32_MAX);
+        assert_int_equal(classify(r, 40, &c, &env, &reason), -EINVAL);
+        assert_non_null(strstr(reason, "4294967295"));
+        /* the address field must be left zero */
+        nvm_read_env(r, 8);
+        r[23] = 0x7f;
+        assert_int_equal(classify(r, 40, &c, &env, &reason), -EINVAL);
+        assert_non_null(strstr(reason, "offset 16 must be zero"));
+        free(reason);
+}
+
+static void test_max_response(void **state) {
+        char *reason = NULL;
+
+        (void) state;
+        assert_int_equal(bnxt_check_max_response(7, &reason), -EINVAL);
+        assert_non_null(strstr(reason, "max_response 7"));
+        free(reason);
+        reason = NULL;
+        assert_int_equal(bnxt_check_max_response(8, &reason), 0);
+        assert_int_equal(bnxt_check_max_response(0, NULL), -EINVAL);
+}
+
+static void test_parse_response(void **state) {
+        uint8_t b[32] = { 0x02, 0x00, 0x15, 0x00, 0x42, 0x00, 0x10, 0x00 };
+        BnxtResponse h;
+        char *reason = NULL;
+
+        (void) state;
+        assert_int_equal(bnxt_parse_response(b, 16, &h, &reason), 0);
+        assert_int_equal(h.error_code, 2);
+        assert_int_equal(h.req_type, 0x15);
+        assert_int_equal(h.seq_id, 0x42);
+        assert_int_equal(h.resp_len, 16);
+        assert_int_equal(bnxt_parse_response(b, 15, &h, &reason), -EBADMSG);
+        assert_non_null(strstr(reason, "beyond"));
+        b[6] = 8;
+        assert_int_equal(bnxt_parse_response(b, 8, &h, &reason), 0);
+        b[6] = 7;
+        free(reason);
+        reason = NULL;
+        assert_int_equal(bnxt_parse_response(b, 32, &h, &reason), -EBADMSG);
+        assert_non_null(strstr(reason, "resp_len 7"));
+        assert_int_equal(bnxt_parse_response(b, 7, &h, &reason), -EBADMSG);
+        b[6] = 0, b[7] = 0x01; /* 256 > 32 */
+        assert_int_equal(bnxt_parse_response(b, 32, &h, &reason), -EBADMSG);
+        assert_non_null(strstr(reason, "resp_len 256"));
+        free(reason);
+}
+
+static void test_error_names(void **state) {
+        char buf[32];
+
+        (void) state;
+        assert_string_equal(bnxt_error_name(0, buf, sizeof(buf)), "SUCCESS");
+        assert_string_equal(bnxt_error_name(1, buf, sizeof(buf)), "FAIL");
+        assert_string_equal(bnxt_error_name(2, buf, sizeof(buf)), "INVALID_PARAMS");
+        assert_string_equal(bnxt_error_name(3, buf, sizeof(buf)), "RESOURCE_ACCESS_DENIED");
+        assert_string_equal(bnxt_error_name(9, buf, sizeof(buf)), "UNSUPPORTED_OPTION_ERR");
+        assert_string_equal(bnxt_error_name(0xa, buf, sizeof(buf)), "HOT_RESET_PROGRESS");
+        assert_string_equal(bnxt_error_name(0xb, buf, sizeof(buf)), "HOT_RESET_FAIL");
+        assert_string_equal(bnxt_error_name(0xc, buf, sizeof(buf)), "NO_FLOW_COUNTER_DURING_ALLOC");
+        assert_string_equal(bnxt_error_name(0xd, buf, sizeof(buf)), "KEY_HASH_COLLISION");
+        assert_string_equal(bnxt_error_name(0xf, buf, sizeof(buf)), "HWRM_ERROR");
+        assert_string_equal(bnxt_error_name(0x10, buf, sizeof(buf)), "BUSY");
+        assert_string_equal(bnxt_error_name(0x8000, buf, sizeof(buf)), "TLV_ENCAPSULATED_RESPONSE");
+        assert_string_equal(bnxt_error_name(0xfffe, buf, sizeof(buf)), "UNKNOWN_ERR");
+        assert_string_equal(bnxt_error_name(0xffff, buf, sizeof(buf)), "CMD_NOT_SUPPORTED");
+        assert_string_equal(bnxt_error_name(0xff92, buf, sizeof(buf)), "DRIVER_ERRNO_110");
+        assert_string_equal(bnxt_error_name(0x15, buf, sizeof(buf)), "UNKNOWN_0x0015");
+}
+
+static void test_info_json(void **state) {
+        uint8_t caps[4] = { 0x0f, 0, 0, 0 };
+        char *j = NULL;
+
+        (void) state;
+        assert_int_equal(bnxt_info_json(caps, 4, &j), 0);
+        assert_string_equal(j, "{\"plugin\":\"bnxt\",\"uctx_caps\":15,\"command_classes\":[\"inline\",\"query\","
+                               "\"send\",\"dma\"],\"advisory\":true}");
+        free(j);
+        caps[0] = 0x25;
+        assert_int_equal(bnxt_info_json(caps, 4, &j), 0);
+        assert_string_equal(j, "{\"plugin\":\"bnxt\",\"uctx_caps\":37,\"command_classes\":[\"inline\",\"send\"],"
+                               "\"unknown_caps\":32,\"advisory\":true}");
+        free(j);
+        assert_int_equal(bnxt_info_json(NULL, 0, &j), 0);
+        assert_string_equal(j, "{\"plugin\":\"bnxt\",\"device_data_length\":0}");
+        free(j);
+}
+
+static void test_builders(void **state) {
+        static const uint8_t ver[24] = { 0x00, 0x00, 0xff, 0xff, 0, 0, 0xff, 0xff, 0, 0, 0, 0,
+                                         0,    0,    0,    0,    1, 10, 2,    0,    0, 0, 0, 0 };
+        static const uint8_t nvm[40] = { 0xfd, 0xff, 0xff, 0xff, 0,    0,    0xff, 0xff, 0,    0,
+                                         0,    0,    0,    0,    0,    0,    0x88, 0x77, 0x66, 0x55,
+                                         0x44, 0x33, 0x22, 0x11, 0x05, 0x00, 0,    0,    0x00, 0x01,
+                                         0,    0,    0x40, 0,    0,    0,    0,    0,    0,    0 };
+        uint8_t r[HWRM_REQ_MAX_LEN];
+
+        (void) state;
+        assert_int_equal(bnxt_build_ver_get(r), 24);
+        assert_memory_equal(r, ver, 24);
+        assert_int_equal(bnxt_build_nvm_read(r, 0x1122334455667788ull, 5, 0x100, 64), 40);
+        assert_memory_equal(r, nvm, 40);
+        assert_int_equal(bnxt_build_func_qcaps(r, 0xffff), 24);
+        assert_int_equal(r[0], 0x15);
+        assert_int_equal(r[16], 0xff);
+        assert_int_equal(r[17], 0xff);
+        assert_int_equal(bnxt_build_simple(r, 0xe0), 16);
+        assert_int_equal(r[0], 0xe0);
+        assert_int_equal(r[1], 0);
+}
+
+static void put16(uint8_t *p, uint16_t v) {
+        p[0] = (uint8_t) v, p[1] = (uint8_t) (v >> 8);
+}
+
+static void resp_hdr(uint8_t *b, uint16_t err, uint16_t type, uint16_t len) {
+        put16(b, err);
+        put16(b + 2, type);
+        put16(b + 6, len);
+}
+
+static void test_ver_get_json(void **state) {
+        uint8_t b[256] = { 0 };
+        char *j = NULL, *reason = NULL;
+
+        (void) state;
+        resp_hdr(b, 0, 0, 104);
+        b[8] = 1, b[9] = 10, b[10] = 2;
+        b[12] = 224, b[13] = 0, b[14] = 123, b[15] = 0;
+        memcpy(b + 32, "224.0.123.0", 11);
+        memcpy(b + 80, "224.1.0.0", 9);
+        memcpy(b + 96, "roce", 4); /* beyond resp_len 104: not decoded */
+        assert_int_equal(bnxt_ver_get_json(b, sizeof(b), &j, &reason), 0);
+        assert_string_equal(j, "{\"status\":0,\"status_name\":\"SUCCESS\",\"response_length\":104,"
+                               "\"hwrm_interface_version\":\"1.10.2\",\"hwrm_firmware_version\":\"224.0.123.0\","
+                               "\"management_firmware_version\":\"0.0.0.0\",\"netctrl_firmware_version\":"
+                               "\"0.0.0.0\",\"roce_firmware_version\":\"0.0.0.0\",\"dev_caps_cfg\":0,"
+                               "\"hwrm_firmware_name\":\"224.0.123.0\",\"management_firmware_name\":\"\","
+                               "\"netctrl_firmware_name\":\"\",\"active_package_name\":\"224.1.0.0\"}");
+        free(j);
+        /* error status: no fields */
+        resp_hdr(b, 0xffff, 0, 16);
+        assert_int_equal(bnxt_ver_get_json(b, sizeof(b), &j, &reason), 0);
+        assert_string_equal(j, "{\"status\":65535,\"status_name\":\"CMD_NOT_SUPPORTED\",\"response_length\":16}");
+        free(j);
+        /* malformed */
+        resp_hdr(b, 0, 0, 300);
+        assert_int_equal(bnxt_ver_get_json(b, sizeof(b), &j, &reason), -EBADMSG);
+        assert_non_null(strstr(reason, "resp_len 300"));
+        resp_hdr(b, 0, 0x15, 104);
+        assert_int_equal(bnxt_ver_get_json(b, sizeof(b), &j, &reason), -EBADMSG);
+        assert_non_null(strstr(reason, "0x0015"));
+        free(reason);
+}
+
+static void test_other_json(void **state) {
+        uint8_t b[128] = { 0 }, data[4] = { 0x00, 0x0d, 0x1a, 0xff };
+        char *j = NULL, *reason = NULL;
+
+        (void) state;
+        resp_hdr(b, 0, 0xe0, 16);
+        b[8] = 47, b[9] = 52, b[10] = 40;
+        assert_int_equal(bnxt_temp_monitor_json(b, sizeof(b), &j, &reason), 0);
+        assert_string_equal(j, "{\"status\":0,\"status_name\":\"SUCCESS\",\"response_length\":16,"
+                               "\"temperature_c\":47,\"phy_temperature_c\":52,\"om_temperature_c\":40}");
+        free(j);
+        resp_hdr(b, 0, 0xe0, 8);
+        assert_int_equal(bnxt_temp_monitor_json(b, sizeof(b), &j, &reason), -EBADMSG);
+
+        memset(b, 0, sizeof(b));
+        resp_hdr(b, 0, 0x15, 40);
+        put16(b + 8, 0xffff);
+        put16(b + 10, 1);
+        b[12] = 0x14;
+        memcpy(b + 16, "\x00\x0a\xf7\x01\x02\x03", 6);
+        put16(b + 26, 8);
+        assert_int_equal(bnxt_func_qcaps_json(b, sizeof(b), &j, &reason), 0);
+        assert_string_equal(j, "{\"status\":0,\"status_name\":\"SUCCESS\",\"response_length\":40,\"fid\":65535,"
+                               "\"port_id\":1,\"max_rsscos_ctx\":0,\"max_cmpl_rings\":0,\"max_tx_rings\":8,"
+                               "\"max_rx_rings\":0,\"max_l2_ctxs\":0,\"max_vnics\":0,\"first_vf_id\":0,"
+                               "\"max_vfs\":0,\"max_stat_ctx\":0,\"flags\":20,\"mac_address\":\"00:0a:f7:01:02:03\"}");
+        free(j);
+
+        memset(b, 0, sizeof(b));
+        resp_hdr(b, 0, 0xfff6, 32);
+        put16(b + 8, 0x14e4);
+        put16(b + 10, 0x1750);
+        b[14] = 1;       /* sector 64 KiB */
+        b[18] = 0x80;    /* nvram 8 MiB */
+        b[28] = 1, b[29] = 2, b[30] = 3;
+        assert_int_equal(bnxt_nvm_dev_info_json(b, sizeof(b), &j, &reason), 0);
+        assert_string_equal(j, "{\"status\":0,\"status_name\":\"SUCCESS\",\"response_length\":32,"
+                               "\"manufacturer_id\":5348,\"device_id\":5968,\"sector_size\":65536,"
+                               "\"nvram_size\":8388608,\"reserved_size\":0,\"available_size\":0,"
+                               "\"nvm_cfg_version\":\"1.2.3\"}");
+        free(j);
+
+        memset(b, 0, sizeof(b));
+        resp_hdr(b, 0, 0xfffd, 16);
+        assert_int_equal(bnxt_nvm_read_json(b, sizeof(b), data, 4, 3, 16, &j, &reason), 0);
+        assert_string_equal(j, "{\"status\":0,\"status_name\":\"SUCCESS\",\"response_length\":16,\"dir_idx\":3,"
+                               "\"offset\":16,\"length\":4,\"data\":\"000d1aff\"}");
+        free(j);
+        resp_hdr(b, 0, 0xfffd, 4);
+        assert_int_equal(bnxt_nvm_read_json(b, sizeof(b), data, 4, 3, 16, &j, &reason), -EBADMSG);
+        free(reason);
+}
+
+static void test_params(void **state) {
+        BnxtNvmReadParams p;
+        char *reason = NULL;
+        uint16_t fid = 0;
+
+        (void) state;
+        assert_int_equal(bnxt_parse_nvm_read_params("{\"dir_idx\":2,\"offset\":16,\"length\":64}", &p, &reason), 0);
+        assert_int_equal(p.dir_idx, 2);
+        assert_int_equal(p.offset, 16);
+        assert_int_equal(p.length, 64);
+#define BAD(json, needle)                                                              \
+        do {                                                                           \
+                free(reason);                                                          \
+                reason = NULL;                                                         \
+                assert_int_equal(bnxt_parse_nvm_read_params(json, &p, &reason), -EINVAL); \
+                assert_non_null(strstr(reason, needle));                               \
+        } while (0)
+        BAD("{\"offset\":0,\"length\":4}", "missing parameter 'dir_idx'");
+        BAD("{\"dir_idx\":0,\"length\":4}", "missing parameter 'offset'");
+        BAD("{\"dir_idx\":0,\"offset\":0}", "missing parameter 'length'");
+        BAD("{\"dir_idx\":\"0\",\"offset\":0,\"length\":4}", "'dir_idx' must be an integer");
+        BAD("{\"dir_idx\":65536,\"offset\":0,\"length\":4}", "'dir_idx' must be between 0 and 65535");
+        BAD("{\"dir_idx\":0,\"offset\":-1,\"length\":4}", "'offset'");
+        BAD("{\"dir_idx\":0,\"offset\":0,\"length\":0}", "'length'");
+        BAD("{\"dir_idx\":0,\"offset\":0,\"length\":1048577}", "'length'");
+        BAD("{\"dir_idx\":0,\"offset\":0,\"length\":4,\"x\":1}", "unknown parameter 'x'");
+        BAD("{nope", "JSON object");
+        BAD("[1]", "JSON object");
+#undef BAD
+        free(reason);
+        reason = NULL;
+        assert_int_equal(bnxt_parse_func_qcaps_params("{}", &fid, &reason), 0);
+        assert_int_equal(fid, 0xffff);
+        assert_int_equal(bnxt_parse_func_qcaps_params("{\"fid\":3}", &fid, &reason), 0);
+        assert_int_equal(fid, 3);
+        assert_int_equal(bnxt_parse_func_qcaps_params("{\"fid\":70000}", &fid, &reason), -EINVAL);
+        assert_non_null(strstr(reason, "'fid'"));
+        free(reason);
+        reason = NULL;
+        assert_int_equal(bnxt_parse_no_params("{}", &reason), 0);
+        assert_int_equal(bnxt_parse_no_params("{\"a\":1}", &reason), -EINVAL);
+        assert_non_null(strstr(reason, "'a'"));
+        free(reason);
+}
+
+int main(void) {
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test(test_allowlist),       cmocka_unit_test(test_names_and_writes),
+                cmocka_unit_test(test_sizes_and_unknown), cmocka_unit_test(test_nvm_read_envelope),
+                cmocka_unit_test(test_max_response),    cmocka_unit_test(test_parse_response),
+                cmocka_unit_test(test_error_names),     cmocka_unit_test(test_info_json),
+                cmocka_unit_test(test_builders),        cmocka_unit_test(test_ver_get_json),
+                cmocka_unit_test(test_other_json),      cmocka_unit_test(test_params),
+        };
+
+        return cmocka_run_group_tests(tests, NULL, NULL);
+}
