@@ -69,9 +69,12 @@ pidof_daemon_name() {
 # A caller that leaves while its call is still queued: the call never reaches the device,
 # and its journal attempt record gets a result record (ECANCELED).
 test_disconnected_queued_call_is_dropped() {
-        local name a before n_attempt n_result
+        local name a before n_attempt n_result parent
         name=$(emu_add mlx5 0000:09:00.0) || fail "emu add mlx5 failed"
         wait_until 5 dev_exists "$name" || fail "$name did not appear"
+        # kernel names are reused by other tests' devices: match the journal by parent
+        parent=$(dev_prop "$name" Parent | jq -r .)
+        [ -n "$parent" ] || fail "no Parent for $name"
         assert_match '^ok' "$(emu delay "$name" 1500)" "emu delay"
         before=$(emu_rpc_count "$name")
 
@@ -86,8 +89,8 @@ test_disconnected_queued_call_is_dropped() {
         sleep 0.3
         assert_eq $((before + 1)) "$(emu_rpc_count "$name")" "RPCs that reached $name"
 
-        n_attempt=$(journal_json MESSAGE_ID=$MSGID_ATTEMPT FWCTL_DEVICE="$name" | jq -s 'length')
-        n_result=$(journal_json MESSAGE_ID=$MSGID_RESULT FWCTL_DEVICE="$name" FWCTL_RESULT=ECANCELED | jq -s 'length')
+        n_attempt=$(journal_json MESSAGE_ID=$MSGID_ATTEMPT FWCTL_PARENT="$parent" | jq -s 'length')
+        n_result=$(journal_json MESSAGE_ID=$MSGID_RESULT FWCTL_PARENT="$parent" FWCTL_RESULT=ECANCELED | jq -s 'length')
         assert_eq 1 "$n_attempt" "attempt records for $name"
         assert_eq 1 "$n_result" "ECANCELED result records for $name"
         emu delay "$name" 0 >/dev/null
