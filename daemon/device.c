@@ -76,7 +76,6 @@ Device *device_unref(Device *d) {
 int device_probe(Device *d) {
         _cleanup_(closep) int fd = -EBADF;
         _cleanup_(freep) void *data = NULL;
-        _cleanup_(freep) char *json = NULL;
         const Plugin *plugin;
         uint32_t type;
         size_t size;
@@ -95,18 +94,14 @@ int device_probe(Device *d) {
                 return log_device_warning_errno(d->name, ENOENT,
                                                 "No plugin for device type %u and no fallback plugin installed", type);
 
-        r = plugin->desc->info_to_json(d, data, size, &json);
-        if (r < 0 || !json)
-                return log_device_warning_errno(d->name, r < 0 ? r : EBADMSG,
-                                                "Plugin '%s' could not decode Info: %m", plugin->desc->name);
-
+        /* From here the device owns the fd: device_shutdown()/device_unref() close it. */
         d->fd = TAKE_FD(fd);
         d->type = type;
         d->info_data = TAKE_PTR(data);
         d->info_size = size;
-        d->info_json = TAKE_PTR(json);
         d->plugin = plugin;
 
+        /* Attach first: what it learns from the device (CXL's feature list) belongs in Info. */
         if (plugin->desc->attach) {
                 r = plugin->desc->attach(d);
                 if (r < 0)
@@ -114,6 +109,11 @@ int device_probe(Device *d) {
                                                         plugin->desc->name);
         }
         d->attached = true;
+
+        r = plugin->desc->info_to_json(d, d->info_data, d->info_size, &d->info_json);
+        if (r < 0 || !d->info_json)
+                return log_device_warning_errno(d->name, r < 0 ? r : EBADMSG,
+                                                "Plugin '%s' could not decode Info: %m", plugin->desc->name);
         return 0;
 }
 

@@ -17,8 +17,9 @@
  * RPC. Plugins never see D-Bus or polkit: they return 0 or a negative errno and,
  * where a caller should learn why, a malloc()ed reason string.
  *
- * Threading: attach(), detach(), marshal(), decode() and execute() are called on the
- * device's worker thread; info_to_json() and classify() on the daemon's main thread.
+ * Threading: attach(), info_to_json() (once, right after attach()), detach(), marshal(),
+ * decode() and execute() are called on the device's worker thread; classify() and
+ * classify_execute() on the daemon's main thread.
  * Calls for one device are never concurrent with each other, except classify(), which
  * must therefore be a pure function of its arguments and of data that attach() set up.
  */
@@ -82,7 +83,8 @@ typedef struct fwctld_plugin {
         /* Optional. The device is going away; free what attach() set up. */
         void (*detach)(fwctld_device *device);
 
-        /* Required. Decode FWCTL_INFO device data into a JSON object (malloc()ed). */
+        /* Required. Decode FWCTL_INFO device data into a JSON object (malloc()ed); called
+         * once after attach(), so it may include what attach() learnt. Info serves it. */
         int (*info_to_json)(fwctld_device *device, const void *data, size_t size, char **ret_json);
 
         /*
