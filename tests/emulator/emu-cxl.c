@@ -108,6 +108,8 @@ static int find_feature(const uint8_t *uuid)
         return -1;
 }
 
+static int cxl_dispatch(struct emu_rpc *r, uint16_t opcode, uint32_t op_size, const uint8_t *payload);
+
 static void cxl_setup(struct emu_dev *dev)
 {
         struct feat_state *st = g_new0(struct feat_state, 1);
@@ -243,12 +245,40 @@ static int set_feature(struct emu_rpc *r, const uint8_t *in, uint32_t op_size)
         return 0;
 }
 
+/*
+ * Firmware faults ("emu fault fwctlN WORD"), never kernel behaviour:
+ *   oversized-size  the out struct's size claims 64 bytes more than the caller's buffer
+ *   short-gsf       a Get Supported Features page claims one entry more than it carries
+ */
+static void cxl_apply_fault(struct emu_rpc *r, uint16_t opcode, const uint8_t *payload)
+{
+        char fault[sizeof(r->dev->fault)];
+
+        emu_dev_get_fault(r->dev, fault, sizeof(fault));
+        if (!r->out || r->out_len < RPC_CXL_OUT_HDR)
+                return;
+        if (strcmp(fault, "oversized-size") == 0)
+                emu_put_le32(r->out, (uint32_t)(r->user_out_len + 64));
+        else if (strcmp(fault, "short-gsf") == 0 && opcode == CXL_OP_GET_SUPPORTED_FEATURES &&
+                 emu_get_le32(payload) != 0 && r->out_len >= RPC_CXL_OUT_HDR + GSF_OUT_HDR)
+                emu_put_le16(r->out + RPC_CXL_OUT_HDR,
+                             (uint16_t)(emu_get_le16(r->out + RPC_CXL_OUT_HDR) + 1));
+}
+
 static int cxl_rpc(struct emu_rpc *r)
 {
         uint16_t opcode = (uint16_t)emu_get_le32(r->in);
         uint32_t op_size = emu_get_le32(r->in + 8);
         const uint8_t *payload = r->in + RPC_CXL_HDR;
+        int err = cxl_dispatch(r, opcode, op_size, payload);
 
+        if (err == 0)
+                cxl_apply_fault(r, opcode, payload);
+        return err;
+}
+
+static int cxl_dispatch(struct emu_rpc *r, uint16_t opcode, uint32_t op_size, const uint8_t *payload)
+{
         switch (opcode) {
         case CXL_OP_GET_SUPPORTED_FEATURES:
                 if (op_size != GSF_IN_LEN)
