@@ -1,0 +1,294 @@
+# shellcheck shell=bash
+# fwctlctl, the command line client: every command against the emulated devices
+# (fwctl0 = mlx5@0000:03:00.0, fwctl1 = cxl@0000:0d:00.0), as root and as the test
+# users, --json parsed with jq, exit codes per error class, -H over a fake ssh that
+# runs systemd-stdio-bridge locally, -M, the polkit agent and bash completion.
+
+FWCTLCTL=/usr/bin/fwctlctl
+QA_HEX=$(mlx5_req $MLX5_QUERY_ADAPTER)
+
+# ctl_rc EXPECTED_RC CMD...: run CMD, check its exit status; stdout in $CTL_OUT, stderr in $CTL_ERR
+ctl_rc() {
+        local want=$1 rc
+        shift
+        CTL_OUT=$("$@" 2>"$T/tmp/ctl.err")
+        rc=$?
+        CTL_ERR=$(cat "$T/tmp/ctl.err")
+        [ "$rc" = "$want" ] || fail "exit status $rc (want $want): $* -> out: ${CTL_OUT:0:300} err: ${CTL_ERR:0:300}"
+}
+
+# jq_ok FILTER JSON [WHAT]: JSON parses and FILTER is true
+jq_ok() {
+        jq -e "$1" >/dev/null 2>&1 <<<"$2" || fail "${3:-jq}: '$1' not true for ${2:0:400}"
+}
+
+test_fwctlctl_installed() {
+        assert_true "fwctlctl installed in /usr/bin" test -x "$FWCTLCTL"
+        ctl_rc 0 fwctlctl --version
+        assert_match '^fwctlctl [0-9]' "$CTL_OUT" "--version"
+        ctl_rc 0 fwctlctl --help
+        assert_match 'monitor' "$CTL_OUT" "--help lists commands"
+        ctl_rc 2 fwctlctl frobnicate
+        assert_match "Unknown command 'frobnicate'" "$CTL_ERR" "unknown command message"
+        ctl_rc 2 fwctlctl ops
+}
+
+test_fwctlctl_list() {
+        local who
+        for who in as_root "as_user fwtest" "as_user fwdeny"; do
+                ctl_rc 0 $who fwctlctl list
+                assert_match 'DEVICE +TYPE +DRIVER +ADDRESS +PLUGIN' "$CTL_OUT" "$who: list header"
+                assert_match 'fwctl0 +mlx5 +[^ ]+ +0000:03:00.0 ' "$CTL_OUT" "$who: list fwctl0 row"
+                assert_match 'fwctl1 +cxl +[^ ]+ +0000:0d:00.0 ' "$CTL_OUT" "$who: list fwctl1 row"
+                assert_match 'devices listed' "$CTL_OUT" "$who: legend"
+                ctl_rc 0 $who fwctlctl --json list
+                jq_ok '.devices | length >= 2' "$CTL_OUT" "$who: list --json"
+                jq_ok '.kernel_tainted | type == "boolean"' "$CTL_OUT" "$who: kernel_tainted"
+                jq_ok '.devices[] | select(.name == "fwctl0") | .pci_address == "0000:03:00.0" and
+                       .device_type == 1 and .device_type_name == "mlx5" and
+                       .object == "/org/freedesktop/fwctl1/device/fwctl0" and (.driver | type == "string") and
+                       (.parent | startswith("/sys/")) and (.device_node | length > 0) and (.plugin | length > 0)' \
+                        "$CTL_OUT" "$who: fwctl0 in list --json"
+                jq_ok '.devices[] | select(.name == "fwctl1") | .device_type_name == "cxl"' "$CTL_OUT" "$who: fwctl1"
+        done
+        ctl_rc 0 fwctlctl list --no-legend
+        [[ $CTL_OUT != *DEVICE* && $CTL_OUT != *listed* ]] || fail "--no-legend still prints a legend: $CTL_OUT"
+        # default command is list; --json=pretty is multi-line and still one document
+        ctl_rc 0 fwctlctl --json=pretty
+        [ "$(wc -l <<<"$CTL_OUT")" -gt 3 ] || fail "--json=pretty not pretty"
+        jq_ok '.devices | length >= 2' "$CTL_OUT" "--json=pretty"
+}
+
+test_fwctlctl_status() {
+        local parent spec name
+        parent=$(dev_prop fwctl0 Parent | jq -r .)
+        for spec in fwctl0 0000:03:00.0 "$parent" /org/freedesktop/fwctl1/device/fwctl0; do
+                ctl_rc 0 as_user fwtest fwctlctl --json status "$spec"
+                jq_ok '.name == "fwctl0" and .device_type_name == "mlx5" and .pci_address == "0000:03:00.0"' \
+                        "$CTL_OUT" "status $spec"
+                jq_ok '(.info.device_type == 1) and (.info.data | test("^[0-9a-f]*$")) and has("info")' \
+                        "$CTL_OUT" "status $spec info"
+                jq_ok '.info | has("decoded")' "$CTL_OUT" "status $spec info.decoded"
+        done
+        name=$(jq -r .parent <<<"$CTL_OUT")
+        assert_eq "$parent" "$name" "status parent"
+        ctl_rc 0 fwctlctl status fwctl1
+        assert_match '^fwctl1 \(cxl\)' "$CTL_OUT" "status fwctl1 title"
+        assert_match 'PCI address: 0000:0d:00.0' "$CTL_OUT" "status fwctl1 PCI address"
+        assert_match 'Info: ' "$CTL_OUT" "status fwctl1 Info"
+        # without a device: fwctld itself
+        ctl_rc 0 fwctlctl --json status
+        assert_eq "$(mgr_prop Version | jq -r .)" "$(jq -r .version <<<"$CTL_OUT")" "status version"
+        jq_ok '(.plugins | length >= 1) and (.plugins[0] | has("name") and has("device_type") and has("file"))' \
+                "$CTL_OUT" "status plugins"
+        ctl_rc 0 fwctlctl status
+        assert_match 'Version: ' "$CTL_OUT" "status text"
+        # errors: exit 3, one line naming the error; --json puts an error document on stdout
+        ctl_rc 3 fwctlctl status fwctl99
+        assert_match '^No such device: .*\(see .fwctlctl list.*\) \[org.freedesktop.fwctl1.Error.NoSuchDevice\]$' \
+                "$CTL_ERR" "NoSuchDevice message"
+        [ "$(wc -l <<<"$CTL_ERR")" = 1 ] || fail "error is not one line: $CTL_ERR"
+        ctl_rc 3 fwctlctl --json status 0000:99:00.0
+        jq_ok '.error.name == "org.freedesktop.fwctl1.Error.NoSuchDevice" and .error.exit_status == 3' \
+                "$CTL_OUT" "--json error document"
+}
+
+test_fwctlctl_ops() {
+        local n
+        ctl_rc 0 as_user fwtest fwctlctl --json ops fwctl0
+        jq_ok '.device == "fwctl0" and (.operations | type == "array")' "$CTL_OUT" "ops --json"
+        jq_ok 'all(.operations[]; (.name | length > 0) and (.scope >= 0 and .scope <= 3) and
+               (.scope_name | IN("configuration","debug-read-only","debug-write","debug-write-full")) and
+               has("description"))' "$CTL_OUT" "ops entries"
+        n=$(jq '.operations | length' <<<"$CTL_OUT")
+        ctl_rc 0 fwctlctl ops fwctl0
+        assert_match 'OPERATION +SCOPE +DESCRIPTION' "$CTL_OUT" "ops header"
+        assert_match "$n operations?\." "$CTL_OUT" "ops legend"
+        ctl_rc 0 fwctlctl ops 0000:0d:00.0
+        ctl_rc 3 fwctlctl ops fwctl99
+}
+
+test_fwctlctl_exec() {
+        local op scope rc
+        ctl_rc 3 fwctlctl exec fwctl0 no-such-operation
+        assert_match '^No such operation: .*NoSuchOperation\]$' "$CTL_ERR" "NoSuchOperation message"
+        ctl_rc 3 fwctlctl --json exec fwctl0 no-such-operation a=1 b=true c=text
+        jq_ok '.error.name == "org.freedesktop.fwctl1.Error.NoSuchOperation"' "$CTL_OUT" "exec --json error"
+        ctl_rc 2 fwctlctl exec fwctl0 op '[1,2]'
+        ctl_rc 2 fwctlctl exec fwctl0 op =x
+        # a real operation when the plugin has one at scope <= 1 (plugins may not have any yet)
+        ctl_rc 0 fwctlctl --json ops fwctl0
+        op=$(jq -r '[.operations[] | select(.scope <= 1)][0].name // empty' <<<"$CTL_OUT")
+        [ -n "$op" ] || return 0
+        CTL_OUT=$(as_user fwtest fwctlctl --json exec fwctl0 "$op" 2>"$T/tmp/ctl.err")
+        rc=$?
+        case $rc in
+        0) jq_ok ".operation == \"$op\" and has(\"result\")" "$CTL_OUT" "exec $op --json" ;;
+        5) jq_ok '.error.name | test("InvalidArguments|RequestRejected|ScopeTooLow")' "$CTL_OUT" "exec $op error" ;;
+        *) fail "exec $op as fwtest: exit $rc: $CTL_OUT $(cat "$T/tmp/ctl.err")" ;;
+        esac
+}
+
+test_fwctlctl_rpc_root() {
+        local hex
+        ctl_rc 0 fwctlctl --json rpc fwctl0 --scope configuration --in "$QA_HEX" --max 64
+        jq_ok '.result.truncated == false and .result.response_length >= 16 and .scope == 0 and
+               .scope_name == "configuration" and .request_size == 16 and (.response | startswith("00")) and
+               (.result.operation | length > 0) and (.result | has("kernel_out_len") and has("configuration_write"))' \
+                "$CTL_OUT" "rpc --json"
+        hex=$(jq -r .response <<<"$CTL_OUT")
+        # @FILE in, --out FILE: the same bytes
+        printf '%s' "$QA_HEX" | xxd -r -p >"$T/tmp/qa.bin"
+        ctl_rc 0 fwctlctl rpc 0000:03:00.0 -s 1 --in "@$T/tmp/qa.bin" --max 64 --out "$T/tmp/qa.out"
+        assert_match 'truncated: false' "$CTL_OUT" "rpc text result"
+        assert_eq "$hex" "$(xxd -p "$T/tmp/qa.out" | tr -d '\n')" "--out file vs --json response"
+        ctl_rc 0 fwctlctl rpc fwctl0 --in @- --max 64 <"$T/tmp/qa.bin"
+        assert_match '00000000  00' "$CTL_OUT" "rpc hexdump"
+        # a response larger than --max: truncated, or refused (plugin or kernel EMSGSIZE: exit 5)
+        CTL_OUT=$(fwctlctl --json rpc fwctl0 --in "$QA_HEX" --max 4 2>/dev/null)
+        jq_ok '(.result.truncated == true and .response_size <= 4) or
+               (.error.exit_status == 5 and (.error.name | test("PayloadTooLarge|RequestRejected")))' \
+                "$CTL_OUT" "rpc --max 4"
+}
+
+test_fwctlctl_rpc_users() {
+        local s
+        for s in 0 configuration 1 debug-read-only debug-write; do
+                ctl_rc 0 as_user fwtest fwctlctl --json rpc fwctl0 --scope "$s" --in "$QA_HEX" --max 64
+                jq_ok '.response | startswith("00")' "$CTL_OUT" "fwtest scope $s"
+        done
+        # scope 3 is a challenge: with --no-ask-password the standard error, exit 4
+        ctl_rc 4 as_user fwtest fwctlctl --no-ask-password rpc fwctl0 --scope debug-write-full --in "$QA_HEX"
+        assert_match '^Authentication required: .*org.freedesktop.fwctl1.rpc-debug-write-full needs authentication.*InteractiveAuthorizationRequired\]$' \
+                "$CTL_ERR" "challenge message"
+        # without it (no terminal, so no agent): still refused, exit 4
+        ctl_rc 4 as_user fwtest fwctlctl rpc fwctl0 --scope 3 --in "$QA_HEX"
+        # polkit says no
+        ctl_rc 4 as_user fwdeny fwctlctl rpc fwctl0 --in "$QA_HEX"
+        assert_match '^Not authorized: .*\(a polkit rule or an administrator must allow org.freedesktop.fwctl1.rpc-configuration\) \[org.freedesktop.fwctl1.Error.NotAuthorized\]$' \
+                "$CTL_ERR" "NotAuthorized message"
+        ctl_rc 4 as_user fwdeny fwctlctl --json rpc fwctl0 --scope debug-write --in "$QA_HEX"
+        jq_ok '.error.name == "org.freedesktop.fwctl1.Error.NotAuthorized" and .error.exit_status == 4 and
+               (.error.message | contains("rpc-debug-write)"))' "$CTL_OUT" "NotAuthorized --json"
+}
+
+test_fwctlctl_rpc_errors() {
+        # ScopeTooLow needs the mlx5 plugin's classification (the generic one takes any scope)
+        if [ "$(dev_prop fwctl0 Plugin | jq -r .)" = mlx5 ]; then
+                ctl_rc 5 fwctlctl rpc fwctl0 --scope 0 --in "$(mlx5_req $MLX5_NOP)"
+                assert_match '^Scope too low: .*ScopeTooLow\]$' "$CTL_ERR" "ScopeTooLow message"
+        fi
+        ctl_rc 5 fwctlctl rpc fwctl0 --in ""
+        assert_match 'RequestRejected' "$CTL_ERR" "empty request"
+        ctl_rc 5 fwctlctl --json rpc fwctl0 --in 00 --max 4194304
+        jq_ok '.error.name == "org.freedesktop.fwctl1.Error.PayloadTooLarge"' "$CTL_OUT" "PayloadTooLarge"
+        ctl_rc 2 fwctlctl rpc fwctl0 --scope root --in 00
+        ctl_rc 2 fwctlctl rpc fwctl0 --in 0g
+        ctl_rc 2 fwctlctl rpc fwctl0 --in "@$T/does-not-exist"
+        ctl_rc 2 fwctlctl rpc fwctl0
+        ctl_rc 3 fwctlctl rpc fwctl42 --in 00
+}
+
+test_fwctlctl_monitor() {
+        local out=$T/log/fwctlctl-monitor.json err=$T/log/fwctlctl-monitor.err pid name rc
+        stdbuf -oL fwctlctl --json monitor >"$out" 2>"$err" &
+        pid=$!
+        wait_until 5 grep -q Monitoring "$err" || { kill $pid; fail "monitor did not start: $(cat "$err")"; }
+        name=$(emu_add mlx5 0000:07:00.0) || { kill $pid; fail "emu add failed"; }
+        wait_until 5 grep -q "\"device-added\".*\"$name\"" "$out" || { kill $pid; fail "no device-added: $(cat "$out")"; }
+        emu remove "$name" >/dev/null
+        wait_until 5 grep -q "\"device-removed\".*\"$name\"" "$out" || { kill $pid; fail "no device-removed: $(cat "$out")"; }
+        # a tainting call re-reads the taint word: from a cleared word, KernelTainted changes
+        echo 0 >"$T/tainted"
+        fwctlctl rpc fwctl0 --scope debug-write --in "$QA_HEX" >/dev/null 2>&1
+        wait_until 5 grep -q '"kernel-tainted"' "$out" || { kill $pid; fail "no kernel-tainted event: $(cat "$out")"; }
+        kill -INT $pid
+        wait $pid
+        rc=$?
+        assert_eq 0 "$rc" "monitor exit status after SIGINT"
+        # every line is a JSON document
+        while IFS= read -r line; do
+                jq_ok '.event | IN("device-added","device-removed","kernel-tainted","daemon-started","daemon-stopped")' \
+                        "$line" "monitor line"
+        done <"$out"
+        jq_ok "select(.event == \"device-added\") | .device.pci_address == \"0000:07:00.0\" and .device.device_type_name == \"mlx5\" and (.timestamp_usec > 0)" \
+                "$(grep device-added "$out" | head -n 1)" "device-added event"
+        # text mode, as an unprivileged user
+        out=$T/log/fwctlctl-monitor.txt
+        err=$T/log/fwctlctl-monitor.txt.err
+        stdbuf -oL setpriv --reuid=4242 --regid=4242 --clear-groups -- fwctlctl monitor >"$out" 2>"$err" &
+        pid=$!
+        wait_until 5 grep -q Monitoring "$err" || { kill $pid; fail "text monitor did not start"; }
+        name=$(emu_add cxl 0000:08:00.0) || { kill $pid; fail "emu add failed"; }
+        wait_until 5 grep -q "^+ $name cxl 0000:08:00.0" "$out" || { kill $pid; fail "no + line: $(cat "$out")"; }
+        emu remove "$name" >/dev/null
+        wait_until 5 grep -q "^- $name\$" "$out" || { kill $pid; fail "no - line: $(cat "$out")"; }
+        kill -TERM $pid
+        wait $pid
+        assert_eq 0 "$?" "text monitor exit status after SIGTERM"
+}
+
+test_fwctlctl_remote_host() {
+        local bin=$T/fake-ssh-bin
+        mkdir -p "$bin"
+        # a fake ssh: records its argv, then runs the remote command (after -- HOST) here
+        cat >"$bin/ssh" <<SSH_EOF
+#!/bin/bash
+printf '%s\n' "\$@" >"$T/tmp/ssh.argv"
+while [ \$# -gt 0 ] && [ "\$1" != -- ]; do shift; done
+shift 2
+exec "\$@"
+SSH_EOF
+        chmod +x "$bin/ssh"
+        ctl_rc 0 env PATH="$bin:$PATH" fwctlctl -H fwtest@fwhost --json list
+        jq_ok '.devices[] | select(.name == "fwctl0") | .pci_address == "0000:03:00.0"' "$CTL_OUT" "-H list"
+        assert_match '-xT' "$(cat "$T/tmp/ssh.argv")" "ssh options"
+        assert_match 'fwtest@fwhost' "$(cat "$T/tmp/ssh.argv")" "ssh host"
+        assert_match 'systemd-stdio-bridge' "$(cat "$T/tmp/ssh.argv")" "ssh remote command"
+        ctl_rc 0 env PATH="$bin:$PATH" fwctlctl --host=fwhost --json rpc fwctl0 --in "$QA_HEX" --max 64
+        jq_ok '.response | startswith("00")' "$CTL_OUT" "-H rpc"
+        # an ssh that cannot connect: the transport error class
+        printf '#!/bin/sh\necho "ssh: connect to host $4 port 22: No route to host" >&2\nexit 255\n' >"$bin/ssh"
+        ctl_rc 8 env PATH="$bin:$PATH" fwctlctl -H nohost list
+}
+
+test_fwctlctl_machine() {
+        ctl_rc 8 fwctlctl -M no-such-container list
+        assert_match 'no-such-container' "$CTL_ERR" "-M error names the container"
+        ctl_rc 2 fwctlctl -M a -H b list
+}
+
+test_fwctlctl_polkit_agent() {
+        local d=$T/agent
+        mkdir -p "$d" && chmod 0777 "$d"
+        # a fake pkttyagent: records argv and exits, which closes the notify fd
+        printf '#!/bin/sh\nprintf "%%s\\n" "$@" >%s/argv\n' "$d" >"$d/agent"
+        chmod 0755 "$d/agent"
+        script -qec "env FWCTLCTL_POLKIT_AGENT=$d/agent $(user_prefix fwtest) fwctlctl rpc fwctl0 --in $QA_HEX --max 64" \
+                /dev/null >"$d/out" 2>&1 || fail "rpc on a terminal failed: $(cat "$d/out")"
+        assert_eq "--notify-fd" "$(sed -n 1p "$d/argv")" "agent argv[1]"
+        assert_match '^[0-9]+$' "$(sed -n 2p "$d/argv")" "agent notify fd"
+        assert_eq "--fallback" "$(sed -n 3p "$d/argv")" "agent argv[3]"
+        rm -f "$d/argv"
+        script -qec "env FWCTLCTL_POLKIT_AGENT=$d/agent $(user_prefix fwtest) fwctlctl --no-ask-password rpc fwctl0 --in $QA_HEX" \
+                /dev/null >"$d/out" 2>&1
+        assert_false "no agent with --no-ask-password" test -e "$d/argv"
+}
+
+test_fwctlctl_bash_completion() {
+        local f=/usr/share/bash-completion/completions/fwctlctl
+        assert_true "completion installed" test -f "$f"
+        # shellcheck disable=SC1090
+        source "$f"
+        COMP_WORDS=(fwctlctl st); COMP_CWORD=1; _fwctlctl
+        assert_eq status "${COMPREPLY[*]}" "command completion"
+        COMP_WORDS=(fwctlctl status ''); COMP_CWORD=2; _fwctlctl
+        assert_match 'fwctl0' "${COMPREPLY[*]}" "device completion"
+        assert_match 'fwctl1' "${COMPREPLY[*]}" "device completion"
+        assert_match '0000:03:00.0' "${COMPREPLY[*]}" "PCI address completion"
+        COMP_WORDS=(fwctlctl rpc fwctl0 --scope debug-w); COMP_CWORD=4; _fwctlctl
+        assert_eq "debug-write debug-write-full" "${COMPREPLY[*]}" "scope completion"
+        COMP_WORDS=(fwctlctl exec fwctl0 ''); COMP_CWORD=3; _fwctlctl
+        assert_eq "$(fwctlctl ops fwctl0 --no-legend | awk '{print $1}' | sort | xargs)" \
+                "$(printf '%s\n' "${COMPREPLY[@]}" | sed '/^$/d' | sort | xargs)" "operation completion"
+}

@@ -1,0 +1,131 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* fwctlctl exec DEVICE OPERATION [JSON | KEY=VALUE...]: run a named operation. */
+#include "fwctlctl.h"
+
+/* KEY=VALUE: true/false/null, integers and JSON objects, arrays or strings keep their
+ * type; anything else is a string. */
+static json_object *value_from_string(const char *s) {
+        char *end = NULL;
+        long long v;
+
+        if (streq(s, "true"))
+                return json_object_new_boolean(1);
+        if (streq(s, "false"))
+                return json_object_new_boolean(0);
+        if (streq(s, "null"))
+                return NULL;
+        if (*s && (s[0] == '-' || (s[0] >= '0' && s[0] <= '9'))) {
+                errno = 0;
+                v = strtoll(s, &end, 0);
+                if (errno == 0 && end && *end == '\0')
+                        return json_object_new_int64(v);
+        }
+        if (s[0] == '{' || s[0] == '[' || s[0] == '"') {
+                json_object *j = json_tokener_parse(s);
+                if (j)
+                        return j;
+        }
+        return json_object_new_string(s);
+}
+
+static int build_parameters(int argc, char **argv, char **ret) {
+        _cleanup_(json_object_putp) json_object *j = NULL;
+        char *s;
+
+        if (argc == 1 && argv[0][0] != '\0' && (argv[0][0] == '{' || !strchr(argv[0], '='))) {
+                j = json_tokener_parse(argv[0]);
+                if (!j || !json_object_is_type(j, json_type_object))
+                        return report_error(-EINVAL, EXIT_USAGE, "usage",
+                                            "Parameters must be a JSON object or KEY=VALUE words: %s", argv[0]);
+        } else {
+                j = json_object_new_object();
+                if (!j)
+                        return -ENOMEM;
+                for (int i = 0; i < argc; i++) {
+                        const char *eq = strchr(argv[i], '=');
+                        _cleanup_(freep) char *key = NULL;
+
+                        if (!eq || eq == argv[i])
+                                return report_error(-EINVAL, EXIT_USAGE, "usage",
+                                                    "Expected KEY=VALUE, got '%s'", argv[i]);
+                        key = strndup(argv[i], eq - argv[i]);
+                        if (!key)
+                                return -ENOMEM;
+                        json_object_object_add(j, key, value_from_string(eq + 1));
+                }
+        }
+        s = strdup(json_object_to_json_string_ext(j, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+        if (!s)
+                return -ENOMEM;
+        *ret = s;
+        return 0;
+}
+
+/* The operation's minimum scope, to name the polkit action in errors; -1 when unknown. */
+static int operation_scope(sd_bus *bus, const char *path, const char *op) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        const char *name, *description;
+        uint32_t scope;
+        int r;
+
+        r = sd_bus_call_method(bus, FWCTL_BUS, path, FWCTL_DEVICE_IFACE, "ListOperations", NULL, &reply, NULL);
+        if (r < 0)
+                return -1;
+        if (sd_bus_message_enter_container(reply, 'a', "(ssu)") < 0)
+                return -1;
+        while (sd_bus_message_read(reply, "(ssu)", &name, &description, &scope) > 0)
+                if (streq(name, op))
+                        return scope <= 3 ? (int) scope : -1;
+        return -1;
+}
+
+int cmd_exec(sd_bus *bus, int argc, char **argv) {
+        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        _cleanup_(json_object_putp) json_object *j = NULL, *result = NULL;
+        _cleanup_(freep) char *path = NULL, *params = NULL;
+        CallContext ctx = { .device = argv[0], .scope = -1, .operation = argv[1] };
+        const char *result_json;
+        int r;
+
+        r = build_parameters(argc - 2, argv + 2, &params);
+        if (r < 0)
+                return r == -ENOMEM ? report_errno(r, "Failed to build the parameters") : r;
+
+        r = resolve_device(bus, argv[0], &path, &ctx);
+        if (r < 0)
+                return r;
+        ctx.scope = operation_scope(bus, path, argv[1]);
+
+        (void) polkit_agent_open_if_enabled();
+
+        r = sd_bus_call_method(bus, FWCTL_BUS, path, FWCTL_DEVICE_IFACE, "Execute", &error, &reply,
+                               "ss", argv[1], params);
+        if (r < 0)
+                return report_bus_error(&error, r, &ctx);
+        r = sd_bus_message_read(reply, "s", &result_json);
+        if (r < 0)
+                return report_errno(r, "Failed to parse the Execute reply");
+
+        result = json_tokener_parse(result_json);
+        if (!arg_json) {
+                if (result)
+                        puts(json_object_to_json_string_ext(result, JSON_C_TO_STRING_PRETTY |
+                                                                     JSON_C_TO_STRING_NOSLASHESCAPE));
+                else
+                        puts(result_json);
+                return 0;
+        }
+
+        j = json_object_new_object();
+        if (!j)
+                return report_errno(-ENOMEM, "Failed to print the result");
+        json_object_object_add(j, "device", json_object_new_string(argv[0]));
+        json_object_object_add(j, "object", json_object_new_string(path));
+        json_object_object_add(j, "operation", json_object_new_string(argv[1]));
+        json_object_object_add(j, "parameters", json_tokener_parse(params));
+        json_object_object_add(j, "scope", ctx.scope >= 0 ? json_object_new_int(ctx.scope) : NULL);
+        json_object_object_add(j, "result", result ? json_object_get(result) : json_object_new_string(result_json));
+        json_print(j);
+        return 0;
+}

@@ -1,0 +1,202 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* fwctlctl status [DEVICE]: a device's properties and decoded Info, or fwctld's state. */
+#include "fwctlctl.h"
+
+static const char *jstr(json_object *j, const char *key) {
+        json_object *v;
+
+        if (!json_object_object_get_ex(j, key, &v) || json_object_is_type(v, json_type_null))
+                return "";
+        return json_object_get_string(v);
+}
+
+static void print_field(const char *label, const char *value) {
+        printf("%16s: %s\n", label, isempty(value) ? "-" : value);
+}
+
+/* Indents every line after the first of a multi-line value under the label. */
+static void print_multiline(const char *label, const char *value) {
+        printf("%16s: ", label);
+        for (const char *p = value; *p; p++) {
+                fputc(*p, stdout);
+                if (*p == '\n' && p[1])
+                        printf("%18s", "");
+        }
+        fputc('\n', stdout);
+}
+
+static int status_manager(sd_bus *bus) {
+        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        _cleanup_(json_object_putp) json_object *j = NULL, *plugins = NULL;
+        int r;
+
+        r = sd_bus_call_method(bus, FWCTL_BUS, FWCTL_MANAGER_PATH, "org.freedesktop.DBus.Properties", "GetAll",
+                               &error, &reply, "s", FWCTL_MANAGER_IFACE);
+        if (r < 0)
+                return report_bus_error(&error, r, NULL);
+
+        j = json_object_new_object();
+        plugins = json_object_new_array();
+        if (!j || !plugins)
+                return report_errno(-ENOMEM, "Failed to show the status");
+
+        r = sd_bus_message_enter_container(reply, 'a', "{sv}");
+        if (r < 0)
+                goto parse_error;
+        while ((r = sd_bus_message_enter_container(reply, 'e', "sv")) > 0) {
+                const char *prop;
+
+                r = sd_bus_message_read(reply, "s", &prop);
+                if (r < 0)
+                        goto parse_error;
+                if (streq(prop, "Version") || streq(prop, "KernelTainted")) {
+                        json_object *v = NULL;
+
+                        r = json_from_bus_value(reply, &v);
+                        if (r < 0)
+                                goto parse_error;
+                        json_object_object_add(j, streq(prop, "Version") ? "version" : "kernel_tainted", v);
+                } else if (streq(prop, "Plugins")) {
+                        const char *name, *file;
+                        uint32_t type;
+
+                        r = sd_bus_message_enter_container(reply, 'v', "a(sus)");
+                        if (r < 0)
+                                goto parse_error;
+                        r = sd_bus_message_enter_container(reply, 'a', "(sus)");
+                        if (r < 0)
+                                goto parse_error;
+                        while ((r = sd_bus_message_read(reply, "(sus)", &name, &type, &file)) > 0) {
+                                json_object *p = json_object_new_object();
+
+                                if (!p)
+                                        return report_errno(-ENOMEM, "Failed to show the status");
+                                json_object_object_add(p, "name", json_object_new_string(name));
+                                json_object_object_add(p, "device_type", json_object_new_int64(type));
+                                json_object_object_add(p, "file", json_object_new_string(file));
+                                json_object_array_add(plugins, p);
+                        }
+                        if (r < 0)
+                                goto parse_error;
+                        r = sd_bus_message_exit_container(reply);
+                        if (r < 0)
+                                goto parse_error;
+                        r = sd_bus_message_exit_container(reply);
+                        if (r < 0)
+                                goto parse_error;
+                } else {
+                        r = sd_bus_message_skip(reply, "v");
+                        if (r < 0)
+                                goto parse_error;
+                }
+                r = sd_bus_message_exit_container(reply);
+                if (r < 0)
+                        goto parse_error;
+        }
+        if (r < 0)
+                goto parse_error;
+        json_object_object_add(j, "plugins", json_object_get(plugins));
+
+        if (arg_json) {
+                json_print(j);
+                return 0;
+        }
+
+        print_field("Version", jstr(j, "version"));
+        print_field("Kernel tainted", json_object_get_boolean(json_object_object_get(j, "kernel_tainted")) ?
+                                      "yes (TAINT_FWCTL)" : "no");
+        for (size_t i = 0; i < json_object_array_length(plugins); i++) {
+                json_object *p = json_object_array_get_idx(plugins, i);
+                _cleanup_(freep) char *line = NULL;
+                int64_t type = json_object_get_int64(json_object_object_get(p, "device_type"));
+
+                if (type == UINT32_MAX)
+                        r = asprintf(&line, "%s (any other type): %s", jstr(p, "name"), jstr(p, "file"));
+                else
+                        r = asprintf(&line, "%s (type %" PRIi64 "): %s", jstr(p, "name"), type, jstr(p, "file"));
+                if (r < 0)
+                        return report_errno(-ENOMEM, "Failed to show the status");
+                print_field(i == 0 ? "Plugins" : "", line);
+        }
+        return 0;
+
+parse_error:
+        return report_errno(r, "Failed to parse fwctld's properties");
+}
+
+int cmd_status(sd_bus *bus, int argc, char **argv) {
+        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *props = NULL, *info = NULL;
+        _cleanup_(json_object_putp) json_object *j = NULL, *ji = NULL;
+        _cleanup_(freep) char *path = NULL, *hex = NULL;
+        const char *info_json;
+        const void *data;
+        uint32_t type;
+        size_t size;
+        CallContext ctx = { .device = argc > 0 ? argv[0] : NULL, .scope = -1 };
+        int r;
+
+        if (argc == 0)
+                return status_manager(bus);
+
+        r = resolve_device(bus, argv[0], &path, &ctx);
+        if (r < 0)
+                return r;
+
+        r = sd_bus_call_method(bus, FWCTL_BUS, path, "org.freedesktop.DBus.Properties", "GetAll",
+                               &error, &props, "s", FWCTL_DEVICE_IFACE);
+        if (r < 0)
+                return report_bus_error(&error, r, &ctx);
+        r = device_properties_to_json(props, &j);
+        if (r < 0)
+                return report_errno(r, "Failed to parse the properties of %s", path);
+        json_object_object_add(j, "object", json_object_new_string(path));
+
+        r = sd_bus_call_method(bus, FWCTL_BUS, path, FWCTL_DEVICE_IFACE, "Info", &error, &info, NULL);
+        if (r < 0)
+                return report_bus_error(&error, r, &ctx);
+        r = sd_bus_message_read(info, "u", &type);
+        if (r >= 0)
+                r = sd_bus_message_read_array(info, 'y', &data, &size);
+        if (r >= 0)
+                r = sd_bus_message_read(info, "s", &info_json);
+        if (r < 0)
+                return report_errno(r, "Failed to parse the Info reply");
+
+        hex = hex_encode(data, size);
+        ji = json_object_new_object();
+        if (!hex || !ji)
+                return report_errno(-ENOMEM, "Failed to show the status");
+        json_object_object_add(ji, "device_type", json_object_new_int64(type));
+        json_object_object_add(ji, "data", json_object_new_string(hex));
+        json_object_object_add(ji, "decoded", json_parse_or_string(info_json));
+        json_object_object_add(j, "info", json_object_get(ji));
+
+        if (arg_json) {
+                json_print(j);
+                return 0;
+        }
+
+        printf("%s (%s)\n", jstr(j, "name"), jstr(j, "device_type_name"));
+        print_field("Object", path);
+        print_field("Device type", jstr(j, "device_type"));
+        print_field("Driver", jstr(j, "driver"));
+        print_field("Parent", jstr(j, "parent"));
+        print_field("PCI address", jstr(j, "pci_address"));
+        print_field("Device node", jstr(j, "device_node"));
+        print_field("Plugin", jstr(j, "plugin"));
+        if (size > 64)
+                printf("%16s: %.128s... (%zu bytes)\n", "Info data", hex, size);
+        else
+                printf("%16s: %s (%zu bytes)\n", "Info data", size ? hex : "-", size);
+        {
+                json_object *dec = json_object_object_get(ji, "decoded");
+                if (dec)
+                        print_multiline("Info", json_object_to_json_string_ext(dec, JSON_C_TO_STRING_PRETTY |
+                                                                                   JSON_C_TO_STRING_NOSLASHESCAPE));
+                else
+                        print_field("Info", "");
+        }
+        return 0;
+}

@@ -1,0 +1,131 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <json-c/json.h>
+#include <systemd/sd-bus.h>
+
+#define FWCTL_BUS "org.freedesktop.fwctl1"
+#define FWCTL_MANAGER_PATH "/org/freedesktop/fwctl1"
+#define FWCTL_MANAGER_IFACE "org.freedesktop.fwctl1.Manager"
+#define FWCTL_DEVICE_IFACE "org.freedesktop.fwctl1.Device"
+#define FWCTL_DEVICE_PREFIX "/org/freedesktop/fwctl1/device/"
+#define FWCTL_ERROR_PREFIX "org.freedesktop.fwctl1.Error."
+#define FWCTL_MAX_PAYLOAD (2U * 1024U * 1024U)
+
+/* Exit statuses, one per error class; documented in docs/fwctlctl.md and fwctlctl(1). */
+enum {
+        EXIT_OK = 0,
+        EXIT_FAIL = 1,             /* anything not listed below */
+        EXIT_USAGE = 2,            /* bad command line, unreadable input file */
+        EXIT_NOT_FOUND = 3,        /* NoSuchDevice, DeviceGone, NoSuchOperation */
+        EXIT_NOT_AUTHORIZED = 4,   /* NotAuthorized, InteractiveAuthorizationRequired, AccessDenied */
+        EXIT_REJECTED = 5,         /* InvalidScope, ScopeTooLow, RequestRejected, PayloadTooLarge, InvalidArguments */
+        EXIT_DEVICE = 6,           /* DeviceError, NotSupported */
+        EXIT_BUSY = 7,             /* Busy, timeouts */
+        EXIT_UNAVAILABLE = 8,      /* no bus, fwctld not running or not installed, transport failure */
+};
+
+#define _cleanup_(f) __attribute__((cleanup(f)))
+#define _printf_(a, b) __attribute__((format(printf, a, b)))
+#define ELEMENTSOF(x) (sizeof(x) / sizeof((x)[0]))
+#define streq(a, b) (strcmp((a), (b)) == 0)
+#define TAKE_PTR(p)                                  \
+        ({                                           \
+                __typeof__(p) _p_ = (p);             \
+                (p) = NULL;                          \
+                _p_;                                 \
+        })
+
+static inline bool isempty(const char *s) {
+        return !s || !*s;
+}
+
+static inline const char *strempty(const char *s) {
+        return s ?: "";
+}
+
+static inline void freep(void *p) {
+        free(*(void **) p);
+}
+
+static inline void closep(int *fd) {
+        if (*fd >= 0)
+                (void) close(*fd);
+}
+
+static inline void fclosep(FILE **f) {
+        if (*f)
+                (void) fclose(*f);
+}
+
+static inline void json_object_putp(json_object **j) {
+        if (*j)
+                (void) json_object_put(*j);
+}
+
+/* Global options (main.c). */
+extern bool arg_json;
+extern int arg_json_flags;
+extern bool arg_legend;
+extern bool arg_ask_password;
+extern int arg_scope;          /* -1: not given */
+extern const char *arg_in;
+extern uint32_t arg_max;
+extern const char *arg_out;
+
+/* Scopes */
+const char *scope_to_string(unsigned scope);
+int scope_from_string(const char *s);
+
+/* Bus helpers (main.c). The error context names what the caller was trying to do. */
+typedef struct CallContext {
+        const char *device;     /* as given by the user */
+        int scope;              /* scope of the call, for the polkit action name; -1 unknown */
+        const char *operation;  /* Execute operation */
+} CallContext;
+
+int resolve_device(sd_bus *bus, const char *name, char **ret_path, const CallContext *ctx);
+int get_string_property(sd_bus *bus, const char *path, const char *iface, const char *prop, char **ret);
+int report_bus_error(const sd_bus_error *error, int r, const CallContext *ctx);
+int report_error(int r, int exit_status, const char *name, const char *fmt, ...) _printf_(4, 5);
+int report_errno(int r, const char *fmt, ...) _printf_(2, 3);
+int polkit_agent_open_if_enabled(void);
+
+/* Output */
+void json_print(json_object *j);
+char *hex_encode(const void *p, size_t n);
+int hex_decode(const char *s, uint8_t **ret, size_t *ret_len);
+int json_from_bus_value(sd_bus_message *m, json_object **ret);  /* reads the next value, any type */
+json_object *json_parse_or_string(const char *s);
+
+typedef struct Table Table;
+Table *table_new(size_t n_columns, ...);
+int table_add_row(Table *t, ...);       /* n_columns strings */
+void table_print(Table *t);
+Table *table_free(Table *t);
+static inline void table_freep(Table **t) {
+        if (*t)
+                table_free(*t);
+}
+
+/* Commands */
+int cmd_list(sd_bus *bus, int argc, char **argv);
+int cmd_status(sd_bus *bus, int argc, char **argv);
+int cmd_ops(sd_bus *bus, int argc, char **argv);
+int cmd_exec(sd_bus *bus, int argc, char **argv);
+int cmd_rpc(sd_bus *bus, int argc, char **argv);
+int cmd_monitor(sd_bus *bus, int argc, char **argv);
+
+int list_operations(sd_bus *bus, const char *path, const CallContext *ctx, json_object **ret);
+
+/* Shared by list, status and monitor: the Device properties of one object as JSON. */
+int device_properties_to_json(sd_bus_message *m, json_object **ret);    /* reads an a{sv} */

@@ -1,0 +1,852 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * fwctlctl: command line client of fwctld (org.freedesktop.fwctl1 on the system bus).
+ * main.c holds option parsing, the bus connection (local, -H, -M), the polkit agent,
+ * D-Bus error reporting and the output helpers; one cmd-<verb>.c per command.
+ */
+#include <ctype.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+
+#include "fwctlctl.h"
+
+#ifndef POLKIT_AGENT_BINARY_PATH
+#define POLKIT_AGENT_BINARY_PATH "/usr/bin/pkttyagent"
+#endif
+
+bool arg_json = false;
+int arg_json_flags = JSON_C_TO_STRING_PLAIN;
+bool arg_legend = true;
+bool arg_ask_password = true;
+int arg_scope = -1;
+const char *arg_in = NULL;
+uint32_t arg_max = 65536;
+const char *arg_out = NULL;
+static const char *arg_host = NULL;
+static const char *arg_machine = NULL;
+
+static int exit_status = EXIT_FAIL;
+static pid_t agent_pid = 0;
+
+static const char *const scope_names[] = {
+        "configuration",
+        "debug-read-only",
+        "debug-write",
+        "debug-write-full",
+};
+
+const char *scope_to_string(unsigned scope) {
+        return scope < ELEMENTSOF(scope_names) ? scope_names[scope] : "unknown";
+}
+
+int scope_from_string(const char *s) {
+        for (size_t i = 0; i < ELEMENTSOF(scope_names); i++)
+                if (streq(s, scope_names[i]))
+                        return (int) i;
+        if (strlen(s) == 1 && s[0] >= '0' && s[0] <= '3')
+                return s[0] - '0';
+        return -EINVAL;
+}
+
+/* ------------------------------------------------------------------ errors */
+
+static void json_print_error(const char *name, const char *message) {
+        _cleanup_(json_object_putp) json_object *j = NULL, *e = NULL;
+
+        if (!arg_json)
+                return;
+        e = json_object_new_object();
+        j = json_object_new_object();
+        if (!e || !j)
+                return;
+        json_object_object_add(e, "name", json_object_new_string(strempty(name)));
+        json_object_object_add(e, "message", json_object_new_string(strempty(message)));
+        json_object_object_add(e, "exit_status", json_object_new_int(exit_status));
+        json_object_object_add(j, "error", TAKE_PTR(e));
+        json_print(j);
+}
+
+_printf_(4, 0) static int vreport(int r, int status, const char *name, const char *fmt, va_list ap) {
+        _cleanup_(freep) char *line = NULL;
+
+        exit_status = status;
+        if (vasprintf(&line, fmt, ap) < 0)
+                line = NULL;
+        fprintf(stderr, "%s\n", line ?: "out of memory");
+        json_print_error(name, line);
+        return r < 0 ? r : -EIO;
+}
+
+int report_error(int r, int status, const char *name, const char *fmt, ...) {
+        va_list ap;
+
+        va_start(ap, fmt);
+        r = vreport(r, status, name, fmt, ap);
+        va_end(ap);
+        return r;
+}
+
+/* A local failure: "what: strerror" with exit status 1 (or 2 for -EINVAL from parsing). */
+int report_errno(int r, const char *fmt, ...) {
+        _cleanup_(freep) char *what = NULL;
+        va_list ap;
+        int k;
+
+        va_start(ap, fmt);
+        k = vasprintf(&what, fmt, ap);
+        va_end(ap);
+        if (k < 0)
+                what = NULL;
+        return report_error(r, EXIT_FAIL, "local", "%s: %s", what ?: "error", strerror(-r));
+}
+
+static const char *polkit_action_suffix(const CallContext *ctx) {
+        if (ctx && ctx->scope >= 0 && ctx->scope <= 3)
+                return scope_to_string((unsigned) ctx->scope);
+        return "<scope>";
+}
+
+typedef struct ErrorClass {
+        const char *name;       /* full D-Bus error name */
+        int exit_status;
+        const char *label;
+} ErrorClass;
+
+static const ErrorClass error_classes[] = {
+        { FWCTL_ERROR_PREFIX "NoSuchDevice",                         EXIT_NOT_FOUND,      "No such device" },
+        { FWCTL_ERROR_PREFIX "DeviceGone",                           EXIT_NOT_FOUND,      "Device gone" },
+        { FWCTL_ERROR_PREFIX "NoSuchOperation",                      EXIT_NOT_FOUND,      "No such operation" },
+        { "org.freedesktop.DBus.Error.UnknownObject",                EXIT_NOT_FOUND,      "No such device object" },
+        { FWCTL_ERROR_PREFIX "NotAuthorized",                        EXIT_NOT_AUTHORIZED, "Not authorized" },
+        { "org.freedesktop.DBus.Error.InteractiveAuthorizationRequired", EXIT_NOT_AUTHORIZED, "Authentication required" },
+        { "org.freedesktop.DBus.Error.AccessDenied",                 EXIT_NOT_AUTHORIZED, "Access denied" },
+        { FWCTL_ERROR_PREFIX "InvalidScope",                         EXIT_REJECTED,       "Invalid scope" },
+        { FWCTL_ERROR_PREFIX "ScopeTooLow",                          EXIT_REJECTED,       "Scope too low" },
+        { FWCTL_ERROR_PREFIX "RequestRejected",                      EXIT_REJECTED,       "Request rejected" },
+        { FWCTL_ERROR_PREFIX "PayloadTooLarge",                      EXIT_REJECTED,       "Payload too large" },
+        { FWCTL_ERROR_PREFIX "InvalidArguments",                     EXIT_REJECTED,       "Invalid arguments" },
+        { "org.freedesktop.DBus.Error.InvalidArgs",                  EXIT_REJECTED,       "Invalid arguments" },
+        { FWCTL_ERROR_PREFIX "NotSupported",                         EXIT_DEVICE,         "Not supported" },
+        { FWCTL_ERROR_PREFIX "DeviceError",                          EXIT_DEVICE,         "Device error" },
+        { FWCTL_ERROR_PREFIX "Busy",                                 EXIT_BUSY,           "Busy" },
+        { "org.freedesktop.DBus.Error.NoReply",                      EXIT_BUSY,           "No reply" },
+        { "org.freedesktop.DBus.Error.Timeout",                      EXIT_BUSY,           "Timed out" },
+        { "org.freedesktop.DBus.Error.ServiceUnknown",               EXIT_UNAVAILABLE,    "fwctld is not available" },
+        { "org.freedesktop.DBus.Error.NameHasNoOwner",               EXIT_UNAVAILABLE,    "fwctld is not available" },
+        { "org.freedesktop.DBus.Error.Spawn.ChildExited",            EXIT_UNAVAILABLE,    "fwctld is not available" },
+        { "org.freedesktop.DBus.Error.Disconnected",                 EXIT_UNAVAILABLE,    "Disconnected" },
+};
+
+static const char *error_hint(const char *name, const CallContext *ctx, char *buf, size_t size) {
+        const char *suffix = name;
+
+        if (strncmp(name, FWCTL_ERROR_PREFIX, strlen(FWCTL_ERROR_PREFIX)) == 0)
+                suffix = name + strlen(FWCTL_ERROR_PREFIX);
+
+        if (streq(suffix, "NoSuchDevice") || streq(suffix, "DeviceGone") ||
+            streq(name, "org.freedesktop.DBus.Error.UnknownObject"))
+                return "see 'fwctlctl list' for the devices fwctld serves";
+        if (streq(suffix, "NoSuchOperation") || streq(suffix, "InvalidArguments"))
+                return "see 'fwctlctl ops DEVICE' for the device's operations";
+        if (streq(suffix, "NotAuthorized")) {
+                snprintf(buf, size, "a polkit rule or an administrator must allow org.freedesktop.fwctl1.rpc-%s",
+                         polkit_action_suffix(ctx));
+                return buf;
+        }
+        if (streq(name, "org.freedesktop.DBus.Error.InteractiveAuthorizationRequired")) {
+                snprintf(buf, size,
+                         "org.freedesktop.fwctl1.rpc-%s needs authentication: run on a terminal without "
+                         "--no-ask-password, or have a polkit rule allow it",
+                         polkit_action_suffix(ctx));
+                return buf;
+        }
+        if (streq(name, "org.freedesktop.DBus.Error.AccessDenied"))
+                return "the D-Bus policy does not allow this call";
+        if (streq(suffix, "InvalidScope"))
+                return "scopes are configuration, debug-read-only, debug-write, debug-write-full";
+        if (streq(suffix, "ScopeTooLow"))
+                return "retry with the higher --scope the message names";
+        if (streq(suffix, "RequestRejected"))
+                return "the device's plugin refused the request; check its format";
+        if (streq(suffix, "PayloadTooLarge"))
+                return "requests and --max are limited to 2 MiB; a response larger than --max may also fail";
+        if (streq(suffix, "NotSupported"))
+                return "the device or its driver does not support this request";
+        if (streq(suffix, "DeviceError"))
+                return "the kernel or the firmware failed the call";
+        if (streq(suffix, "Busy") || streq(name, "org.freedesktop.DBus.Error.NoReply") ||
+            streq(name, "org.freedesktop.DBus.Error.Timeout"))
+                return "too many calls in progress or a slow device; retry later";
+        if (strstr(name, "ServiceUnknown") || strstr(name, "NameHasNoOwner") || strstr(name, "Spawn."))
+                return "is fwctld installed? see 'systemctl status fwctld'";
+        return NULL;
+}
+
+int report_bus_error(const sd_bus_error *error, int r, const CallContext *ctx) {
+        const char *name = error && error->name ? error->name : NULL;
+        const char *message = error && error->message ? error->message : NULL;
+        const char *hint;
+        char buf[256];
+
+        if (!name)
+                return report_error(r, EXIT_UNAVAILABLE, "local", "Failed to talk to fwctld: %s", strerror(-r));
+
+        /* sd-bus turns local and transport failures into System.Error.<ERRNO> */
+        if (strncmp(name, "System.Error.", 13) == 0)
+                return report_error(r, EXIT_UNAVAILABLE, name, "Failed to talk to fwctld: %s [%s]",
+                                    message ?: strerror(-r), name);
+
+        hint = error_hint(name, ctx, buf, sizeof(buf));
+        for (size_t i = 0; i < ELEMENTSOF(error_classes); i++)
+                if (streq(name, error_classes[i].name))
+                        return report_error(r, error_classes[i].exit_status, name, "%s: %s%s%s%s [%s]",
+                                            error_classes[i].label,
+                                            message ?: "(no message)",
+                                            hint ? " (" : "", hint ?: "", hint ? ")" : "", name);
+
+        return report_error(r, EXIT_FAIL, name, "Call failed: %s [%s]", message ?: "(no message)", name);
+}
+
+/* ------------------------------------------------------------------ polkit agent */
+
+/* As systemctl does: on a terminal, run pkttyagent for our process and wait until it
+ * registered (it closes the notify fd), so polkit can ask for a password here. */
+int polkit_agent_open_if_enabled(void) {
+        const char *agent = getenv("FWCTLCTL_POLKIT_AGENT") ?: POLKIT_AGENT_BINARY_PATH;
+        int pipe_fd[2];
+        struct pollfd pfd;
+        pid_t pid;
+
+        if (!arg_ask_password || arg_host || arg_machine || agent_pid > 0)
+                return 0;
+        if (!isatty(STDIN_FILENO))
+                return 0;
+        if (access(agent, X_OK) < 0)
+                return 0;
+
+        if (pipe2(pipe_fd, O_CLOEXEC) < 0)
+                return -errno;
+
+        fflush(stdout);
+        fflush(stderr);
+        pid = fork();
+        if (pid < 0) {
+                int k = -errno;
+                close(pipe_fd[0]);
+                close(pipe_fd[1]);
+                return k;
+        }
+        if (pid == 0) {
+                char fdstr[16];
+
+                (void) prctl(PR_SET_PDEATHSIG, SIGTERM);
+                close(pipe_fd[0]);
+                if (fcntl(pipe_fd[1], F_SETFD, 0) < 0)
+                        _exit(EXIT_FAILURE);
+                snprintf(fdstr, sizeof(fdstr), "%i", pipe_fd[1]);
+                execl(agent, agent, "--notify-fd", fdstr, "--fallback", (char *) NULL);
+                _exit(EXIT_FAILURE);
+        }
+
+        agent_pid = pid;
+        close(pipe_fd[1]);
+        pfd = (struct pollfd) { .fd = pipe_fd[0], .events = POLLIN };
+        for (;;) {
+                char c;
+                int k = poll(&pfd, 1, 10 * 1000);
+                if (k < 0 && errno == EINTR)
+                        continue;
+                if (k <= 0)
+                        break;
+                k = (int) read(pipe_fd[0], &c, 1);
+                if (k < 0 && errno == EINTR)
+                        continue;
+                if (k <= 0)
+                        break;
+        }
+        close(pipe_fd[0]);
+        return 0;
+}
+
+static void polkit_agent_close(void) {
+        if (agent_pid <= 0)
+                return;
+        (void) kill(agent_pid, SIGTERM);
+        (void) kill(agent_pid, SIGCONT);
+        while (waitpid(agent_pid, NULL, 0) < 0 && errno == EINTR)
+                ;
+        agent_pid = 0;
+}
+
+/* ------------------------------------------------------------------ bus helpers */
+
+int resolve_device(sd_bus *bus, const char *name, char **ret_path, const CallContext *ctx) {
+        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        const char *path;
+        char *p;
+        int r;
+
+        if (strncmp(name, FWCTL_DEVICE_PREFIX, strlen(FWCTL_DEVICE_PREFIX)) == 0 &&
+            sd_bus_object_path_is_valid(name)) {
+                p = strdup(name);
+                if (!p)
+                        return report_errno(-ENOMEM, "Failed to resolve %s", name);
+                *ret_path = p;
+                return 0;
+        }
+
+        r = sd_bus_call_method(bus, FWCTL_BUS, FWCTL_MANAGER_PATH, FWCTL_MANAGER_IFACE, "GetDevice",
+                               &error, &reply, "s", name);
+        if (r < 0)
+                return report_bus_error(&error, r, ctx);
+        r = sd_bus_message_read(reply, "o", &path);
+        if (r < 0)
+                return report_errno(r, "Failed to parse the GetDevice reply");
+        p = strdup(path);
+        if (!p)
+                return report_errno(-ENOMEM, "Failed to resolve %s", name);
+        *ret_path = p;
+        return 0;
+}
+
+int get_string_property(sd_bus *bus, const char *path, const char *iface, const char *prop, char **ret) {
+        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+        int r;
+
+        r = sd_bus_get_property_string(bus, FWCTL_BUS, path, iface, prop, &error, ret);
+        if (r < 0)
+                return report_bus_error(&error, r, NULL);
+        return 0;
+}
+
+/* ------------------------------------------------------------------ output helpers */
+
+void json_print(json_object *j) {
+        fputs(json_object_to_json_string_ext(j, arg_json_flags | JSON_C_TO_STRING_NOSLASHESCAPE), stdout);
+        fputc('\n', stdout);
+        fflush(stdout);
+}
+
+char *hex_encode(const void *p, size_t n) {
+        static const char digits[] = "0123456789abcdef";
+        const uint8_t *b = p;
+        char *s = malloc(n * 2 + 1);
+
+        if (!s)
+                return NULL;
+        for (size_t i = 0; i < n; i++) {
+                s[2 * i] = digits[b[i] >> 4];
+                s[2 * i + 1] = digits[b[i] & 15];
+        }
+        s[n * 2] = '\0';
+        return s;
+}
+
+static int hexval(char c) {
+        if (c >= '0' && c <= '9')
+                return c - '0';
+        if (c >= 'a' && c <= 'f')
+                return c - 'a' + 10;
+        if (c >= 'A' && c <= 'F')
+                return c - 'A' + 10;
+        return -1;
+}
+
+/* Hex digits; whitespace, ':' and '-' between bytes and a leading "0x" are ignored. */
+int hex_decode(const char *s, uint8_t **ret, size_t *ret_len) {
+        _cleanup_(freep) uint8_t *buf = NULL;
+        size_t n = 0;
+        int hi = -1;
+
+        if (strncmp(s, "0x", 2) == 0 || strncmp(s, "0X", 2) == 0)
+                s += 2;
+        buf = malloc(strlen(s) / 2 + 1);
+        if (!buf)
+                return -ENOMEM;
+        for (; *s; s++) {
+                int v;
+
+                if (isspace((unsigned char) *s) || *s == ':' || *s == '-') {
+                        if (hi >= 0)
+                                return -EINVAL;
+                        continue;
+                }
+                v = hexval(*s);
+                if (v < 0)
+                        return -EINVAL;
+                if (hi < 0)
+                        hi = v;
+                else {
+                        buf[n++] = (uint8_t) (hi << 4 | v);
+                        hi = -1;
+                }
+        }
+        if (hi >= 0)
+                return -EINVAL;
+        *ret = TAKE_PTR(buf);
+        *ret_len = n;
+        return 0;
+}
+
+json_object *json_parse_or_string(const char *s) {
+        json_object *j;
+
+        if (isempty(s))
+                return NULL;
+        j = json_tokener_parse(s);
+        return j ?: json_object_new_string(s);
+}
+
+int json_from_bus_value(sd_bus_message *m, json_object **ret) {
+        _cleanup_(json_object_putp) json_object *j = NULL;
+        const char *contents;
+        char type;
+        int r;
+
+        r = sd_bus_message_peek_type(m, &type, &contents);
+        if (r <= 0)
+                return r < 0 ? r : -EBADMSG;
+
+        switch (type) {
+        case SD_BUS_TYPE_BOOLEAN: {
+                int b;
+                r = sd_bus_message_read_basic(m, type, &b);
+                j = json_object_new_boolean(b);
+                break;
+        }
+        case SD_BUS_TYPE_BYTE: {
+                uint8_t v;
+                r = sd_bus_message_read_basic(m, type, &v);
+                j = json_object_new_int(v);
+                break;
+        }
+        case SD_BUS_TYPE_INT16: {
+                int16_t v;
+                r = sd_bus_message_read_basic(m, type, &v);
+                j = json_object_new_int(v);
+                break;
+        }
+        case SD_BUS_TYPE_UINT16: {
+                uint16_t v;
+                r = sd_bus_message_read_basic(m, type, &v);
+                j = json_object_new_int(v);
+                break;
+        }
+        case SD_BUS_TYPE_INT32:
+        case SD_BUS_TYPE_UNIX_FD: {
+                int32_t v;
+                r = sd_bus_message_read_basic(m, type, &v);
+                j = json_object_new_int(v);
+                break;
+        }
+        case SD_BUS_TYPE_UINT32: {
+                uint32_t v;
+                r = sd_bus_message_read_basic(m, type, &v);
+                j = json_object_new_int64(v);
+                break;
+        }
+        case SD_BUS_TYPE_INT64: {
+                int64_t v;
+                r = sd_bus_message_read_basic(m, type, &v);
+                j = json_object_new_int64(v);
+                break;
+        }
+        case SD_BUS_TYPE_UINT64: {
+                uint64_t v;
+                r = sd_bus_message_read_basic(m, type, &v);
+                j = json_object_new_uint64(v);
+                break;
+        }
+        case SD_BUS_TYPE_DOUBLE: {
+                double v;
+                r = sd_bus_message_read_basic(m, type, &v);
+                j = json_object_new_double(v);
+                break;
+        }
+        case SD_BUS_TYPE_STRING:
+        case SD_BUS_TYPE_OBJECT_PATH:
+        case SD_BUS_TYPE_SIGNATURE: {
+                const char *v;
+                r = sd_bus_message_read_basic(m, type, &v);
+                j = json_object_new_string(v);
+                break;
+        }
+        case SD_BUS_TYPE_VARIANT:
+                r = sd_bus_message_enter_container(m, type, contents);
+                if (r < 0)
+                        return r;
+                r = json_from_bus_value(m, &j);
+                if (r < 0)
+                        return r;
+                r = sd_bus_message_exit_container(m);
+                break;
+        case SD_BUS_TYPE_ARRAY:
+                if (streq(contents, "y")) {
+                        _cleanup_(freep) char *hex = NULL;
+                        const void *p;
+                        size_t n;
+
+                        r = sd_bus_message_read_array(m, 'y', &p, &n);
+                        if (r < 0)
+                                return r;
+                        hex = hex_encode(p, n);
+                        if (!hex)
+                                return -ENOMEM;
+                        j = json_object_new_string(hex);
+                        break;
+                }
+                r = sd_bus_message_enter_container(m, type, contents);
+                if (r < 0)
+                        return r;
+                j = contents[0] == '{' ? json_object_new_object() : json_object_new_array();
+                if (!j)
+                        return -ENOMEM;
+                while ((r = sd_bus_message_at_end(m, false)) == 0) {
+                        _cleanup_(json_object_putp) json_object *k = NULL, *v = NULL;
+
+                        if (contents[0] == '{') {
+                                r = sd_bus_message_enter_container(m, SD_BUS_TYPE_DICT_ENTRY, NULL);
+                                if (r < 0)
+                                        return r;
+                                r = json_from_bus_value(m, &k);
+                                if (r < 0)
+                                        return r;
+                                r = json_from_bus_value(m, &v);
+                                if (r < 0)
+                                        return r;
+                                r = sd_bus_message_exit_container(m);
+                                if (r < 0)
+                                        return r;
+                                json_object_object_add(j, json_object_get_string(k), TAKE_PTR(v));
+                        } else {
+                                r = json_from_bus_value(m, &v);
+                                if (r < 0)
+                                        return r;
+                                json_object_array_add(j, TAKE_PTR(v));
+                        }
+                }
+                if (r < 0)
+                        return r;
+                r = sd_bus_message_exit_container(m);
+                break;
+        case SD_BUS_TYPE_STRUCT:
+                r = sd_bus_message_enter_container(m, type, contents);
+                if (r < 0)
+                        return r;
+                j = json_object_new_array();
+                if (!j)
+                        return -ENOMEM;
+                while ((r = sd_bus_message_at_end(m, false)) == 0) {
+                        _cleanup_(json_object_putp) json_object *v = NULL;
+
+                        r = json_from_bus_value(m, &v);
+                        if (r < 0)
+                                return r;
+                        json_object_array_add(j, TAKE_PTR(v));
+                }
+                if (r < 0)
+                        return r;
+                r = sd_bus_message_exit_container(m);
+                break;
+        default:
+                r = sd_bus_message_skip(m, NULL);
+                break;
+        }
+        if (r < 0)
+                return r;
+        *ret = TAKE_PTR(j);
+        return 0;
+}
+
+struct Table {
+        size_t n_columns;
+        size_t n_cells;
+        char **cells;
+};
+
+Table *table_new(size_t n_columns, ...) {
+        Table *t;
+        va_list ap;
+
+        t = calloc(1, sizeof(Table));
+        if (!t)
+                return NULL;
+        t->n_columns = n_columns;
+        t->cells = calloc(n_columns, sizeof(char *));
+        if (!t->cells)
+                return table_free(t);
+        va_start(ap, n_columns);
+        for (size_t i = 0; i < n_columns; i++) {
+                t->cells[i] = strdup(va_arg(ap, const char *));
+                if (!t->cells[i]) {
+                        va_end(ap);
+                        return table_free(t);
+                }
+                t->n_cells++;
+        }
+        va_end(ap);
+        return t;
+}
+
+int table_add_row(Table *t, ...) {
+        char **c;
+        va_list ap;
+
+        c = realloc(t->cells, (t->n_cells + t->n_columns) * sizeof(char *));
+        if (!c)
+                return -ENOMEM;
+        t->cells = c;
+        va_start(ap, t);
+        for (size_t i = 0; i < t->n_columns; i++) {
+                const char *s = va_arg(ap, const char *);
+                t->cells[t->n_cells] = strdup(isempty(s) ? "-" : s);
+                if (!t->cells[t->n_cells]) {
+                        va_end(ap);
+                        return -ENOMEM;
+                }
+                t->n_cells++;
+        }
+        va_end(ap);
+        return 0;
+}
+
+void table_print(Table *t) {
+        size_t width[16] = {};
+        size_t first = arg_legend ? 0 : t->n_columns;
+
+        for (size_t i = first; i < t->n_cells; i++) {
+                size_t col = i % t->n_columns, l = strlen(t->cells[i]);
+                if (col < ELEMENTSOF(width) && l > width[col])
+                        width[col] = l;
+        }
+        for (size_t i = first; i < t->n_cells; i++) {
+                size_t col = i % t->n_columns;
+                if (col + 1 == t->n_columns)
+                        printf("%s\n", t->cells[i]);
+                else
+                        printf("%-*s ", (int) width[col < ELEMENTSOF(width) ? col : 0], t->cells[i]);
+        }
+        fflush(stdout);
+}
+
+Table *table_free(Table *t) {
+        if (!t)
+                return NULL;
+        for (size_t i = 0; i < t->n_cells; i++)
+                free(t->cells[i]);
+        free(t->cells);
+        free(t);
+        return NULL;
+}
+
+/* ------------------------------------------------------------------ main */
+
+static void help(void) {
+        printf("%s [OPTIONS...] COMMAND ...\n\n"
+               "Query and control firmware (fwctl) devices through fwctld.\n\n"
+               "Commands:\n"
+               "  list                          List devices (default)\n"
+               "  status [DEVICE]               Show a device's properties and decoded Info,\n"
+               "                                or fwctld's state without DEVICE\n"
+               "  ops DEVICE                    List a device's named operations\n"
+               "  exec DEVICE OPERATION [JSON | KEY=VALUE...]\n"
+               "                                Run a named operation\n"
+               "  rpc DEVICE --in HEX|@FILE [--scope SCOPE] [--max N] [--out FILE]\n"
+               "                                Send a raw RPC in the device's format\n"
+               "  monitor                       Show devices appearing and going and taint\n"
+               "                                changes until interrupted\n\n"
+               "Options:\n"
+               "  -h --help                     Show this help\n"
+               "     --version                  Show the version\n"
+               "     --json[=pretty|short]      Print one JSON document on stdout\n"
+               "     --no-legend                Do not print table headers\n"
+               "     --no-ask-password          Never ask for authentication interactively\n"
+               "  -H --host=[USER@]HOST         Operate on a remote host (over ssh)\n"
+               "  -M --machine=CONTAINER        Operate in a local container\n"
+               "  -s --scope=SCOPE              rpc: configuration, debug-read-only, debug-write,\n"
+               "                                debug-write-full (or 0-3); default configuration\n"
+               "  -i --in=HEX|@FILE             rpc: the request, as hex or read from FILE (@- stdin)\n"
+               "  -m --max=BYTES                rpc: largest response accepted (default 65536)\n"
+               "  -o --out=FILE                 rpc: write the raw response to FILE\n\n"
+               "DEVICE is a name (fwctl0), a PCI address (0000:03:00.0) or a sysfs path.\n"
+               "See fwctlctl(1).\n",
+               program_invocation_short_name);
+}
+
+static int parse_argv(int argc, char *argv[]) {
+        enum {
+                ARG_VERSION = 0x100,
+                ARG_JSON,
+                ARG_NO_LEGEND,
+                ARG_NO_ASK_PASSWORD,
+        };
+        static const struct option options[] = {
+                { "help",            no_argument,       NULL, 'h'                 },
+                { "version",         no_argument,       NULL, ARG_VERSION         },
+                { "json",            optional_argument, NULL, ARG_JSON            },
+                { "no-legend",       no_argument,       NULL, ARG_NO_LEGEND       },
+                { "no-ask-password", no_argument,       NULL, ARG_NO_ASK_PASSWORD },
+                { "host",            required_argument, NULL, 'H'                 },
+                { "machine",         required_argument, NULL, 'M'                 },
+                { "scope",           required_argument, NULL, 's'                 },
+                { "in",              required_argument, NULL, 'i'                 },
+                { "max",             required_argument, NULL, 'm'                 },
+                { "out",             required_argument, NULL, 'o'                 },
+                {}
+        };
+        int c;
+
+        while ((c = getopt_long(argc, argv, "hH:M:s:i:m:o:", options, NULL)) >= 0) {
+                switch (c) {
+                case 'h':
+                        help();
+                        return 0;
+                case ARG_VERSION:
+                        printf("fwctlctl %s\n", PROJECT_VERSION);
+                        return 0;
+                case ARG_JSON:
+                        arg_json = true;
+                        if (!optarg)
+                                arg_json_flags = isatty(STDOUT_FILENO) ? JSON_C_TO_STRING_PRETTY
+                                                                        : JSON_C_TO_STRING_PLAIN;
+                        else if (streq(optarg, "pretty"))
+                                arg_json_flags = JSON_C_TO_STRING_PRETTY;
+                        else if (streq(optarg, "short"))
+                                arg_json_flags = JSON_C_TO_STRING_PLAIN;
+                        else if (streq(optarg, "off"))
+                                arg_json = false;
+                        else
+                                return report_error(-EINVAL, EXIT_USAGE, "usage",
+                                                    "Unknown --json= mode '%s' (pretty, short, off)", optarg);
+                        break;
+                case ARG_NO_LEGEND:
+                        arg_legend = false;
+                        break;
+                case ARG_NO_ASK_PASSWORD:
+                        arg_ask_password = false;
+                        break;
+                case 'H':
+                        arg_host = optarg;
+                        break;
+                case 'M':
+                        arg_machine = optarg;
+                        break;
+                case 's':
+                        arg_scope = scope_from_string(optarg);
+                        if (arg_scope < 0)
+                                return report_error(-EINVAL, EXIT_USAGE, "usage",
+                                                    "Unknown scope '%s' (configuration, debug-read-only, "
+                                                    "debug-write, debug-write-full, or 0-3)", optarg);
+                        break;
+                case 'i':
+                        arg_in = optarg;
+                        break;
+                case 'm': {
+                        char *end = NULL;
+                        unsigned long long v;
+
+                        errno = 0;
+                        v = strtoull(optarg, &end, 0);
+                        if (errno != 0 || !end || *end || end == optarg || optarg[0] == '-' || v > UINT32_MAX)
+                                return report_error(-EINVAL, EXIT_USAGE, "usage", "Invalid --max '%s'", optarg);
+                        arg_max = (uint32_t) v;
+                        break;
+                }
+                case 'o':
+                        arg_out = optarg;
+                        break;
+                case '?':
+                        exit_status = EXIT_USAGE;
+                        return -EINVAL;
+                default:
+                        return -EINVAL;
+                }
+        }
+
+        if (arg_host && arg_machine)
+                return report_error(-EINVAL, EXIT_USAGE, "usage", "--host= and --machine= cannot be combined");
+        return 1;
+}
+
+typedef struct Verb {
+        const char *name;
+        int min_args, max_args;         /* after the verb; -1: unlimited */
+        int (*run)(sd_bus *bus, int argc, char **argv);
+} Verb;
+
+static const Verb verbs[] = {
+        { "list",    0,  0, cmd_list    },
+        { "status",  0,  1, cmd_status  },
+        { "ops",     1,  1, cmd_ops     },
+        { "exec",    2, -1, cmd_exec    },
+        { "rpc",     1,  1, cmd_rpc     },
+        { "monitor", 0,  0, cmd_monitor },
+};
+
+static int bus_connect(sd_bus **ret) {
+        _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
+        int r;
+
+        if (arg_host)
+                r = sd_bus_open_system_remote(&bus, arg_host);
+        else if (arg_machine)
+                r = sd_bus_open_system_machine(&bus, arg_machine);
+        else
+                r = sd_bus_open_system(&bus);
+        if (r < 0)
+                return report_error(r, EXIT_UNAVAILABLE, "local", "Failed to connect to the system bus%s%s: %s",
+                                    arg_host ? " on " : arg_machine ? " of " : "",
+                                    arg_host ?: arg_machine ?: "", strerror(-r));
+
+        r = sd_bus_set_allow_interactive_authorization(bus, arg_ask_password);
+        if (r < 0)
+                return report_errno(r, "Failed to set up interactive authorization");
+
+        *ret = TAKE_PTR(bus);
+        return 0;
+}
+
+static int run(int argc, char *argv[]) {
+        _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
+        const Verb *verb = NULL;
+        const char *name;
+        int r, n;
+
+        r = parse_argv(argc, argv);
+        if (r <= 0)
+                return r;
+
+        name = optind < argc ? argv[optind] : "list";
+        n = optind < argc ? argc - optind - 1 : 0;
+        for (size_t i = 0; i < ELEMENTSOF(verbs); i++)
+                if (streq(name, verbs[i].name))
+                        verb = &verbs[i];
+        if (!verb)
+                return report_error(-EINVAL, EXIT_USAGE, "usage", "Unknown command '%s' (see --help)", name);
+        if (n < verb->min_args || (verb->max_args >= 0 && n > verb->max_args))
+                return report_error(-EINVAL, EXIT_USAGE, "usage", "Wrong number of arguments for '%s' (see --help)",
+                                    name);
+
+        r = bus_connect(&bus);
+        if (r < 0)
+                return r;
+
+        return verb->run(bus, n, optind < argc ? argv + optind + 1 : argv + argc);
+}
+
+int main(int argc, char *argv[]) {
+        int r;
+
+        r = run(argc, argv);
+        polkit_agent_close();
+        fflush(stdout);
+        if (r >= 0)
+                return EXIT_OK;
+        return exit_status == EXIT_OK ? EXIT_FAIL : exit_status;
+}
