@@ -377,22 +377,26 @@ void call_run(Call *c) {
 
 static void call_reply_failure(Call *c) {
         int err = c->error;
+        const char *what = isempty(c->cls.operation) ? "the request" : c->cls.operation;
 
         if (err == -ECANCELED)
                 return;
-        if (c->error_from_plugin && c->kind == CALL_EXECUTE && err == -EINVAL)
-                call_reply_error(c, FWCTLD_ERROR_INVALID_ARGUMENTS, "Invalid parameters for '%s': %s",
-                                 c->cls.operation, strempty(c->error_reason));
-        else if (c->error_from_plugin && err != -ENODEV)
-                call_reply_error(c, err == -EBADMSG ? FWCTLD_ERROR_DEVICE_ERROR : FWCTLD_ERROR_REQUEST_REJECTED,
-                                 "Plugin '%s': %s (%s)", device_plugin_name(c->device),
-                                 c->error_reason ?: "failed", errno_name(err));
-        else if (err == -ENODEV || err == -ENXIO)
+        if (err == -ENODEV || err == -ENXIO)
                 call_reply_error(c, FWCTLD_ERROR_DEVICE_GONE, "Device '%s' is gone (%s).", c->device->name,
+                                 errno_name(err));
+        else if (c->error_from_plugin && err == -EINVAL)
+                /* The plugin refused what the caller sent (before the ioctl, or the device said EINVAL). */
+                call_reply_error(c, c->kind == CALL_EXECUTE ? FWCTLD_ERROR_INVALID_ARGUMENTS : FWCTLD_ERROR_REQUEST_REJECTED,
+                                 "Plugin '%s' refused %s: %s", device_plugin_name(c->device), what,
+                                 c->error_reason ?: errno_name(err));
+        else if (c->error_from_plugin)
+                /* Malformed firmware replies (EBADMSG) and kernel errnos a named operation met. */
+                call_reply_error(c, errno_to_bus_error(err), "Plugin '%s': %s failed: %s (%s)",
+                                 device_plugin_name(c->device), what, c->error_reason ?: "device error",
                                  errno_name(err));
         else
                 call_reply_error(c, errno_to_bus_error(err), "Device '%s' returned %s for %s.", c->device->name,
-                                 errno_name(err), isempty(c->cls.operation) ? "the request" : c->cls.operation);
+                                 errno_name(err), what);
 }
 
 void call_completed(Call *c) {
@@ -414,7 +418,7 @@ void call_completed(Call *c) {
         }
 
         /* An orphaned fd answers ENODEV to everything: drop the device now. */
-        if ((c->error == -ENODEV || c->error == -ENXIO) && !c->error_from_plugin)
+        if (c->error == -ENODEV || c->error == -ENXIO)
                 manager_remove_device(c->manager, d);
 
         call_free(c);
