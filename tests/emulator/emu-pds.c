@@ -75,6 +75,7 @@ static int pds_rpc(struct emu_rpc *r)
         const struct pds_op *found = NULL;
         bool ep_known = false;
         UMockdevIoctlData *pin = NULL, *pout = NULL;
+        char fault[32];
 
         if (in_len > PDS_MAX_REQ || out_len > PDS_MAX_RESP)
                 return EINVAL;
@@ -117,6 +118,15 @@ static int pds_rpc(struct emu_rpc *r)
         memcpy(r->out, r->in, PDS_RPC_LEN);
         emu_put_le32(r->out + 24, found->fw_err);
         r->out_len = PDS_RPC_LEN;
+
+        /* Misbehaving firmware/driver for the plugins' reply checks (never a kernel feature):
+         * "bad-out-len" reports a struct shorter than 48 bytes, "big-out-len" returns an
+         * out.len larger than the response buffer the caller passed. */
+        emu_dev_get_fault(r->dev, fault, sizeof(fault));
+        if (strcmp(fault, "bad-out-len") == 0)
+                r->out_len = PDS_RPC_LEN - 8;
+        else if (strcmp(fault, "big-out-len") == 0)
+                emu_put_le32(r->out + 36, out_len + 1);
         return 0;
 }
 
