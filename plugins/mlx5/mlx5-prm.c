@@ -240,7 +240,8 @@ size_t mlx5_fixed_out_len(uint16_t opcode) {
 size_t mlx5_true_response_len(uint16_t opcode, size_t reported) {
         size_t fixed = mlx5_fixed_out_len(opcode);
 
-        return fixed > 0 && fixed < reported ? fixed : reported;
+        /* The command's size is the truth; what the kernel echoes is only the buffer size. */
+        return fixed > 0 ? fixed : reported;
 }
 
 static int json_finish(json_object *o, char **ret_json) {

@@ -313,7 +313,7 @@ static void test_true_length(void **state) {
         assert_int_equal(mlx5_fixed_out_len(0x101), 272);
         assert_int_equal(mlx5_fixed_out_len(0x100), 4112);
         assert_int_equal(mlx5_fixed_out_len(0x80d), 0);
-        assert_int_equal(mlx5_true_response_len(0x101, 64), 64);
+        assert_int_equal(mlx5_true_response_len(0x101, 64), 272);
         assert_int_equal(mlx5_true_response_len(0x101, 272), 272);
         assert_int_equal(mlx5_true_response_len(0x101, 2097152), 272);
         assert_int_equal(mlx5_true_response_len(0x100, 8192), 4112);
@@ -611,13 +611,13 @@ static void test_decode_ok_and_trim(void **state) {
         assert_memory_equal((uint8_t *) c->response + 256, "MT_0000000001", 13);
         call_free(c);
 
-        /* A buffer smaller than the command: reported as is, not trimmed. */
+        /* A buffer smaller than the command: the true length is reported (truncation). */
         c = rpc_call(f, r, sizeof(r), 64);
         assert_int_equal(mlx5_plugin_marshal(f->d, c, NULL), 0);
         assert_int_equal(__wrap_fwctl_ioctl_rpc(f->d->fd, 0, c->kin, c->kin_len, c->kout, c->kout_len,
                                                 &c->reported_len), 0);
         assert_int_equal(mlx5_plugin_decode(f->d, c, NULL), 0);
-        assert_int_equal(c->response_length, 64);
+        assert_int_equal(c->response_length, 272);
         assert_false(c->response_set);
         call_free(c);
 }

@@ -6,20 +6,25 @@ QA_HEX=$(mlx5_req $MLX5_QUERY_ADAPTER)
 
 test_rpc_query_adapter_root() {
         local out
-        assert_ok client rpc fwctl0 0 64 "hex:$QA_HEX"
+        assert_ok client rpc fwctl0 0 512 "hex:$QA_HEX"
         out=$LAST_OUT
         assert_ge 16 "$(kv response_size <<<"$out")" "response size"
         assert_match '^00' "$(kv response_hex <<<"$out")" "mlx5 status byte"
         assert_eq false "$(kv result.truncated <<<"$out")" "result.truncated"
         assert_ge 16 "$(kv result.response_length <<<"$out")" "result.response_length"
         assert_match '.' "$(kv result.operation <<<"$out")" "result.operation"
+        # QUERY_ADAPTER's output is 272 bytes: a 64-byte buffer is truncated, and says so
+        assert_ok client rpc fwctl0 0 64 "hex:$QA_HEX"
+        assert_eq true "$(kv result.truncated <<<"$LAST_OUT")" "result.truncated at 64"
+        assert_eq 272 "$(kv result.response_length <<<"$LAST_OUT")" "result.response_length at 64"
+        assert_eq 64 "$(kv response_size <<<"$LAST_OUT")" "response size at 64"
 }
 
 test_rpc_root_every_scope() {
         local s before after
         before=$(emu_rpc_count fwctl0) || fail "emu stats failed"
         for s in 0 1 2 3; do
-                assert_ok client rpc fwctl0 $s 64 "hex:$QA_HEX"
+                assert_ok client rpc fwctl0 $s 512 "hex:$QA_HEX"
                 assert_eq false "$(kv result.truncated <<<"$LAST_OUT")" "scope $s truncated"
         done
         after=$(emu_rpc_count fwctl0)

@@ -131,7 +131,7 @@ test_fwctlctl_exec() {
 
 test_fwctlctl_rpc_root() {
         local hex
-        ctl_rc 0 fwctlctl --json rpc fwctl0 --scope configuration --in "$QA_HEX" --max 64
+        ctl_rc 0 fwctlctl --json rpc fwctl0 --scope configuration --in "$QA_HEX" --max 512
         jq_ok '.result.truncated == false and .result.response_length >= 16 and .scope == 0 and
                .scope_name == "configuration" and .request_size == 16 and (.response | startswith("00")) and
                (.result.operation | length > 0) and (.result | has("kernel_out_len") and has("configuration_write"))' \
@@ -139,7 +139,7 @@ test_fwctlctl_rpc_root() {
         hex=$(jq -r .response <<<"$CTL_OUT")
         # @FILE in, --out FILE: the same bytes
         printf '%s' "$QA_HEX" | xxd -r -p >"$T/tmp/qa.bin"
-        ctl_rc 0 fwctlctl rpc 0000:03:00.0 -s 1 --in "@$T/tmp/qa.bin" --max 64 --out "$T/tmp/qa.out"
+        ctl_rc 0 fwctlctl rpc 0000:03:00.0 -s 1 --in "@$T/tmp/qa.bin" --max 512 --out "$T/tmp/qa.out"
         assert_match 'truncated: false' "$CTL_OUT" "rpc text result"
         assert_eq "$hex" "$(xxd -p "$T/tmp/qa.out" | tr -d '\n')" "--out file vs --json response"
         ctl_rc 0 fwctlctl rpc fwctl0 --in @- --max 64 <"$T/tmp/qa.bin"
