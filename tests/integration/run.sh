@@ -61,18 +61,40 @@ show() {
         return 0
 }
 
+# show_exec DEV OP JSON [JQ]: a named operation through busctl, its JSON result pretty-printed
+show_exec() {
+        local dev=/org/freedesktop/fwctl1/device/$1 filter=".data[0] | fromjson${4:+ | $4}"
+        printf "\n$ busctl --system --json=short call org.freedesktop.fwctl1 %s org.freedesktop.fwctl1.Device Execute ss %s '%s' | jq '%s'\n" \
+                "$dev" "$2" "$3" "$filter"
+        busctl --system --json=short call org.freedesktop.fwctl1 "$dev" org.freedesktop.fwctl1.Device \
+                Execute ss "$2" "$3" | jq "$filter" || printf '(failed)\n'
+}
+
 run_demo() {
-        local dev=/org/freedesktop/fwctl1/device
+        local dev=/org/freedesktop/fwctl1/device bnxt pds
         local qa=(16 1 1 0 0 0 0 0 0 0 0 0 0 0 0 0 0)
         echo "== fwctld demo: emulated mlx5@0000:03:00.0 (fwctl0) and cxl@0000:0d:00.0 (fwctl1) =="
         show busctl --system tree org.freedesktop.fwctl1
-        show busctl --system call org.freedesktop.fwctl1 /org/freedesktop/fwctl1 \
-                org.freedesktop.DBus.ObjectManager GetManagedObjects
-        show busctl --system introspect org.freedesktop.fwctl1 $dev/fwctl0
+        show busctl --system get-property org.freedesktop.fwctl1 /org/freedesktop/fwctl1 \
+                org.freedesktop.fwctl1.Manager Version KernelTainted Plugins
+        echo
+        echo "# hotplug: the emulator adds a Broadcom bnxt NIC and an AMD/Pensando pds VF"
+        bnxt=$(emu add bnxt 0000:05:00.0 | cut -d' ' -f2)
+        pds=$(emu add pds 0000:07:00.1 | cut -d' ' -f2)
+        wait_until 5 dev_exists "$bnxt"
+        wait_until 5 dev_exists "$pds"
+        show fwctlctl list
         show busctl --system get-property org.freedesktop.fwctl1 $dev/fwctl0 org.freedesktop.fwctl1.Device \
                 Name DeviceType DeviceTypeName Driver Parent PciAddress DeviceNode Plugin
         show busctl --system call org.freedesktop.fwctl1 $dev/fwctl0 org.freedesktop.fwctl1.Device Info
         show busctl --system call org.freedesktop.fwctl1 $dev/fwctl1 org.freedesktop.fwctl1.Device Info
+        echo
+        echo "# named operations, one per device type (JSON in, JSON out):"
+        show busctl --system call org.freedesktop.fwctl1 $dev/fwctl0 org.freedesktop.fwctl1.Device ListOperations
+        show_exec fwctl0 query-adapter '{}'
+        show_exec fwctl1 get-supported-features '{}' '.features |= map({uuid, name, set_scope})'
+        show_exec "$bnxt" ver-get '{}'
+        show_exec "$pds" rpc '{"endpoint":1,"operation":1,"payload":"01020304","response_size":8}'
         echo
         echo "# Rpc QUERY_ADAPTER (opcode 0x0101, big-endian, 16-byte header), scope 0, as root:"
         show busctl --system call org.freedesktop.fwctl1 $dev/fwctl0 org.freedesktop.fwctl1.Device \
@@ -82,20 +104,22 @@ run_demo() {
         show setpriv --reuid=4242 --regid=4242 --clear-groups busctl --system call org.freedesktop.fwctl1 \
                 $dev/fwctl0 org.freedesktop.fwctl1.Device Rpc uayu 0 "${qa[@]}" 64
         echo
-        echo "# refused: user fwdeny (uid 4243; polkit rule says no):"
-        show setpriv --reuid=4243 --regid=4243 --clear-groups busctl --system call org.freedesktop.fwctl1 \
-                $dev/fwctl0 org.freedesktop.fwctl1.Device Rpc uayu 0 "${qa[@]}" 64
-        echo "# the same refusal through gdbus, which prints the D-Bus error name:"
+        echo "# refused: user fwdeny (uid 4243; polkit rule says no), through gdbus, which prints the error name:"
         show setpriv --reuid=4243 --regid=4243 --clear-groups gdbus call --system \
                 --dest org.freedesktop.fwctl1 --object-path $dev/fwctl0 \
                 --method org.freedesktop.fwctl1.Device.Rpc 0 \
                 "[byte 1,1,0,0,0,0,0,0,0,0,0,0,0,0,0,0]" 64
         echo
-        echo "# refused: NOP (0x080d) needs scope 1, asked at scope 0:"
-        show busctl --system call org.freedesktop.fwctl1 $dev/fwctl0 org.freedesktop.fwctl1.Device \
-                Rpc uayu 0 16 8 13 0 0 0 0 0 0 0 0 0 0 0 0 0 0 64
+        echo "# refused before any ioctl: NOP (0x080d) needs scope 1 (debug-read-only), asked at scope 0:"
+        show gdbus call --system --dest org.freedesktop.fwctl1 --object-path $dev/fwctl0 \
+                --method org.freedesktop.fwctl1.Device.Rpc 0 "[byte 8,13,0,0,0,0,0,0,0,0,0,0,0,0,0,0]" 64
         echo
-        show journalctl --directory=/run/log/journal --no-pager -o short-monotonic -n 15
+        echo "# a debug-write call taints the kernel and is journaled before and after:"
+        show fwctlctl rpc fwctl0 --scope debug-write --in 08200000000000000000000000000000 --max 64
+        show busctl --system get-property org.freedesktop.fwctl1 /org/freedesktop/fwctl1 \
+                org.freedesktop.fwctl1.Manager KernelTainted
+        show journalctl --directory=/run/log/journal --no-pager -o verbose -n 1 \
+                MESSAGE_ID=f50e156c71714753b7f2153eb4430df0
         echo
         echo "== demo done; tearing down =="
 }
