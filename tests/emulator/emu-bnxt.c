@@ -15,7 +15,8 @@
  *
  * Firmware faults ("emu fault fwctlN WORD"), applied to the next replies:
  *   resp-len-overflow  resp_len set beyond the out_len the caller passed
- *   short              resp_len 4, shorter than the 8-byte response header
+ *   short              a 4-byte response (resp_len 4): the kernel copies only
+ *                      those 4 bytes, so the caller sees resp_len 0
  */
 #include "emu.h"
 
@@ -72,6 +73,8 @@ static const struct cmd cmds[] = {
         { 0xff0e, 1, DMA }, { 0x3c, 1, DMA }, { 0x23, 1, DMA }, { 0xb4, 1, DMA },
         { 0x204, 1, DMA }, { 0x218, 1, DMA }, { 0xe6, 1, DMA }, { 0xe7, 1, DMA },
         { 0xd5, 1, DMA }, { 0xd9, 1, DMA }, { 0x203, 1, DMA },
+        { 0xba, 1, DMA },   /* PORT_QSTATS_EXT_PFC_ADV */
+        { 0x67, 1, DMA },   /* PORT_EVENTS_LOG */
         /* DEBUG_WRITE */
         { 0x2b, 2, INLINE }, { 0xb5, 2, INLINE },
         { 0xfffe, 2, DMA }, { 0xfff4, 2, DMA }, { 0xca, 2, DMA }, { 0xff2d, 2, DMA },
@@ -95,23 +98,31 @@ static uint8_t *bnxt_info(struct emu_dev *dev G_GNUC_UNUSED, UMockdevIoctlClient
         return d;
 }
 
-/* Fill the response header; the HWRM "valid" byte is the response's last byte.
- * The out buffer holds at least MAX(user_out_len, 128) bytes. */
+/*
+ * Fill the response header; the HWRM "valid" byte is the response's last byte.
+ * The out buffer holds MAX(user_out_len, 128) bytes. Then do what
+ * bnxt_send_msg() does: copy min(resp_len, out_len) bytes of the firmware's
+ * response into the zeroed buffer the caller gets (nothing beyond resp_len).
+ */
 static void resp_header(struct emu_rpc *r, uint16_t err, uint16_t resp_len)
 {
         uint8_t *o = r->out;
+        size_t alloc = MAX(r->user_out_len, 128), copied;
         char fault[32];
 
         emu_put_le16(o, err);
         memcpy(o + 2, r->in, 2);       /* req_type */
         memcpy(o + 4, r->in + 4, 2);   /* seq_id */
-        o[resp_len - 1] = 1;
         emu_dev_get_fault(r->dev, fault, sizeof(fault));
         if (strcmp(fault, "resp-len-overflow") == 0)
                 resp_len = (uint16_t)MIN(r->user_out_len + 8, 0xffff);
         else if (strcmp(fault, "short") == 0)
                 resp_len = 4;
         emu_put_le16(o + 6, resp_len);
+        if ((size_t)resp_len - 1 < alloc)
+                o[resp_len - 1] = 1;
+        copied = MIN((size_t)resp_len, r->user_out_len);
+        memset(o + copied, 0, alloc - copied);
 }
 
 static int bnxt_rpc(struct emu_rpc *r)

@@ -15,7 +15,8 @@
 #define CXL_OP_SET_FEATURE 0x0502
 
 #define RPC_CXL_HDR 16        /* opcode, flags, op_size, reserved */
-#define RPC_CXL_OUT_HDR 8     /* size, retval */
+#define RPC_CXL_OUT_HDR 8     /* size, retval: the payload starts here */
+#define RPC_CXL_OUT_STRUCT 16 /* sizeof(struct fwctl_rpc_cxl_out): header + 8-byte union */
 #define GSF_IN_LEN 8
 #define GSF_OUT_HDR 8
 #define FEAT_ENTRY_LEN 48
@@ -44,6 +45,7 @@
 #define MBOX_RC_SUCCESS 0x0
 #define MBOX_RC_INVALID_INPUT 0x2
 #define MBOX_RC_UNSUPPORTED 0x3
+#define MBOX_RC_BUSY 0x6
 
 #define MAX_FEAT_SIZE 32
 
@@ -125,10 +127,15 @@ static void cxl_teardown(struct emu_dev *dev)
         g_free(dev->drv_state);
 }
 
+/*
+ * The driver reports sizeof(struct fwctl_rpc_cxl_out) (16: size, retval and the
+ * 8-byte union) plus the payload, although the payload starts at byte 8: every
+ * reply's out_len is 8 more than size + 8 (Set Feature: always 16).
+ */
 static uint8_t *new_out(struct emu_rpc *r, size_t data_len)
 {
-        r->out = g_malloc0(RPC_CXL_OUT_HDR + data_len);
-        r->out_len = RPC_CXL_OUT_HDR + data_len;   /* "Gets report 8 more than the data" */
+        r->out = g_malloc0(RPC_CXL_OUT_STRUCT + data_len);
+        r->out_len = RPC_CXL_OUT_STRUCT + data_len;
         return r->out;
 }
 
@@ -139,13 +146,8 @@ static int get_supported(struct emu_rpc *r, const uint8_t *in)
         size_t nfeat = G_N_ELEMENTS(features), requested;
         uint8_t *o;
 
-        if (count == 0) {
-                /* Header only: the total tells the caller how far to page. */
-                o = new_out(r, GSF_OUT_HDR);
-                emu_put_le32(o, GSF_OUT_HDR);
-                emu_put_le16(o + RPC_CXL_OUT_HDR + 2, (uint16_t)nfeat);
-                return 0;
-        }
+        /* Served from the kernel's cache. start_idx is checked first, even with
+         * count 0 (fewer than 48 bytes: a header only, with the total). */
         if (start >= nfeat)
                 return EINVAL;
         requested = MIN(count / FEAT_ENTRY_LEN, nfeat - start);
@@ -185,9 +187,17 @@ static int get_feature(struct emu_rpc *r, const uint8_t *in)
         uint8_t *o;
         const uint8_t *src;
 
+        char fault[sizeof(r->dev->fault)];
+
         if (count == 0)
                 return EINVAL;
+        emu_dev_get_fault(r->dev, fault, sizeof(fault));
         /* From here on the mailbox answers: failures are a retval, not an errno. */
+        if (strcmp(fault, "busy") == 0) {
+                o = new_out(r, 0);
+                emu_put_le32(o + 4, MBOX_RC_BUSY);
+                return 0;
+        }
         if (idx < 0) {
                 o = new_out(r, 0);
                 emu_put_le32(o + 4, MBOX_RC_UNSUPPORTED);
@@ -201,7 +211,18 @@ static int get_feature(struct emu_rpc *r, const uint8_t *in)
                 return 0;
         }
         src = sel == 0 ? st->cur[idx] : sel == 1 ? f->dflt : st->saved[idx];
+        /* The firmware returns what is left of the feature's data (one byte less
+         * with the "short-data" fault)... */
         size_t n = MIN((size_t)count, (size_t)(f->get_size - offset));
+        if (strcmp(fault, "short-data") == 0)
+                n--;
+        /* ...but the kernel asks the mailbox for at least count bytes (min_out):
+         * a shorter answer is a failed command, reported as size 0 with the
+         * mailbox's own return code, which was success. */
+        if (n < count) {
+                new_out(r, 0);
+                return 0;
+        }
         o = new_out(r, n);
         emu_put_le32(o, (uint32_t)n);
         memcpy(o + RPC_CXL_OUT_HDR, src + offset, n);
@@ -234,7 +255,13 @@ static int set_feature(struct emu_rpc *r, const uint8_t *in, uint32_t op_size)
         uint16_t offset = emu_get_le16(in + 20);
         size_t len = op_size - SET_FEAT_HDR;
         uint8_t *o = new_out(r, 0);
+        char fault[sizeof(r->dev->fault)];
 
+        emu_dev_get_fault(r->dev, fault, sizeof(fault));
+        if (strcmp(fault, "busy") == 0) {
+                emu_put_le32(o + 4, MBOX_RC_BUSY);
+                return 0;
+        }
         if ((size_t)offset + len > f->set_size) {
                 emu_put_le32(o + 4, MBOX_RC_INVALID_INPUT);
                 return 0;
@@ -246,35 +273,18 @@ static int set_feature(struct emu_rpc *r, const uint8_t *in, uint32_t op_size)
 }
 
 /*
- * Firmware faults ("emu fault fwctlN WORD"), never kernel behaviour:
- *   oversized-size  the out struct's size claims 64 bytes more than the caller's buffer
- *   short-gsf       a Get Supported Features page claims one entry more than it carries
+ * Firmware faults ("emu fault fwctlN WORD"). Get Supported Features is served
+ * from the kernel's cache and the size/num_entries fields are the kernel's own,
+ * so only the mailbox answers of Get/Set Feature can misbehave:
+ *   busy        the mailbox answers Busy (0x6): size 0, retval 6, ioctl succeeds
+ *   short-data  Get Feature returns one byte less than asked: the kernel reports
+ *               size 0 with retval 0 (its min_out check failed)
  */
-static void cxl_apply_fault(struct emu_rpc *r, uint16_t opcode, const uint8_t *payload)
-{
-        char fault[sizeof(r->dev->fault)];
-
-        emu_dev_get_fault(r->dev, fault, sizeof(fault));
-        if (!r->out || r->out_len < RPC_CXL_OUT_HDR)
-                return;
-        if (strcmp(fault, "oversized-size") == 0)
-                emu_put_le32(r->out, (uint32_t)(r->user_out_len + 64));
-        else if (strcmp(fault, "short-gsf") == 0 && opcode == CXL_OP_GET_SUPPORTED_FEATURES &&
-                 emu_get_le32(payload) != 0 && r->out_len >= RPC_CXL_OUT_HDR + GSF_OUT_HDR)
-                emu_put_le16(r->out + RPC_CXL_OUT_HDR,
-                             (uint16_t)(emu_get_le16(r->out + RPC_CXL_OUT_HDR) + 1));
-}
-
 static int cxl_rpc(struct emu_rpc *r)
 {
         uint16_t opcode = (uint16_t)emu_get_le32(r->in);
         uint32_t op_size = emu_get_le32(r->in + 8);
-        const uint8_t *payload = r->in + RPC_CXL_HDR;
-        int err = cxl_dispatch(r, opcode, op_size, payload);
-
-        if (err == 0)
-                cxl_apply_fault(r, opcode, payload);
-        return err;
+        return cxl_dispatch(r, opcode, op_size, r->in + RPC_CXL_HDR);
 }
 
 static int cxl_dispatch(struct emu_rpc *r, uint16_t opcode, uint32_t op_size, const uint8_t *payload)

@@ -4,8 +4,10 @@
  * an opcode allowlist with a minimum scope each, EBADMSG for anything else.
  * The "firmware" answers every allowed command with a deterministic payload;
  * QUERY_ADAPTER, QUERY_DIAGNOSTIC_COUNTERS and ACCESS_REG* in their PRM layouts.
- * Faults ("emu fault fwctlN WORD"): "short-reply" makes the firmware report an
- * out_len of 8, below the 16-byte output header.
+ * Faults ("emu fault fwctlN WORD"): "cmd-timeout" makes the firmware never
+ * complete the command: mlx5_cmd_do() fails with ETIMEDOUT, which the driver
+ * returns as the ioctl's errno (out is not written). The reported out_len is the
+ * driver's (it echoes the caller's), so no fault can change it.
  */
 #include "emu.h"
 
@@ -92,12 +94,10 @@ static void mlx5_query_adapter(uint8_t *out, size_t len)
 {
         static const char psid[16] = "MT_0000000001";
 
-        /* Older selftests look for the PSID right after the header's reserved
-         * dword (byte 24, reserved in the PRM); keep it there too. */
-        if (len >= MLX5_HDR_LEN + 8 + 16)
-                memcpy(out + MLX5_HDR_LEN + 8, psid, sizeof(psid));
+        /* The rest of the output is zero (reserved) except these fields. */
         if (len < MLX5_QUERY_ADAPTER_OUT_LEN)
                 return;
+        memset(out + MLX5_HDR_LEN, 0, MLX5_QUERY_ADAPTER_OUT_LEN - MLX5_HDR_LEN);
         out[MLX5_QA_IEEE_VENDOR_ID_OFF - 1] = 0;
         out[MLX5_QA_IEEE_VENDOR_ID_OFF] = 0x00; /* Mellanox OUI 00:02:c9 */
         out[MLX5_QA_IEEE_VENDOR_ID_OFF + 1] = 0x02;
@@ -153,6 +153,11 @@ static int mlx5_rpc(struct emu_rpc *r)
         if (need < 0 || r->scope < (uint32_t)need)
                 return EBADMSG;
 
+        char fault[32];
+        emu_dev_get_fault(r->dev, fault, sizeof(fault));
+        if (strcmp(fault, "cmd-timeout") == 0)
+                return ETIMEDOUT;
+
         /* The kernel stamps the fd's UID into its copy of the command. */
         uint32_t uid = GPOINTER_TO_UINT(g_object_get_data(G_OBJECT(r->client), "emu-uid"));
         emu_put_be16(r->in + 2, (uint16_t)uid);
@@ -176,11 +181,6 @@ static int mlx5_rpc(struct emu_rpc *r)
                 mlx5_diag_counters(r, out);
         else if (opcode == MLX5_OP_ACCESS_REG || opcode == MLX5_OP_ACCESS_REGISTER_USER)
                 mlx5_access_reg(r, out, op_mod);
-
-        char fault[32];
-        emu_dev_get_fault(r->dev, fault, sizeof(fault));
-        if (strcmp(fault, "short-reply") == 0)
-                r->out_len = 8;
         return 0;
 }
 

@@ -7,6 +7,9 @@
  *
  * The endpoint/operation table is private to this emulator's "firmware"; the
  * uAPI offers no way to list it, and nothing here pretends otherwise.
+ *
+ * Firmware fault ("emu fault fwctlN WORD"): "adminq-error" makes the admin queue
+ * command fail after validation: the ioctl returns EIO, retval is not filled.
  */
 #include "emu.h"
 
@@ -97,6 +100,13 @@ static int pds_rpc(struct emu_rpc *r)
                 if (!pin)
                         return EFAULT;
         }
+        /* Firmware fault: the admin queue command fails. The driver returns that
+         * errno; nothing is copied out and retval is not filled. */
+        emu_dev_get_fault(r->dev, fault, sizeof(fault));
+        if (strcmp(fault, "adminq-error") == 0) {
+                g_clear_object(&pin);
+                return EIO;
+        }
         if (out_len) {
                 pout = emu_resolve(r->in_data, 40, out_len);
                 if (!pout) {
@@ -113,20 +123,11 @@ static int pds_rpc(struct emu_rpc *r)
         g_clear_object(&pin);
         g_clear_object(&pout);
 
-        /* The request struct is the response; only retval changes. */
-        r->out = g_malloc0(PDS_RPC_LEN);
-        memcpy(r->out, r->in, PDS_RPC_LEN);
+        /* The kernel's copy of the input is the response, out_len = in_len (48 when
+         * the caller sends the struct as it should); only out.retval changes. */
+        r->out = g_memdup2(r->in, r->in_alloc);
         emu_put_le32(r->out + 24, found->fw_err);
-        r->out_len = PDS_RPC_LEN;
-
-        /* Misbehaving firmware/driver for the plugins' reply checks (never a kernel feature):
-         * "bad-out-len" reports a struct shorter than 48 bytes, "big-out-len" returns an
-         * out.len larger than the response buffer the caller passed. */
-        emu_dev_get_fault(r->dev, fault, sizeof(fault));
-        if (strcmp(fault, "bad-out-len") == 0)
-                r->out_len = PDS_RPC_LEN - 8;
-        else if (strcmp(fault, "big-out-len") == 0)
-                emu_put_le32(r->out + 36, out_len + 1);
+        r->out_len = r->in_len;
         return 0;
 }
 

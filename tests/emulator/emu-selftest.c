@@ -267,7 +267,7 @@ static void test_mlx5(void)
         mlx5_cmd(in, 0x101, 0);
         ol = sizeof(out);
         check(rpc(fd, 0, in, 16, out, &ol) == 0 && ol == sizeof(out) && out[0] == 0 &&
-                      memcmp(out + 24, "MT_0000000001", 13) == 0,
+                      memcmp(out + 256, "MT_0000000001", 13) == 0,
               "mlx5 QUERY_ADAPTER: status 0, PSID, out_len echoed");
         mlx5_cmd(in, 0x100, 0xffff);
         ol = 64;
@@ -373,19 +373,23 @@ static void test_cxl(void)
               "cxl INFO: no info op, length 0, buffer zeroed");
         il = cxl_in(in, 0x500, 8);
         ol = sizeof(out);
-        check(rpc(fd, 0, in, il, out, &ol) == 0 && ol == 16 && out[10] == 6 && out[8] == 0,
-              "cxl GSF count 0: header only, 6 supported");
+        check(rpc(fd, 0, in, il, out, &ol) == 0 && ol == 24 && out[0] == 8 && out[10] == 6 &&
+                      out[8] == 0,
+              "cxl GSF count 0: header only, 6 supported, out_len 16 + 8");
         uint32_t count = 10 * 48;
         memcpy(in + 16, &count, 4);
         ol = sizeof(out);
-        check(rpc(fd, 0, in, il, out, &ol) == 0 && ol == 8 + 8 + 6 * 48 && out[8] == 6,
-              "cxl GSF: 6 entries, out_len = data + 8");
+        check(rpc(fd, 0, in, il, out, &ol) == 0 && ol == 16 + 8 + 6 * 48 && out[8] == 6,
+              "cxl GSF: 6 entries, out_len = sizeof(fwctl_rpc_cxl_out) + size");
         const uint8_t *scrub = out + 16 + 3 * 48;
         check(memcmp(scrub, uuid_scrub, 16) == 0 && scrub[20] == 0 && (scrub[22] & 1) == 0,
               "cxl GSF: patrol scrub listed, set size 0, not changeable");
         in[20] = 6;
         ol = sizeof(out);
         check(rpc(fd, 0, in, il, out, &ol) == EINVAL, "cxl GSF start_idx 6 -> EINVAL");
+        memset(in + 16, 0, 4);
+        ol = sizeof(out);
+        check(rpc(fd, 0, in, il, out, &ol) == EINVAL, "cxl GSF count 0, start_idx 6 -> EINVAL");
         il = cxl_in(in, 0x500, 4);
         check(rpc(fd, 0, in, il, out, &ol) == EINVAL, "cxl GSF op_size 4 -> EINVAL");
         il = cxl_in(in, 0x501, 21);
@@ -394,9 +398,13 @@ static void test_cxl(void)
         check(rpc(fd, 0, in, il, out, &ol) == EINVAL, "cxl Get Feature count 0 -> EINVAL");
         in[16 + 18] = 16;
         ol = sizeof(out);
-        check(rpc(fd, 0, in, il, out, &ol) == 0 && ol == 24 && out[0] == 16 &&
+        check(rpc(fd, 0, in, il, out, &ol) == 0 && ol == 32 && out[0] == 16 &&
                       memcmp(out + 8, "EMU-CXL", 7) == 0,
-              "cxl Get Feature: data at 8, out_len data + 8");
+              "cxl Get Feature: data at 8, out_len 16 + data");
+        in[16 + 18] = 17;
+        ol = sizeof(out);
+        check(rpc(fd, 0, in, il, out, &ol) == 0 && ol == 16 && out[0] == 0 && out[4] == 0,
+              "cxl Get Feature past the data: size 0, retval 0 (kernel min_out)");
         check(cxl_set(fd, 2, uuid_imm, 0x55) == EINVAL, "cxl Set immediate at scope 2 -> EINVAL");
         check(cxl_set(fd, 3, uuid_imm, 0x55) == 0, "cxl Set immediate at scope 3 ok");
         memcpy(in + 16, uuid_imm, 16);

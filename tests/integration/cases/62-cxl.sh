@@ -224,21 +224,27 @@ test_cxl_exec_authorization_follows_effects() {
 }
 
 test_cxl_malformed_replies() {
-        local d rc
+        local d out j rc
         d=$(cxl_dev) || fail "no cxl device"
-        emu fault "$d" oversized-size >/dev/null || fail "emu fault failed"
-        assert_dbus_error DeviceError client rpc "$d" 0 64 "hex:$(cxl_gsf 0 0)"
-        assert_dbus_error DeviceError client rpc "$d" 0 64 "hex:$(cxl_gf $CXL_U_RO 0 16 0)"
-        assert_dbus_error DeviceError cxl_exec "$d" get-feature "{\"uuid\":\"$CXL_U_RO\"}"
-        assert_dbus_error DeviceError cxl_exec "$d" get-supported-features '{}'
-        emu fault "$d" short-gsf >/dev/null
-        assert_dbus_error DeviceError client rpc "$d" 0 512 "hex:$(cxl_gsf 288 0)"
-        assert_match 'claims 7 entries' "$LAST_OUT" "short-gsf reason"
-        assert_dbus_error DeviceError cxl_exec "$d" get-supported-features '{}'
+        # a buffer too small for the data asked: the kernel's size claims more than arrived
+        assert_dbus_error DeviceError client rpc "$d" 0 16 "hex:$(cxl_gf $CXL_U_RO 0 16 0)"
+        assert_match 'claims 16 payload bytes' "$LAST_OUT" "truncated Get Feature reason"
+        # firmware faults (GSF comes from the kernel's cache: the firmware cannot spoil it)
+        emu fault "$d" busy >/dev/null || fail "emu fault failed"
+        assert_ok client rpc "$d" 0 64 "hex:$(cxl_gf $CXL_U_RO 0 16 0)"
+        assert_eq 6 "$(kv result.status <<<"$LAST_OUT")" "mailbox Busy in retval"
+        assert_eq 16 "$(kv result.kernel_out_len <<<"$LAST_OUT")" "kernel out_len of a failed Get Feature"
+        emu fault "$d" short-data >/dev/null
+        # the kernel's min_out check: size 0, retval 0
+        out=$(cxl_exec "$d" get-feature "{\"uuid\":\"$CXL_U_RO\"}") || fail "get-feature short-data: $out"
+        j=$(gdbus_json "$out")
+        assert_eq 0 "$(jq -r .length <<<"$j")" "short firmware read: length 0"
+        assert_eq SUCCESS "$(jq -r .status <<<"$j")" "short firmware read: status"
         emu fault "$d" none >/dev/null
         # the daemon survived and answers again
         assert_ok client rpc "$d" 0 512 "hex:$(cxl_gsf 288 0)"
         assert_eq SUCCESS "$(kv result.status_name <<<"$LAST_OUT")" "status after the faults"
+        assert_eq 312 "$(kv result.kernel_out_len <<<"$LAST_OUT")" "GSF kernel out_len = 16 + size"
         rc=0
         cxl_exec "$d" get-supported-features '{}' >/dev/null || rc=$?
         assert_eq 0 "$rc" "get-supported-features after the faults"

@@ -66,15 +66,15 @@ test_journal_scope3_and_device_error() {
         [ -n "$r" ] || fail "no result entry for the scope-3 call"
         check_audit_fields "$r" result 3 ok
 
-        # a malformed firmware reply at a tainting scope: delivered (and tainting), then refused
-        assert_match '^ok' "$(emu fault fwctl0 short-reply)" "emu fault"
+        # a firmware failure at a tainting scope: delivered (and tainting), then an errno
+        assert_match '^ok' "$(emu fault fwctl0 cmd-timeout)" "emu fault"
         assert_dbus_error DeviceError client rpc fwctl0 2 64 "hex:$QA_HEX"
         emu fault fwctl0 none >/dev/null
         pid=$(kv pid <<<"$LAST_OUT")
         [ -n "$(journal_entry $MSGID_ATTEMPT "$pid")" ] || fail "no attempt entry for the refused call"
         r=$(journal_entry $MSGID_RESULT "$pid")
         [ -n "$r" ] || fail "no result entry for the refused call"
-        assert_eq EBADMSG "$(jq -r .FWCTL_RESULT <<<"$r")" "FWCTL_RESULT of a malformed reply"
+        assert_eq ETIMEDOUT "$(jq -r .FWCTL_RESULT <<<"$r")" "FWCTL_RESULT of a firmware timeout"
         # the kernel taints before the driver validates
         assert_eq 1 "$(jq -r .FWCTL_KERNEL_TAINTED_AFTER <<<"$r")" "FWCTL_KERNEL_TAINTED_AFTER"
 }
