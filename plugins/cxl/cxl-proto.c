@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "cxl-proto.h"
+#include "plugin-util.h"
 
 static_assert(CXL_RPC_HDR + 32u == CXL_RPC_STRUCT_SIZE, "fwctl_rpc_cxl is 48 bytes");
 static_assert(CXL_GSF_OUT_HDR + CXL_FEAT_ENTRY_LEN == 56u, "GSF header + one entry");
@@ -155,15 +156,6 @@ void cxl_uuid_to_string(const uint8_t uuid[16], char ret[37]) {
         ret[j] = '\0';
 }
 
-static int hexval(char c) {
-        if (c >= '0' && c <= '9')
-                return c - '0';
-        if (c >= 'a' && c <= 'f')
-                return c - 'a' + 10;
-        if (c >= 'A' && c <= 'F')
-                return c - 'A' + 10;
-        return -1;
-}
 
 /* Only the canonical 8-4-4-4-12 form. */
 int cxl_uuid_from_string(const char *s, uint8_t ret[16]) {
@@ -180,8 +172,8 @@ int cxl_uuid_from_string(const char *s, uint8_t ret[16]) {
                         i++;
                         continue;
                 }
-                hi = hexval(s[i]);
-                lo = hexval(s[i + 1]);
+                hi = plugin_hex_digit(s[i]);
+                lo = plugin_hex_digit(s[i + 1]);
                 if (hi < 0 || lo < 0)
                         return -EINVAL;
                 ret[n++] = (uint8_t) (hi << 4 | lo);
@@ -525,16 +517,6 @@ int cxl_fetch_features(cxl_rpc_func rpc, void *userdata, cxl_features **ret, cha
         return 0;
 }
 
-static int json_finish(json_object *o, char **ret_json) {
-        const char *s = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN);
-        int r = 0;
-
-        *ret_json = s ? strdup(s) : NULL;
-        if (!*ret_json)
-                r = -ENOMEM;
-        json_object_put(o);
-        return r;
-}
 
 int cxl_info_json(const cxl_features *fs, char **ret_json) {
         json_object *o = json_object_new_object(), *sum;
@@ -552,7 +534,7 @@ int cxl_info_json(const cxl_features *fs, char **ret_json) {
                 json_object_object_add(o, "features", sum);
         } else
                 json_object_object_add(o, "features", NULL);
-        return json_finish(o, ret_json);
+        return plugin_json_finish(o, ret_json);
 }
 
 static json_object *bits_json(uint32_t v, const char *const *names, unsigned nbits) {
@@ -606,7 +588,7 @@ int cxl_features_json(const cxl_features *fs, char **ret_json) {
         json_object_object_add(o, "count", json_object_new_int64(fs ? (int64_t) fs->n : 0));
         json_object_object_add(o, "changeable", json_object_new_int64((int64_t) cxl_features_count_changeable(fs)));
         json_object_object_add(o, "features", a);
-        return json_finish(o, ret_json);
+        return plugin_json_finish(o, ret_json);
 }
 
 /* --- Parameters ------------------------------------------------------------- */
@@ -691,48 +673,18 @@ static int get_selection(json_object *o, uint8_t *ret, char **ret_reason) {
 
 static int get_hex(json_object *o, const char *key, uint8_t **ret, size_t *ret_len, char **ret_reason) {
         json_object *v;
-        const char *s;
-        size_t n;
-        uint8_t *buf;
+        int r;
 
         if (!json_object_object_get_ex(o, key, &v))
                 return reject(ret_reason, "\"%s\" is required", key);
-        if (!json_object_is_type(v, json_type_string))
-                return reject(ret_reason, "\"%s\" must be a hex string", key);
-        s = json_object_get_string(v);
-        n = strlen(s);
-        if (n == 0 || n % 2 != 0)
+        if (!json_object_is_type(v, json_type_string) || json_object_get_string_len(v) == 0)
                 return reject(ret_reason, "\"%s\" must be a non-empty hex string of whole bytes", key);
-        buf = malloc(n / 2);
-        if (!buf)
-                return -ENOMEM;
-        for (size_t i = 0; i < n / 2; i++) {
-                int hi = hexval(s[2 * i]), lo = hexval(s[2 * i + 1]);
-
-                if (hi < 0 || lo < 0) {
-                        free(buf);
-                        return reject(ret_reason, "\"%s\" must be a hex string", key);
-                }
-                buf[i] = (uint8_t) (hi << 4 | lo);
-        }
-        *ret = buf;
-        *ret_len = n / 2;
-        return 0;
+        r = plugin_hex_decode(json_object_get_string(v), ret, ret_len);
+        if (r == -EINVAL)
+                return reject(ret_reason, "\"%s\" must be a non-empty hex string of whole bytes", key);
+        return r;
 }
 
-static char *hex_string(const uint8_t *p, size_t n) {
-        static const char digits[] = "0123456789abcdef";
-        char *s = malloc(2 * n + 1);
-
-        if (!s)
-                return NULL;
-        for (size_t i = 0; i < n; i++) {
-                s[2 * i] = digits[p[i] >> 4];
-                s[2 * i + 1] = digits[p[i] & 0xf];
-        }
-        s[2 * n] = '\0';
-        return s;
-}
 
 typedef struct set_params {
         uint8_t uuid[16];
@@ -868,7 +820,7 @@ int cxl_exec_get_feature(cxl_rpc_func rpc, void *userdata, const cxl_features *f
                 free(out);
                 return r;
         }
-        hex = hex_string(out + CXL_OUT_HDR, size);
+        hex = plugin_hex_encode(out + CXL_OUT_HDR, size);
         free(out);
         if (!hex)
                 return -ENOMEM;
@@ -881,7 +833,7 @@ int cxl_exec_get_feature(cxl_rpc_func rpc, void *userdata, const cxl_features *f
         json_object_object_add(res, "length", json_object_new_int64(size));
         json_object_object_add(res, "data", json_object_new_string(hex));
         free(hex);
-        return json_finish(status_json(res, retval), ret_json);
+        return plugin_json_finish(status_json(res, retval), ret_json);
 }
 
 int cxl_exec_set_feature(cxl_rpc_func rpc, void *userdata, const cxl_features *fs, const char *params_json,
@@ -924,5 +876,5 @@ int cxl_exec_set_feature(cxl_rpc_func rpc, void *userdata, const cxl_features *f
         json_object_object_add(res, "version", json_object_new_int64(p.version));
         json_object_object_add(res, "length", json_object_new_int64((int64_t) p.len));
         json_object_object_add(res, "scope", json_object_new_string(scope_names[p.scope]));
-        return json_finish(status_json(res, retval), ret_json);
+        return plugin_json_finish(status_json(res, retval), ret_json);
 }

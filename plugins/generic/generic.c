@@ -6,6 +6,9 @@
 
 #include <fwctld/plugin.h>
 
+#include "plugin-util.h"
+
+
 #define EXPORT __attribute__((visibility("default")))
 
 static const char *type_name(uint32_t type) {
@@ -24,27 +27,16 @@ static const char *type_name(uint32_t type) {
 }
 
 static int generic_info_to_json(fwctld_device *device, const void *data, size_t size, char **ret_json) {
-        static const char digits[] = "0123456789abcdef";
-        const unsigned char *p = data;
+        _cleanup_free_ char *hex = NULL;
         json_object *o;
-        char *hex;
-        int r = 0;
 
         if (!ret_json || (size > 0 && !data))
                 return -EINVAL;
 
-        hex = malloc(size * 2 + 1);
-        if (!hex)
-                return -ENOMEM;
-        for (size_t i = 0; i < size; i++) {
-                hex[2 * i] = digits[p[i] >> 4];
-                hex[2 * i + 1] = digits[p[i] & 0xf];
-        }
-        hex[2 * size] = '\0';
-
+        hex = plugin_hex_encode(data, size);
         o = json_object_new_object();
-        if (!o) {
-                free(hex);
+        if (!hex || !o) {
+                json_object_put(o);
                 return -ENOMEM;
         }
         if (json_object_object_add(o, "plugin", json_object_new_string("generic")) < 0 ||
@@ -53,17 +45,11 @@ static int generic_info_to_json(fwctld_device *device, const void *data, size_t 
                                    json_object_new_string(type_name(fwctld_device_get_type(device)))) < 0 ||
             json_object_object_add(o, "decoded", json_object_new_boolean(0)) < 0 ||
             json_object_object_add(o, "device_data_length", json_object_new_int64((int64_t) size)) < 0 ||
-            json_object_object_add(o, "device_data_hex", json_object_new_string(hex)) < 0)
-                r = -ENOMEM;
-        free(hex);
-
-        if (r >= 0) {
-                *ret_json = strdup(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
-                if (!*ret_json)
-                        r = -ENOMEM;
+            json_object_object_add(o, "device_data_hex", json_object_new_string(hex)) < 0) {
+                json_object_put(o);
+                return -ENOMEM;
         }
-        json_object_put(o);
-        return r;
+        return plugin_json_finish(o, ret_json);
 }
 
 /* Nothing is known about the protocol: accept at the caller's scope, the kernel decides. */

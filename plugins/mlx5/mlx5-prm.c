@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "mlx5-prm.h"
+#include "plugin-util.h"
 
 #define C FWCTLD_SCOPE_CONFIGURATION
 #define R FWCTLD_SCOPE_DEBUG_READ_ONLY
@@ -244,16 +245,6 @@ size_t mlx5_true_response_len(uint16_t opcode, size_t reported) {
         return fixed > 0 ? fixed : reported;
 }
 
-static int json_finish(json_object *o, char **ret_json) {
-        const char *s = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN);
-        char *copy = s ? strdup(s) : NULL;
-
-        json_object_put(o);
-        if (!copy)
-                return -ENOMEM;
-        *ret_json = copy;
-        return 0;
-}
 
 /* json_object_object_add() takes the value even on failure; NULL values mean ENOMEM. */
 static int add(json_object *o, const char *key, json_object *v) {
@@ -284,7 +275,7 @@ int mlx5_info_json(const void *data, size_t size, char **ret_json) {
                 json_object_put(o);
                 return -ENOMEM;
         }
-        return json_finish(o, ret_json);
+        return plugin_json_finish(o, ret_json);
 }
 
 void mlx5_build_header(uint8_t out[MLX5_HDR_LEN], uint16_t opcode, uint16_t op_mod) {
@@ -318,59 +309,6 @@ int mlx5_build_access_reg(uint16_t op_mod, uint16_t register_id, uint32_t argume
                 memcpy(p + MLX5_HDR_LEN, data, data_len);
         *ret = p;
         *ret_len = MLX5_HDR_LEN + data_len;
-        return 0;
-}
-
-char *mlx5_hex_encode(const uint8_t *p, size_t n) {
-        static const char digits[] = "0123456789abcdef";
-        char *s;
-
-        if (n > (SIZE_MAX - 1) / 2)
-                return NULL;
-        s = malloc(n * 2 + 1);
-        if (!s)
-                return NULL;
-        for (size_t i = 0; i < n; i++) {
-                s[2 * i] = digits[p[i] >> 4];
-                s[2 * i + 1] = digits[p[i] & 0xf];
-        }
-        s[2 * n] = '\0';
-        return s;
-}
-
-static int hex_digit(char c) {
-        if (c >= '0' && c <= '9')
-                return c - '0';
-        if (c >= 'a' && c <= 'f')
-                return c - 'a' + 10;
-        if (c >= 'A' && c <= 'F')
-                return c - 'A' + 10;
-        return -1;
-}
-
-int mlx5_hex_decode(const char *s, uint8_t **ret, size_t *ret_len) {
-        size_t n;
-        uint8_t *p;
-
-        if (!s || !ret || !ret_len)
-                return -EINVAL;
-        n = strlen(s);
-        if (n % 2 != 0)
-                return -EINVAL;
-        p = malloc(n / 2 + 1);
-        if (!p)
-                return -ENOMEM;
-        for (size_t i = 0; i < n / 2; i++) {
-                int hi = hex_digit(s[2 * i]), lo = hex_digit(s[2 * i + 1]);
-
-                if (hi < 0 || lo < 0) {
-                        free(p);
-                        return -EINVAL;
-                }
-                p[i] = (uint8_t) (hi << 4 | lo);
-        }
-        *ret = p;
-        *ret_len = n / 2;
         return 0;
 }
 
@@ -511,7 +449,7 @@ static int params_parse_object(Mlx5Operation op, json_object *o, Mlx5Params *p, 
                         set_reason(ret_reason, "field 'payload' must be a hex string");
                         return -EINVAL;
                 }
-                r = mlx5_hex_decode(json_object_get_string(s), &p->payload, &p->payload_len);
+                r = plugin_hex_decode(json_object_get_string(s), &p->payload, &p->payload_len);
                 if (r == -ENOMEM)
                         return r;
                 if (r < 0) {
@@ -604,7 +542,7 @@ int mlx5_operation_request(Mlx5Operation op, const Mlx5Params *p, uint8_t **ret_
 }
 
 static int add_hex(json_object *o, const char *key, const uint8_t *p, size_t n) {
-        char *hex = mlx5_hex_encode(p, n);
+        char *hex = plugin_hex_encode(p, n);
         int r;
 
         if (!hex)
@@ -724,5 +662,5 @@ int mlx5_operation_result(Mlx5Operation op, const Mlx5Params *p, const uint8_t *
                 json_object_put(o);
                 return r;
         }
-        return json_finish(o, ret_json);
+        return plugin_json_finish(o, ret_json);
 }

@@ -98,8 +98,6 @@ int mlx5_build_access_reg(uint16_t op_mod, uint16_t register_id, uint32_t argume
                           size_t data_len, uint8_t **ret, size_t *ret_len);
 
 /* Hex helpers for JSON payloads. */
-char *mlx5_hex_encode(const uint8_t *p, size_t n);
-int mlx5_hex_decode(const char *s, uint8_t **ret, size_t *ret_len);
 
 /* Named operations. */
 typedef enum Mlx5Operation {

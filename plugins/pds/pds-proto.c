@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "pds-proto.h"
+#include "plugin-util.h"
 
 /* Pin the kernel's layout (kernel-fwctl.md §3): the kernel reads it at these offsets. */
 static_assert(sizeof(struct pds_kernel_rpc) == PDS_KERNEL_RPC_SIZE, "struct fwctl_rpc_pds is 48 bytes");
@@ -166,61 +167,6 @@ void pds_operation_name(uint32_t ep, uint32_t op, char buf[PDS_OPERATION_NAME_MA
         (void) snprintf(buf, PDS_OPERATION_NAME_MAX, "ep%" PRIu32 ".op0x%04" PRIx32, ep, op);
 }
 
-char *pds_hex_encode(const void *data, size_t size) {
-        static const char digits[] = "0123456789abcdef";
-        const uint8_t *p = data;
-        char *hex;
-
-        if (size > (SIZE_MAX - 1) / 2)
-                return NULL;
-        hex = malloc(size * 2 + 1);
-        if (!hex)
-                return NULL;
-        for (size_t i = 0; i < size; i++) {
-                hex[2 * i] = digits[p[i] >> 4];
-                hex[2 * i + 1] = digits[p[i] & 0xf];
-        }
-        hex[2 * size] = '\0';
-        return hex;
-}
-
-static int hex_digit(char c) {
-        if (c >= '0' && c <= '9')
-                return c - '0';
-        if (c >= 'a' && c <= 'f')
-                return c - 'a' + 10;
-        if (c >= 'A' && c <= 'F')
-                return c - 'A' + 10;
-        return -1;
-}
-
-int pds_hex_decode(const char *hex, uint8_t **ret, size_t *ret_size) {
-        size_t len, n;
-        uint8_t *buf;
-
-        if (!hex)
-                return -EINVAL;
-        len = strlen(hex);
-        if (len % 2 != 0)
-                return -EINVAL;
-        n = len / 2;
-        buf = malloc(n > 0 ? n : 1);
-        if (!buf)
-                return -ENOMEM;
-        for (size_t i = 0; i < n; i++) {
-                int hi = hex_digit(hex[2 * i]), lo = hex_digit(hex[2 * i + 1]);
-
-                if (hi < 0 || lo < 0) {
-                        free(buf);
-                        return -EINVAL;
-                }
-                buf[i] = (uint8_t) (hi << 4 | lo);
-        }
-        *ret = buf;
-        *ret_size = n;
-        return 0;
-}
-
 /* A required or optional unsigned field within [0, max]. 0: found, 1: absent. */
 static int get_u32_field(json_object *o, const char *key, bool required, uint32_t max, uint32_t *ret,
                          char **ret_reason) {
@@ -291,7 +237,7 @@ int pds_params_parse(const char *json, struct pds_params *ret, char **ret_reason
                 else if (!json_object_is_type(v, json_type_string))
                         r = reject(ret_reason, -EINVAL, "field \"payload\" must be a hex string");
                 else {
-                        r = pds_hex_decode(json_object_get_string(v), &p.payload, &p.payload_len);
+                        r = plugin_hex_decode(json_object_get_string(v), &p.payload, &p.payload_len);
                         if (r == -EINVAL)
                                 r = reject(ret_reason, -EINVAL,
                                            "field \"payload\" must be an even number of hex digits");
@@ -308,17 +254,13 @@ int pds_params_parse(const char *json, struct pds_params *ret, char **ret_reason
         return 0;
 }
 
+/* A result object built with a possible error on the way: finish it or drop it. */
 static int json_finish(json_object *o, int r, char **ret_json) {
-        if (r >= 0) {
-                char *s = strdup(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
-
-                if (!s)
-                        r = -ENOMEM;
-                else
-                        *ret_json = s;
+        if (r < 0) {
+                json_object_put(o);
+                return r;
         }
-        json_object_put(o);
-        return r;
+        return plugin_json_finish(o, ret_json);
 }
 
 int pds_result_json(uint32_t retval, const void *response, size_t size, char **ret_json) {
@@ -327,7 +269,7 @@ int pds_result_json(uint32_t retval, const void *response, size_t size, char **r
         char *hex;
         int r = 0;
 
-        hex = pds_hex_encode(response, size);
+        hex = plugin_hex_encode(response, size);
         if (!hex)
                 return -ENOMEM;
         o = json_object_new_object();
@@ -365,7 +307,7 @@ int pds_info_json(const void *data, size_t size, char **ret_json) {
                         r = -ENOMEM;
         } else if (r >= 0) {
                 /* A fixed kernel may one day send data; its layout is not documented: show it raw. */
-                char *hex = pds_hex_encode(data, size);
+                char *hex = plugin_hex_encode(data, size);
 
                 if (!hex ||
                     json_object_object_add(o, "info", NULL) < 0 ||

@@ -118,7 +118,3 @@ int pds_result_json(uint32_t retval, const void *response, size_t size, char **r
 /* Info JSON: mainline returns no device data. */
 int pds_info_json(const void *data, size_t size, char **ret_json);
 
-/* Lower-case hex; malloc()ed. */
-char *pds_hex_encode(const void *data, size_t size);
-/* Even-length hex (either case); -EINVAL on anything else. */
-int pds_hex_decode(const char *hex, uint8_t **ret, size_t *ret_size);

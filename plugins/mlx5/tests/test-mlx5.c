@@ -17,6 +17,7 @@
 
 #include "mlx5-plugin.h"
 #include "mlx5-prm.h"
+#include "plugin-util.h"
 
 /* --- the fake firmware behind fwctl_ioctl_rpc() ------------------------------------ */
 
@@ -348,16 +349,16 @@ static void test_hex(void **state) {
         size_t n = 0;
         char *s;
 
-        assert_int_equal(mlx5_hex_decode("00abCDff", &p, &n), 0);
+        assert_int_equal(plugin_hex_decode("00abCDff", &p, &n), 0);
         assert_int_equal(n, 4);
         assert_memory_equal(p, want, 4);
-        s = mlx5_hex_encode(p, n);
+        s = plugin_hex_encode(p, n);
         assert_string_equal(s, "00abcdff");
         free(s);
         free(p);
-        assert_int_equal(mlx5_hex_decode("abc", &p, &n), -EINVAL);
-        assert_int_equal(mlx5_hex_decode("zz", &p, &n), -EINVAL);
-        assert_int_equal(mlx5_hex_decode("", &p, &n), 0);
+        assert_int_equal(plugin_hex_decode("abc", &p, &n), -EINVAL);
+        assert_int_equal(plugin_hex_decode("zz", &p, &n), -EINVAL);
+        assert_int_equal(plugin_hex_decode("", &p, &n), 0);
         assert_int_equal(n, 0);
         free(p);
 }

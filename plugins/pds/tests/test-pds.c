@@ -16,6 +16,7 @@
 #include "device.h"
 #include "manager.h"
 #include "pds-proto.h"
+#include "plugin-util.h"
 
 /* The envelope of docs/plugin-pds.md, byte by byte: magic "PDSQ", version 1, reserved 0,
  * op 0x00010001 (command 1, version 1), ep 1, payload_len 4, response_len 16. */
@@ -235,21 +236,21 @@ static void test_hex(void **state) {
         size_t n = 99;
         char *h;
 
-        assert_int_equal(pds_hex_decode("00aBfF", &b, &n), 0);
+        assert_int_equal(plugin_hex_decode("00aBfF", &b, &n), 0);
         assert_int_equal(n, 3);
         assert_int_equal(b[0], 0x00);
         assert_int_equal(b[1], 0xab);
         assert_int_equal(b[2], 0xff);
-        h = pds_hex_encode(b, n);
+        h = plugin_hex_encode(b, n);
         assert_string_equal(h, "00abff");
         free(h);
         free(b);
-        assert_int_equal(pds_hex_decode("", &b, &n), 0);
+        assert_int_equal(plugin_hex_decode("", &b, &n), 0);
         assert_int_equal(n, 0);
         free(b);
-        assert_int_equal(pds_hex_decode("abc", &b, &n), -EINVAL);
-        assert_int_equal(pds_hex_decode("zz", &b, &n), -EINVAL);
-        assert_int_equal(pds_hex_decode("0x", &b, &n), -EINVAL);
+        assert_int_equal(plugin_hex_decode("abc", &b, &n), -EINVAL);
+        assert_int_equal(plugin_hex_decode("zz", &b, &n), -EINVAL);
+        assert_int_equal(plugin_hex_decode("0x", &b, &n), -EINVAL);
 }
 
 static void expect_params_reject(const char *json, const char *needle) {

@@ -1,0 +1,31 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/*
+ * Small helpers every plugin needs (hex for JSON payloads, JSON to a malloc()ed
+ * string), compiled into each plugin: plugins stay single self-contained .so files
+ * that export nothing but their entry point.
+ */
+
+#include <json-c/json.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+
+static inline void plugin_freep(void *p) {
+        free(*(void **) p);
+}
+/* Frees a malloc()ed local when it goes out of scope. */
+#define _cleanup_free_ __attribute__((cleanup(plugin_freep)))
+
+/* Lower-case hex of size bytes; NULL on allocation failure. */
+char *plugin_hex_encode(const void *data, size_t size);
+
+/* Whole bytes of hex (either case, "" allowed); -EINVAL on anything else. */
+int plugin_hex_decode(const char *hex, uint8_t **ret, size_t *ret_size);
+
+/* 0-15 for a hex digit, -1 otherwise. */
+int plugin_hex_digit(char c);
+
+/* Serialise o compactly into a malloc()ed string and drop o (also on failure). */
+int plugin_json_finish(json_object *o, char **ret_json);
