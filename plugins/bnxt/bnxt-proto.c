@@ -11,31 +11,31 @@
 
 #define ELEMENTSOF(a) (sizeof(a) / sizeof((a)[0]))
 
-/* hwrm_nvm_read_input: host_dest_addr @16, len le32 @32 (bytes), read. */
-static const BnxtDmaLayout nvm_read_layout = {
-        .req_size = NVM_READ_REQ_LEN,
-        .n_fields = 1,
-        .fields = { {
-                .addr_offset = NVM_READ_OFF_HOST_DEST_ADDR,
-                .len_offset = NVM_READ_OFF_LEN,
-                .len_width = 4,
-                .len_unit = 1,
-                .dir = BNXT_DMA_FROM_DEVICE,
-        } },
-};
+#define CFG(t, n, w) { t, 0, false, w, n, NULL, NULL }
+#define RD(t, n) { t, 1, false, false, n, NULL, NULL }
+#define WR(t, n) { t, 2, false, true, n, NULL, NULL }
 
-static_assert(NVM_READ_OFF_LEN + 4 <= NVM_READ_REQ_LEN, "nvm_read len inside the request");
-static_assert(NVM_READ_REQ_LEN <= HWRM_REQ_MAX_LEN, "nvm_read fits the driver limit");
+/*
+ * DMA commands: one row per command of the driver's descriptor table
+ * (drivers/fwctl/bnxt/main.c, bnxtctl_dma_cmds[]), with the exact input size
+ * and the offsets of the HSI request structs (include/linux/bnxt/hsi.h,
+ * HWRM 1.10.3.151). Fields are listed in the driver's order, which is the
+ * envelope order. LEN: address @a, length le16/le32 @o (width w) counting
+ * units of u bytes; FIX: address @a, the driver's fixed length n.
+ */
+#define LEN(a, o, w, u, d) { .addr_offset = a, .len_offset = o, .len_width = w, .len_unit = u, .dir = d }
+#define FIX(a, n, d) { .addr_offset = a, .fixed_len = n, .dir = d }
+#define TO BNXT_DMA_TO_DEVICE
+#define FROM BNXT_DMA_FROM_DEVICE
+#define DMA(t, n, scope, w, size, nf, ...) \
+        { t, scope, true, w, n, &(const BnxtDmaLayout) { size, nf, { __VA_ARGS__ } }, NULL }
+#define DMA_UNDEFINED(t, n, scope, w, why) { t, scope, true, w, n, NULL, why }
 
-#define CFG(t, n, w) { t, 0, false, w, n, NULL }
-#define CFG_DMA(t, n, w) { t, 0, true, w, n, NULL }
-#define RD(t, n) { t, 1, false, false, n, NULL }
-#define RD_DMA(t, n, l) { t, 1, true, false, n, l }
-#define WR(t, n) { t, 2, false, true, n, NULL }
-#define WR_DMA(t, n) { t, 2, true, true, n, NULL }
-#define FULL_DMA(t, n) { t, 3, true, true, n, NULL }
+/* sizeof(struct tx_port_stats) and sizeof(struct rx_port_stats): PORT_QSTATS' fixed buffers. */
+#define TX_PORT_STATS_LEN 408u
+#define RX_PORT_STATS_LEN 528u
 
-/* kernel-fwctl.md §3 bnxt, in its order. */
+/* kernel-fwctl.md §3 bnxt for the inline commands; the DMA rows follow mainline. */
 static const BnxtCommand commands[] = {
         /* CONFIGURATION */
         CFG(0x0011, "FUNC_RESET", true),
@@ -53,8 +53,6 @@ static const BnxtCommand commands[] = {
         CFG(0xfff7, "NVM_ERASE_DIR_ENTRY", true),
         CFG(0xfff8, "NVM_MOD_DIR_ENTRY", true),
         CFG(0xfff9, "NVM_FIND_DIR_ENTRY", false), /* a lookup */
-        CFG_DMA(0xfff1, "NVM_GET_VARIABLE", false),
-        CFG_DMA(0xfff2, "NVM_SET_VARIABLE", true),
         /* DEBUG_READ_ONLY, inline */
         RD(0x0000, "VER_GET"),
         RD(0x000c, "ERROR_RECOVERY_QCFG"),
@@ -111,38 +109,63 @@ static const BnxtCommand commands[] = {
         RD(0xff18, "DBG_COREDUMP_INITIATE"),
         RD(0xfff6, "NVM_GET_DEV_INFO"),
         RD(0xfffb, "NVM_GET_DIR_INFO"),
-        /* DEBUG_READ_ONLY, DMA */
-        RD_DMA(0xfffd, "NVM_READ", &nvm_read_layout),
-        RD_DMA(0xfffa, "NVM_GET_DIR_ENTRIES", NULL),
-        RD_DMA(0xfffc, "NVM_RAW_DUMP", NULL),
-        RD_DMA(0x00cb, "FW_GET_STRUCTURED_DATA", NULL),
-        RD_DMA(0xff17, "DBG_COREDUMP_LIST", NULL),
-        RD_DMA(0xff19, "DBG_COREDUMP_RETRIEVE", NULL),
-        RD_DMA(0xff10, "DBG_READ_DIRECT", NULL),
-        RD_DMA(0xff11, "DBG_READ_INDIRECT", NULL),
-        RD_DMA(0xff0e, "DBG_SERDES_TEST", NULL),
-        RD_DMA(0x003c, "QUEUE_DSCP2PRI_QCFG", NULL),
-        RD_DMA(0x0023, "PORT_QSTATS", NULL),
-        RD_DMA(0x00b4, "PORT_QSTATS_EXT", NULL),
-        RD_DMA(0x0204, "PCIE_QSTATS", NULL),
-        RD_DMA(0x0218, "STAT_GENERIC_QSTATS", NULL),
-        RD_DMA(0x00e6, "STAT_QUERY_ROCE_STATS", NULL),
-        RD_DMA(0x00e7, "STAT_QUERY_ROCE_STATS_EXT", NULL),
-        RD_DMA(0x00d5, "PORT_PRBS_TEST", NULL),
-        RD_DMA(0x00d9, "PORT_DSC_DUMP", NULL),
-        RD_DMA(0x0203, "SELFTEST_RETRIEVE_SERDES_DATA", NULL),
-        /* DEBUG_WRITE */
+        /* DEBUG_WRITE, inline */
         WR(0x002b, "PORT_PHY_I2C_WRITE"),
         WR(0x00b5, "PORT_PHY_MDIO_WRITE"),
-        WR_DMA(0xfffe, "NVM_WRITE"),
-        WR_DMA(0xfff4, "NVM_MODIFY"),
-        WR_DMA(0x00ca, "FW_SET_STRUCTURED_DATA"),
-        WR_DMA(0xff2d, "DBG_PTRACE"),
-        /* DEBUG_WRITE_FULL, DMA only */
-        FULL_DMA(0xffff, "NVM_RAW_WRITE_BLK"),
-        FULL_DMA(0x00bf, "FW_LIVEPATCH"),
-        FULL_DMA(0xff30, "DBG_TOKEN_CFG"),
+
+        /* DMA, in the driver's table order: req_type, name, scope, configuration_write, input size, fields */
+        DMA(0xfff2, "NVM_SET_VARIABLE", 0, true, 40, 1, LEN(16, 24, 2, 1, TO)),
+        DMA(0xfff1, "NVM_GET_VARIABLE", 0, false, 40, 1, LEN(16, 24, 2, 1, FROM)),
+        DMA(0xfffd, "NVM_READ", 1, false, NVM_READ_REQ_LEN, 1,
+            LEN(NVM_READ_OFF_HOST_DEST_ADDR, NVM_READ_OFF_LEN, 4, 1, FROM)),
+        DMA(0xfffa, "NVM_GET_DIR_ENTRIES", 1, false, 24, 1, FIX(16, BNXT_DMA_MAX_LEN, FROM)),
+        DMA(0xfffe, "NVM_WRITE", 2, true, 56, 1, LEN(16, 32, 4, 1, TO)),
+        DMA(0xfff4, "NVM_MODIFY", 2, true, 40, 1, LEN(16, 32, 4, 1, TO)),
+        DMA(0xffff, "NVM_RAW_WRITE_BLK", 3, true, 40, 1, LEN(16, 28, 4, 1, TO)),
+        DMA(0xfffc, "NVM_RAW_DUMP", 1, false, 40, 1, LEN(16, 28, 4, 1, FROM)),
+        DMA(0x00cb, "FW_GET_STRUCTURED_DATA", 1, false, 32, 1, LEN(16, 24, 2, 1, FROM)),
+        DMA(0x00ca, "FW_SET_STRUCTURED_DATA", 2, true, 32, 1, LEN(16, 24, 2, 1, TO)),
+        DMA(0x00bf, "FW_LIVEPATCH", 3, true, 32, 1, LEN(24, 20, 4, 1, TO)),
+        DMA(0xff17, "DBG_COREDUMP_LIST", 1, false, 32, 1, LEN(16, 24, 4, 1, FROM)),
+        DMA(0xff19, "DBG_COREDUMP_RETRIEVE", 1, false, 56, 1, LEN(16, 24, 4, 1, FROM)),
+        /* read_len32 counts 32-bit words */
+        DMA(0xff10, "DBG_READ_DIRECT", 1, false, 32, 1, LEN(16, 28, 4, 4, FROM)),
+        DMA(0xff11, "DBG_READ_INDIRECT", 1, false, 80, 1, LEN(16, 24, 4, 1, FROM)),
+        DMA(0xff0e, "DBG_SERDES_TEST", 1, false, 40, 1, LEN(16, 28, 2, 1, FROM)),
+        DMA(0xff30, "DBG_TOKEN_CFG", 3, true, 32, 1, LEN(24, 20, 4, 1, TO)),
+        DMA(0x003c, "QUEUE_DSCP2PRI_QCFG", 1, false, 32, 1, LEN(16, 26, 2, 1, FROM)),
+        DMA(0x0023, "PORT_QSTATS", 1, false, 40, 2, FIX(24, TX_PORT_STATS_LEN, FROM),
+            FIX(32, RX_PORT_STATS_LEN, FROM)),
+        DMA(0x00b4, "PORT_QSTATS_EXT", 1, false, 40, 2, LEN(24, 18, 2, 1, FROM), LEN(32, 20, 2, 1, FROM)),
+        /* both buffers take pfc_adv_stat_size */
+        DMA(0x00ba, "PORT_QSTATS_EXT_PFC_ADV", 1, false, 40, 2, LEN(24, 18, 2, 1, FROM), LEN(32, 18, 2, 1, FROM)),
+        DMA(0x0204, "PCIE_QSTATS", 1, false, 32, 1, LEN(24, 16, 2, 1, FROM)),
+        DMA(0x0218, "STAT_GENERIC_QSTATS", 1, false, 32, 1, LEN(24, 16, 2, 1, FROM)),
+        DMA(0x00e6, "STAT_QUERY_ROCE_STATS", 1, false, 32, 1, LEN(24, 16, 2, 1, FROM)),
+        DMA(0x00e7, "STAT_QUERY_ROCE_STATS_EXT", 1, false, 32, 1, LEN(24, 16, 2, 1, FROM)),
+        DMA(0x0067, "PORT_EVENTS_LOG", 1, false, 32, 1, LEN(16, 24, 4, 1, FROM)),
+        DMA(0x00d5, "PORT_PRBS_TEST", 1, false, 48, 1, LEN(16, 24, 2, 1, FROM)),
+        DMA(0x00d9, "PORT_DSC_DUMP", 1, false, 40, 1, LEN(16, 24, 2, 1, FROM)),
+        /* num_fids counts 16-bit FIDs */
+        DMA(0x0073, "SCH_GRP_CFG", 2, true, 88, 1, LEN(24, 18, 2, 2, TO)),
+        DMA(0x0074, "SCH_GRP_QCFG", 1, false, 32, 1, LEN(24, 18, 2, 1, FROM)),
+        DMA(0x0203, "SELFTEST_RETRIEVE_SERDES_DATA", 1, false, 40, 1, LEN(16, 28, 2, 1, FROM)),
+        DMA_UNDEFINED(0xff2d, "DBG_PTRACE", 2, true,
+                      "hwrm_dbg_ptrace_input (size and the offsets of pdi_cmd_buf_addr, pdi_resp_buf_addr and "
+                      "pdi_req_buf_len) is not in the HSI header this plugin was checked against"),
 };
+
+#undef CFG
+#undef RD
+#undef WR
+#undef LEN
+#undef FIX
+#undef TO
+#undef FROM
+#undef DMA
+#undef DMA_UNDEFINED
+
+static_assert(NVM_READ_OFF_LEN + 4 <= NVM_READ_REQ_LEN, "nvm_read len inside the request");
 
 const BnxtCommand *bnxt_command_find(uint16_t req_type) {
         for (size_t i = 0; i < ELEMENTSOF(commands); i++)
@@ -171,8 +194,15 @@ __attribute__((format(printf, 2, 3))) static int set_reason(char **ret_reason, c
         return 0;
 }
 
-static uint32_t read_len_field(const uint8_t *req, const BnxtDmaField *f) {
-        return f->len_width == 2 ? bnxt_le16(req + f->len_offset) : bnxt_le32(req + f->len_offset);
+uint64_t bnxt_dma_field_length(const uint8_t *req, const BnxtDmaField *f) {
+        uint64_t v;
+
+        if (f->len_width == 0)
+                return f->fixed_len;
+        v = f->len_width == 2 ? bnxt_le16(req + f->len_offset) : bnxt_le32(req + f->len_offset);
+        /* A 32-bit field times its unit fits 64 bits: a product the driver's u32 buffer length could not
+         * hold is caught by the limit below, never wrapped. */
+        return v * f->len_unit;
 }
 
 /* The envelope: the exact request with zero address fields, then the contents of each
@@ -191,7 +221,7 @@ static int parse_envelope(const uint8_t *req, size_t size, const BnxtCommand *c,
         *env = (BnxtEnvelope) { .command = c, .n_buffers = l->n_fields };
         for (unsigned i = 0; i < l->n_fields; i++) {
                 const BnxtDmaField *f = &l->fields[i];
-                uint64_t len = (uint64_t) read_len_field(req, f) * f->len_unit;
+                uint64_t len = bnxt_dma_field_length(req, f);
 
                 if (bnxt_le64(req + f->addr_offset) != 0) {
                         set_reason(ret_reason,
@@ -201,13 +231,23 @@ static int parse_envelope(const uint8_t *req, size_t size, const BnxtCommand *c,
                         return -EINVAL;
                 }
                 if (len == 0) {
-                        set_reason(ret_reason, "%s (0x%04x): DMA length field at offset %u is 0", c->name,
-                                   c->req_type, f->len_offset);
+                        set_reason(ret_reason, "%s (0x%04x): DMA length field at offset %u is 0 (the driver's EINVAL)",
+                                   c->name, c->req_type, f->len_offset);
                         return -EINVAL;
                 }
                 if (len > BNXT_DMA_MAX_LEN) {
-                        set_reason(ret_reason, "%s (0x%04x): DMA length %llu exceeds the limit of %u bytes",
-                                   c->name, c->req_type, (unsigned long long) len, BNXT_DMA_MAX_LEN);
+                        if (f->len_unit > 1)
+                                set_reason(ret_reason,
+                                           "%s (0x%04x): DMA length field at offset %u (%llu units of %u bytes = "
+                                           "%llu bytes) exceeds the per-buffer limit of %u bytes (the driver's EINVAL)",
+                                           c->name, c->req_type, f->len_offset,
+                                           (unsigned long long) (len / f->len_unit), f->len_unit,
+                                           (unsigned long long) len, BNXT_DMA_MAX_LEN);
+                        else
+                                set_reason(ret_reason,
+                                           "%s (0x%04x): DMA length %llu exceeds the per-buffer limit of %u bytes "
+                                           "(the driver's EINVAL)",
+                                           c->name, c->req_type, (unsigned long long) len, BNXT_DMA_MAX_LEN);
                         return -EINVAL;
                 }
                 env->buffers[i].length = (uint32_t) len;
@@ -251,9 +291,9 @@ int bnxt_classify_request(const void *request, size_t size, const BnxtCommand **
         }
         if (c->dma && !c->layout) {
                 set_reason(ret_reason,
-                           "%s (0x%04x) is a DMA command whose request layout this plugin does not define; "
+                           "%s (0x%04x) is a DMA command whose request layout this plugin does not define (%s); "
                            "its host addresses cannot be marshalled",
-                           c->name, type);
+                           c->name, type, c->no_layout_reason ? c->no_layout_reason : "not verified");
                 return -EOPNOTSUPP;
         }
         if (c->dma) {

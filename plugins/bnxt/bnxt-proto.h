@@ -18,7 +18,8 @@
 #define HWRM_REQ_MAX_LEN 128u      /* the driver's in_len limit */
 #define HWRM_RESP_HDR_LEN 8u       /* error_code, req_type, seq_id, resp_len */
 #define HWRM_RESP_BUF_LEN 4096u    /* kernel out buffer the plugin always offers */
-#define BNXT_DMA_MAX_LEN (1u << 20) /* per-buffer DMA limit (driver's FWCTL_BNXT_MAX_DMABUF) */
+/* Per-buffer DMA limit: FWCTL_BNXT_MAX_DMABUF in include/uapi/fwctl/bnxt.h (0x10000, 64 KiB). */
+#define BNXT_DMA_MAX_LEN 0x10000u
 
 /* req_type values the plugin builds requests for. */
 #define HWRM_VER_GET 0x0000u
@@ -46,19 +47,25 @@ typedef enum BnxtDmaDir {
         BNXT_DMA_TO_DEVICE,   /* write: the caller supplies the contents */
 } BnxtDmaDir;
 
-/* One host-address field of a DMA command whose layout the plugin defines. */
+/*
+ * One host-address field of a DMA command whose layout the plugin defines.
+ * The buffer length is either read from the request (len_width 2 or 4, times
+ * len_unit) or, with len_width 0, fixed by the driver (fixed_len bytes).
+ */
 typedef struct BnxtDmaField {
         uint16_t addr_offset; /* le64 host address inside the request */
         uint16_t len_offset;  /* length field inside the request */
-        uint8_t len_width;    /* 2 or 4 bytes */
+        uint8_t len_width;    /* 2 or 4 bytes; 0: fixed length */
         uint8_t len_unit;     /* bytes per unit of the length field */
+        uint32_t fixed_len;   /* len_width 0: the driver's fixed buffer size */
         BnxtDmaDir dir;
 } BnxtDmaField;
 
-#define BNXT_MAX_DMA_FIELDS 2
+/* The driver's limit of address fields per command (BNXTCTL_MAX_DMA_FIELDS). */
+#define BNXT_MAX_DMA_FIELDS 4
 
 typedef struct BnxtDmaLayout {
-        uint16_t req_size;    /* exact sizeof(hwrm_xxx_input) */
+        uint16_t req_size;    /* exact sizeof(hwrm_xxx_input): in_len must equal it */
         unsigned n_fields;
         BnxtDmaField fields[BNXT_MAX_DMA_FIELDS];
 } BnxtDmaLayout;
@@ -70,10 +77,14 @@ typedef struct BnxtCommand {
         bool configuration_write;
         const char *name;            /* HWRM command name without the HWRM_ prefix */
         const BnxtDmaLayout *layout; /* DMA commands whose layout is defined, else NULL */
+        const char *no_layout_reason; /* DMA commands without a layout: why */
 } BnxtCommand;
 
 const BnxtCommand *bnxt_command_find(uint16_t req_type);
 const BnxtCommand *bnxt_command_table(size_t *ret_n);
+
+/* Length in bytes of DMA field f for request req (64-bit: unit products never wrap). */
+uint64_t bnxt_dma_field_length(const uint8_t *req, const BnxtDmaField *f);
 
 /* The DMA buffers of one parsed envelope. */
 typedef struct BnxtEnvelope {

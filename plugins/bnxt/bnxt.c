@@ -135,7 +135,7 @@ static const fwctld_operation operations[] = {
         { "temp-monitor-query", "HWRM_TEMP_MONITOR_QUERY: chip, PHY and module temperatures in degrees C",
           FWCTLD_SCOPE_DEBUG_READ_ONLY },
         { "nvm-get-dev-info", "HWRM_NVM_GET_DEV_INFO: NVRAM geometry and sizes", FWCTLD_SCOPE_DEBUG_READ_ONLY },
-        { "nvm-read", "HWRM_NVM_READ (DMA): params dir_idx, offset, length (1..1048576); data as hex",
+        { "nvm-read", "HWRM_NVM_READ (DMA): params dir_idx, offset, length (1..65536); data as hex",
           FWCTLD_SCOPE_DEBUG_READ_ONLY },
 };
 

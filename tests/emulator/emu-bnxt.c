@@ -4,11 +4,26 @@
  * HWRM request. Unknown commands and scopes too low get EPERM. The "firmware"
  * answers inline commands with a fixed-size response per command.
  *
- * DMA commands: only NVM_READ (0xfffd) is emulated with its real request layout
- * (host_dest_addr le64 @16, dir_idx le16 @24, offset le32 @28, len le32 @32;
- * 40 bytes): the kernel copies len bytes to the caller's host_dest_addr. The
- * other DMA commands pass the scope check like in the kernel but the firmware
- * answers HWRM CMD_NOT_SUPPORTED (0xffff) in error_code (no DMA is emulated).
+ * DMA commands (drivers/fwctl/bnxt/main.c, bnxtctl_fw_rpc): the driver's
+ * per-command descriptor table, written here from the same facts: exact input
+ * size, up to four host-address fields, each with a length read from the
+ * request (le16/le32 times a unit) or fixed by the driver. Checks in the
+ * driver's order: 16 <= in_len <= 128 and out_len >= 8, then for a DMA
+ * command in_len == input size and every length non-zero and at most
+ * FWCTL_BNXT_MAX_DMABUF (64 KiB), all EINVAL; then the scope (EPERM; the DMA
+ * table's scope wins); then every to-device buffer is read from the caller's
+ * address (EFAULT, the firmware does not run); the firmware runs; every
+ * from-device buffer is written to the caller's address (EFAULT after the
+ * firmware ran). DBG_PTRACE's request layout is not known here: it passes the
+ * scope check and the firmware answers CMD_NOT_SUPPORTED without DMA.
+ *
+ * Emulated firmware data: NVM_READ byte i of entry dir_idx at offset is
+ * (offset + i) * 13 + dir_idx; any other from-device buffer k (0-based, field
+ * order) of command T has byte i = i * 7 + k * 0x51 + (T & 0xff). NVM_WRITE's
+ * response carries dir_item_length = bytes received and dir_idx = the 16-bit
+ * sum of those bytes (so tests can see the data really crossed). DMA replies
+ * have the HSI output sizes: 16 bytes, 24 for the two SerDes data commands,
+ * 72 for SCH_GRP_QCFG.
  *
  * Replies with content: VER_GET (resp_len 104), FUNC_QCAPS (80), TEMP_MONITOR_QUERY
  * (16), NVM_GET_DEV_INFO (32); every other command gets a 16-byte success reply.
@@ -34,8 +49,80 @@
 #define HWRM_TEMP_MONITOR_QUERY 0xe0
 #define HWRM_NVM_GET_DEV_INFO 0xfff6
 #define HWRM_NVM_READ 0xfffd
-#define NVM_READ_REQ_LEN 40
-#define NVM_READ_MAX_LEN (1u << 20)   /* emulated NVM directory entry size */
+#define HWRM_NVM_WRITE 0xfffe
+#define HWRM_PORT_QSTATS 0x23
+#define HWRM_PORT_QSTATS_EXT 0xb4
+#define BNXT_MAX_DMABUF 0x10000u       /* FWCTL_BNXT_MAX_DMABUF, include/uapi/fwctl/bnxt.h */
+#define BNXT_DMA_SLOTS 4               /* BNXTCTL_MAX_DMA_FIELDS */
+
+/* One host-address field: where the address sits, how long the buffer is. */
+struct dma_slot {
+        uint8_t addr_at;       /* le64 user address */
+        uint8_t len_at;        /* length field; unused when fixed != 0 */
+        uint8_t len_bytes;     /* 2 or 4 */
+        uint8_t per_unit;      /* bytes per unit of the length field */
+        uint32_t fixed;        /* driver-fixed length (no length field) */
+        bool to_device;
+};
+
+struct dma_desc {
+        uint16_t type;
+        uint8_t scope;
+        uint8_t in_size;       /* sizeof(struct hwrm_xxx_input) */
+        uint16_t reply_len;    /* sizeof(struct hwrm_xxx_output) */
+        uint8_t n;
+        struct dma_slot slot[BNXT_DMA_SLOTS];
+};
+
+#define W16(a, l) { .addr_at = a, .len_at = l, .len_bytes = 2, .per_unit = 1 }
+#define W32(a, l) { .addr_at = a, .len_at = l, .len_bytes = 4, .per_unit = 1 }
+#define W16_TO(a, l) { .addr_at = a, .len_at = l, .len_bytes = 2, .per_unit = 1, .to_device = true }
+#define W32_TO(a, l) { .addr_at = a, .len_at = l, .len_bytes = 4, .per_unit = 1, .to_device = true }
+#define FIXED(a, n) { .addr_at = a, .fixed = n }
+
+/* Input sizes and offsets: HSI structs of include/linux/bnxt/hsi.h; scopes and
+ * fields: the driver's table. tx_port_stats is 408 bytes, rx_port_stats 528. */
+static const struct dma_desc dma_descs[] = {
+        { 0xfff2, 0, 40, 16, 1, { W16_TO(16, 24) } },                    /* NVM_SET_VARIABLE */
+        { 0xfff1, 0, 40, 16, 1, { W16(16, 24) } },                       /* NVM_GET_VARIABLE */
+        { 0xfffd, 1, 40, 16, 1, { W32(16, 32) } },                       /* NVM_READ */
+        { 0xfffa, 1, 24, 16, 1, { FIXED(16, BNXT_MAX_DMABUF) } },        /* NVM_GET_DIR_ENTRIES */
+        { 0xfffe, 2, 56, 16, 1, { W32_TO(16, 32) } },                    /* NVM_WRITE: dir_data_length */
+        { 0xfff4, 2, 40, 16, 1, { W32_TO(16, 32) } },                    /* NVM_MODIFY */
+        { 0xffff, 3, 40, 16, 1, { W32_TO(16, 28) } },                    /* NVM_RAW_WRITE_BLK */
+        { 0xfffc, 1, 40, 16, 1, { W32(16, 28) } },                       /* NVM_RAW_DUMP */
+        { 0xcb, 1, 32, 16, 1, { W16(16, 24) } },                         /* FW_GET_STRUCTURED_DATA */
+        { 0xca, 2, 32, 16, 1, { W16_TO(16, 24) } },                      /* FW_SET_STRUCTURED_DATA */
+        { 0xbf, 3, 32, 16, 1, { W32_TO(24, 20) } },                      /* FW_LIVEPATCH */
+        { 0xff17, 1, 32, 16, 1, { W32(16, 24) } },                       /* DBG_COREDUMP_LIST */
+        { 0xff19, 1, 56, 16, 1, { W32(16, 24) } },                       /* DBG_COREDUMP_RETRIEVE */
+        { 0xff10, 1, 32, 16, 1,                                          /* DBG_READ_DIRECT: 32-bit words */
+          { { .addr_at = 16, .len_at = 28, .len_bytes = 4, .per_unit = 4 } } },
+        { 0xff11, 1, 80, 16, 1, { W32(16, 24) } },                       /* DBG_READ_INDIRECT */
+        { 0xff0e, 1, 40, 24, 1, { W16(16, 28) } },                       /* DBG_SERDES_TEST */
+        { 0xff30, 3, 32, 16, 1, { W32_TO(24, 20) } },                    /* DBG_TOKEN_CFG */
+        { 0x3c, 1, 32, 16, 1, { W16(16, 26) } },                         /* QUEUE_DSCP2PRI_QCFG */
+        { 0x23, 1, 40, 16, 2, { FIXED(24, 408), FIXED(32, 528) } },      /* PORT_QSTATS */
+        { 0xb4, 1, 40, 16, 2, { W16(24, 18), W16(32, 20) } },            /* PORT_QSTATS_EXT */
+        { 0xba, 1, 40, 16, 2, { W16(24, 18), W16(32, 18) } },            /* PORT_QSTATS_EXT_PFC_ADV */
+        { 0x204, 1, 32, 16, 1, { W16(24, 16) } },                        /* PCIE_QSTATS */
+        { 0x218, 1, 32, 16, 1, { W16(24, 16) } },                        /* STAT_GENERIC_QSTATS */
+        { 0xe6, 1, 32, 16, 1, { W16(24, 16) } },                         /* STAT_QUERY_ROCE_STATS */
+        { 0xe7, 1, 32, 16, 1, { W16(24, 16) } },                         /* STAT_QUERY_ROCE_STATS_EXT */
+        { 0x67, 1, 32, 16, 1, { W32(16, 24) } },                         /* PORT_EVENTS_LOG */
+        { 0xd5, 1, 48, 16, 1, { W16(16, 24) } },                         /* PORT_PRBS_TEST */
+        { 0xd9, 1, 40, 16, 1, { W16(16, 24) } },                         /* PORT_DSC_DUMP */
+        { 0x73, 2, 88, 16, 1,                                            /* SCH_GRP_CFG: 16-bit FIDs */
+          { { .addr_at = 24, .len_at = 18, .len_bytes = 2, .per_unit = 2, .to_device = true } } },
+        { 0x74, 1, 32, 72, 1, { W16(24, 18) } },                         /* SCH_GRP_QCFG */
+        { 0x203, 1, 40, 24, 1, { W16(16, 28) } },                        /* SELFTEST_RETRIEVE_SERDES_DATA */
+};
+
+#undef W16
+#undef W32
+#undef W16_TO
+#undef W32_TO
+#undef FIXED
 
 enum { INLINE, DMA };
 
@@ -51,7 +138,6 @@ static const struct cmd cmds[] = {
         { 0xc8, 0, INLINE }, { 0xff0f, 0, INLINE }, { 0xff15, 0, INLINE }, { 0xff16, 0, INLINE },
         { 0xffec, 0, INLINE }, { 0xffee, 0, INLINE }, { 0xfff0, 0, INLINE }, { 0xfff5, 0, INLINE },
         { 0xfff7, 0, INLINE }, { 0xfff8, 0, INLINE }, { 0xfff9, 0, INLINE },
-        { 0xfff1, 0, DMA }, { 0xfff2, 0, DMA },
         /* DEBUG_READ_ONLY, inline */
         { 0x0, 1, INLINE }, { 0xc, 1, INLINE }, { 0x15, 1, INLINE }, { 0x16, 1, INLINE },
         { 0x18, 1, INLINE }, { 0x27, 1, INLINE }, { 0x28, 1, INLINE }, { 0x2a, 1, INLINE },
@@ -67,20 +153,29 @@ static const struct cmd cmds[] = {
         { 0x200, 1, INLINE }, { 0xff1c, 1, INLINE }, { 0xff20, 1, INLINE }, { 0xff21, 1, INLINE },
         { 0xff25, 1, INLINE }, { 0xff26, 1, INLINE }, { 0xff2e, 1, INLINE }, { 0xff2f, 1, INLINE },
         { 0xff18, 1, INLINE }, { 0xfff6, 1, INLINE }, { 0xfffb, 1, INLINE },
-        /* DEBUG_READ_ONLY, DMA */
-        { 0xfffd, 1, DMA }, { 0xfffa, 1, DMA }, { 0xfffc, 1, DMA }, { 0xcb, 1, DMA },
-        { 0xff17, 1, DMA }, { 0xff19, 1, DMA }, { 0xff10, 1, DMA }, { 0xff11, 1, DMA },
-        { 0xff0e, 1, DMA }, { 0x3c, 1, DMA }, { 0x23, 1, DMA }, { 0xb4, 1, DMA },
-        { 0x204, 1, DMA }, { 0x218, 1, DMA }, { 0xe6, 1, DMA }, { 0xe7, 1, DMA },
-        { 0xd5, 1, DMA }, { 0xd9, 1, DMA }, { 0x203, 1, DMA },
-        { 0xba, 1, DMA },   /* PORT_QSTATS_EXT_PFC_ADV */
-        { 0x67, 1, DMA },   /* PORT_EVENTS_LOG */
         /* DEBUG_WRITE */
         { 0x2b, 2, INLINE }, { 0xb5, 2, INLINE },
-        { 0xfffe, 2, DMA }, { 0xfff4, 2, DMA }, { 0xca, 2, DMA }, { 0xff2d, 2, DMA },
-        /* DEBUG_WRITE_FULL */
-        { 0xffff, 3, DMA }, { 0xbf, 3, DMA }, { 0xff30, 3, DMA },
+        { 0xff2d, 2, DMA },   /* DBG_PTRACE: DMA, layout unknown here (see above) */
 };
+
+static const struct dma_desc *find_dma(uint16_t type)
+{
+        for (size_t i = 0; i < G_N_ELEMENTS(dma_descs); i++)
+                if (dma_descs[i].type == type)
+                        return &dma_descs[i];
+        return NULL;
+}
+
+/* The buffer length in bytes, in 64 bits: a 32-bit count times its unit cannot wrap. */
+static uint64_t slot_bytes(const struct dma_slot *s, const uint8_t *in)
+{
+        uint64_t count;
+
+        if (s->fixed)
+                return s->fixed;
+        count = s->len_bytes == 2 ? emu_get_le16(in + s->len_at) : emu_get_le32(in + s->len_at);
+        return count * s->per_unit;
+}
 
 static const struct cmd *find_cmd(uint16_t type)
 {
@@ -125,24 +220,118 @@ static void resp_header(struct emu_rpc *r, uint16_t err, uint16_t resp_len)
         memset(o + copied, 0, alloc - copied);
 }
 
+/* The firmware side of a DMA command; bufs[k] holds buffer k (to-device: the user's data). */
+static uint16_t dma_firmware(struct emu_rpc *r, const struct dma_desc *d, uint8_t **bufs, const uint32_t *lens)
+{
+        uint16_t type = d->type;
+
+        for (unsigned k = 0; k < d->n; k++) {
+                if (d->slot[k].to_device)
+                        continue;
+                if (type == HWRM_NVM_READ) {
+                        uint32_t off = emu_get_le32(r->in + 28);
+                        uint16_t dir = emu_get_le16(r->in + 24);
+
+                        for (uint32_t i = 0; i < lens[k]; i++)
+                                bufs[k][i] = (uint8_t)((off + i) * 13 + dir);
+                } else {
+                        for (uint32_t i = 0; i < lens[k]; i++)
+                                bufs[k][i] = (uint8_t)(i * 7 + k * 0x51 + (type & 0xff));
+                }
+        }
+        if (type == HWRM_NVM_WRITE) {
+                uint32_t sum = 0;
+
+                for (uint32_t i = 0; i < lens[0]; i++)
+                        sum += bufs[0][i];
+                emu_put_le32(r->out + 8, lens[0]);           /* dir_item_length */
+                emu_put_le16(r->out + 12, (uint16_t)sum);    /* dir_idx: the emulator's checksum */
+        } else if (type == HWRM_PORT_QSTATS || type == HWRM_PORT_QSTATS_EXT) {
+                emu_put_le16(r->out + 8, (uint16_t)lens[0]); /* tx_stat_size */
+                emu_put_le16(r->out + 10, (uint16_t)lens[1]); /* rx_stat_size */
+        }
+        return d->reply_len;
+}
+
+static int bnxt_dma_rpc(struct emu_rpc *r, const struct dma_desc *d, const uint32_t *lens)
+{
+        uint8_t *bufs[BNXT_DMA_SLOTS] = { NULL };
+        uint16_t resp_len;
+        int err = 0;
+
+        /* Map: to-device buffers are copied from the caller now; EFAULT stops before the firmware. */
+        for (unsigned k = 0; k < d->n; k++) {
+                bufs[k] = g_malloc0(lens[k]);
+                if (d->slot[k].to_device) {
+                        UMockdevIoctlData *src = emu_resolve(r->in_data, d->slot[k].addr_at, lens[k]);
+
+                        if (!src) {
+                                err = EFAULT;
+                                goto out;
+                        }
+                        memcpy(bufs[k], src->data, lens[k]);
+                        g_object_unref(src);
+                }
+        }
+
+        r->out = g_malloc0(MAX(r->user_out_len, 128));
+        r->out_len = r->user_out_len;
+        resp_len = dma_firmware(r, d, bufs, lens);
+        resp_header(r, 0, resp_len);
+
+        /* Unmap: from-device buffers go back to the caller; a failure is EFAULT after the firmware ran. */
+        for (unsigned k = 0; k < d->n; k++) {
+                UMockdevIoctlData *dst;
+
+                if (d->slot[k].to_device)
+                        continue;
+                dst = emu_resolve(r->in_data, d->slot[k].addr_at, lens[k]);
+                if (!dst) {
+                        err = EFAULT;
+                        continue;
+                }
+                memcpy(dst->data, bufs[k], lens[k]);
+                g_object_unref(dst);
+        }
+        if (err) {
+                g_clear_pointer(&r->out, g_free);
+                r->out_len = 0;
+        }
+out:
+        for (unsigned k = 0; k < d->n; k++)
+                g_free(bufs[k]);
+        return err;
+}
+
 static int bnxt_rpc(struct emu_rpc *r)
 {
-        uint16_t type;
+        uint32_t lens[BNXT_DMA_SLOTS] = { 0 };
+        const struct dma_desc *d;
         const struct cmd *c;
-        uint16_t resp_len = 16;
+        uint16_t resp_len = 16, type;
 
         if (r->in_len < HWRM_MIN_IN || r->in_len > HWRM_MAX_IN)
                 return EINVAL;
         if (r->user_out_len < HWRM_MIN_OUT)
                 return EINVAL;
         type = emu_get_le16(r->in);
-        c = find_cmd(type);
+        d = find_dma(type);
         /* DMA buffer checks come before the scope check, as in the driver. */
-        if (c && type == HWRM_NVM_READ) {
-                uint32_t len = emu_get_le32(r->in + 32);
-                if (r->in_len != NVM_READ_REQ_LEN || len == 0 || len > NVM_READ_MAX_LEN)
+        if (d) {
+                if (r->in_len != d->in_size)
                         return EINVAL;
+                for (unsigned k = 0; k < d->n; k++) {
+                        uint64_t n = slot_bytes(&d->slot[k], r->in);
+
+                        if (n == 0 || n > BNXT_MAX_DMABUF)
+                                return EINVAL;
+                        lens[k] = (uint32_t)n;
+                }
+                if (r->scope < d->scope)
+                        return EPERM;
+                return bnxt_dma_rpc(r, d, lens);
         }
+        c = find_cmd(type);
         if (!c || r->scope < c->scope)
                 return EPERM;
 
@@ -151,21 +340,11 @@ static int bnxt_rpc(struct emu_rpc *r)
         r->out = g_malloc0(MAX(r->user_out_len, 128));
         r->out_len = r->user_out_len;
 
-        if (c->dma && type != HWRM_NVM_READ) {
+        if (c->dma) {
                 resp_header(r, HWRM_ERR_CMD_NOT_SUPPORTED, 16);
                 return 0;
         }
-        if (type == HWRM_NVM_READ) {
-                uint32_t len = emu_get_le32(r->in + 32), off = emu_get_le32(r->in + 28);
-                uint16_t dir = emu_get_le16(r->in + 24);
-                UMockdevIoctlData *dst = emu_resolve(r->in_data, 16, len);
-
-                if (!dst)
-                        return EFAULT;
-                for (uint32_t i = 0; i < len; i++)
-                        dst->data[i] = (uint8_t)((off + i) * 13 + dir);
-                g_object_unref(dst);
-        } else if (type == HWRM_VER_GET) {
+        if (type == HWRM_VER_GET) {
                 resp_len = 104;
                 /* hwrm interface 1.10.2, firmware 224.0.123.0 */
                 /* hwrm_ver_get_output: interface @8, firmware @12, hwrm_fw_name[16] @32,

@@ -52,11 +52,12 @@ static void test_allowlist(void **state) {
         static const struct {
                 uint16_t type;
                 uint8_t scope;
-        } dma[] = { { 0xfff1, 0 }, { 0xfff2, 0 }, { 0xfffa, 1 }, { 0xfffc, 1 }, { 0xcb, 1 },   { 0xff17, 1 },
-                    { 0xff19, 1 }, { 0xff10, 1 }, { 0xff11, 1 }, { 0xff0e, 1 }, { 0x3c, 1 },   { 0x23, 1 },
-                    { 0xb4, 1 },   { 0x204, 1 },  { 0x218, 1 },  { 0xe6, 1 },   { 0xe7, 1 },   { 0xd5, 1 },
-                    { 0xd9, 1 },   { 0x203, 1 },  { 0xfffe, 2 }, { 0xfff4, 2 }, { 0xca, 2 },   { 0xff2d, 2 },
-                    { 0xffff, 3 }, { 0xbf, 3 },   { 0xff30, 3 } };
+        } dma[] = { { 0xfff1, 0 }, { 0xfff2, 0 }, { 0xfffd, 1 }, { 0xfffa, 1 }, { 0xfffc, 1 }, { 0xcb, 1 },
+                    { 0xff17, 1 }, { 0xff19, 1 }, { 0xff10, 1 }, { 0xff11, 1 }, { 0xff0e, 1 }, { 0x3c, 1 },
+                    { 0x23, 1 },   { 0xb4, 1 },   { 0xba, 1 },   { 0x204, 1 },  { 0x218, 1 },  { 0xe6, 1 },
+                    { 0xe7, 1 },   { 0x67, 1 },   { 0xd5, 1 },   { 0xd9, 1 },   { 0x74, 1 },   { 0x203, 1 },
+                    { 0xfffe, 2 }, { 0xfff4, 2 }, { 0xca, 2 },   { 0x73, 2 },   { 0xff2d, 2 }, { 0xffff, 3 },
+                    { 0xbf, 3 },   { 0xff30, 3 } };
         const BnxtCommand *c = NULL;
         uint8_t r[HWRM_REQ_MAX_LEN];
         char *reason = NULL;
@@ -76,17 +77,300 @@ static void test_allowlist(void **state) {
                 assert_non_null(d);
                 assert_int_equal(d->min_scope, dma[i].scope);
                 assert_true(d->dma);
-                /* No layout defined: refused with a reason naming the command. */
-                req16(r, dma[i].type);
-                assert_int_equal(classify(r, 40, &c, NULL, &reason), -EOPNOTSUPP);
-                assert_non_null(strstr(reason, d->name));
-                assert_non_null(strstr(reason, "DMA"));
+                if (dma[i].type == 0xff2d) {
+                        /* DBG_PTRACE: layout not confirmed, refused with a reason naming the command. */
+                        assert_null(d->layout);
+                        req16(r, dma[i].type);
+                        assert_int_equal(classify(r, 40, &c, NULL, &reason), -EOPNOTSUPP);
+                        assert_non_null(strstr(reason, "DBG_PTRACE"));
+                        assert_non_null(strstr(reason, "hwrm_dbg_ptrace_input"));
+                } else
+                        assert_non_null(d->layout);
         }
-        /* NVM_READ is the one DMA command with a layout. */
-        assert_non_null(bnxt_command_find(0xfffd)->layout);
-        assert_int_equal(bnxt_command_find(0xfffd)->min_scope, 1);
         bnxt_command_table(&n);
-        assert_int_equal(n, sizeof(cfg) / sizeof(cfg[0]) + sizeof(dma) / sizeof(dma[0]) + 1);
+        assert_int_equal(n, sizeof(cfg) / sizeof(cfg[0]) + sizeof(dma) / sizeof(dma[0]));
+        free(reason);
+}
+
+/*
+ * The DMA table pinned byte for byte: input size and, per field, address
+ * offset, length offset, width, unit (or fixed length) and direction, from the
+ * driver's descriptor table and the HSI request structs.
+ */
+static const struct pinned_field {
+        uint16_t addr, len_off;
+        uint8_t width, unit;
+        uint32_t fixed;
+        BnxtDmaDir dir;
+} NO_FIELD = { 0, 0, 0, 0, 0, 0 };
+
+#define PF_LEN(a, o, w, u, d) { a, o, w, u, 0, d }
+#define PF_FIX(a, n, d) { a, 0, 0, 0, n, d }
+#define PF_TO BNXT_DMA_TO_DEVICE
+#define PF_FROM BNXT_DMA_FROM_DEVICE
+
+static const struct {
+        uint16_t type;
+        const char *name;
+        uint8_t scope;
+        uint16_t size;
+        unsigned n;
+        struct pinned_field f[2];
+} pinned[] = {
+        { 0xfff2, "NVM_SET_VARIABLE", 0, 40, 1, { PF_LEN(16, 24, 2, 1, PF_TO) } },
+        { 0xfff1, "NVM_GET_VARIABLE", 0, 40, 1, { PF_LEN(16, 24, 2, 1, PF_FROM) } },
+        { 0xfffd, "NVM_READ", 1, 40, 1, { PF_LEN(16, 32, 4, 1, PF_FROM) } },
+        { 0xfffa, "NVM_GET_DIR_ENTRIES", 1, 24, 1, { PF_FIX(16, 65536, PF_FROM) } },
+        { 0xfffe, "NVM_WRITE", 2, 56, 1, { PF_LEN(16, 32, 4, 1, PF_TO) } },
+        { 0xfff4, "NVM_MODIFY", 2, 40, 1, { PF_LEN(16, 32, 4, 1, PF_TO) } },
+        { 0xffff, "NVM_RAW_WRITE_BLK", 3, 40, 1, { PF_LEN(16, 28, 4, 1, PF_TO) } },
+        { 0xfffc, "NVM_RAW_DUMP", 1, 40, 1, { PF_LEN(16, 28, 4, 1, PF_FROM) } },
+        { 0x00cb, "FW_GET_STRUCTURED_DATA", 1, 32, 1, { PF_LEN(16, 24, 2, 1, PF_FROM) } },
+        { 0x00ca, "FW_SET_STRUCTURED_DATA", 2, 32, 1, { PF_LEN(16, 24, 2, 1, PF_TO) } },
+        { 0x00bf, "FW_LIVEPATCH", 3, 32, 1, { PF_LEN(24, 20, 4, 1, PF_TO) } },
+        { 0xff17, "DBG_COREDUMP_LIST", 1, 32, 1, { PF_LEN(16, 24, 4, 1, PF_FROM) } },
+        { 0xff19, "DBG_COREDUMP_RETRIEVE", 1, 56, 1, { PF_LEN(16, 24, 4, 1, PF_FROM) } },
+        { 0xff10, "DBG_READ_DIRECT", 1, 32, 1, { PF_LEN(16, 28, 4, 4, PF_FROM) } },
+        { 0xff11, "DBG_READ_INDIRECT", 1, 80, 1, { PF_LEN(16, 24, 4, 1, PF_FROM) } },
+        { 0xff0e, "DBG_SERDES_TEST", 1, 40, 1, { PF_LEN(16, 28, 2, 1, PF_FROM) } },
+        { 0xff30, "DBG_TOKEN_CFG", 3, 32, 1, { PF_LEN(24, 20, 4, 1, PF_TO) } },
+        { 0x003c, "QUEUE_DSCP2PRI_QCFG", 1, 32, 1, { PF_LEN(16, 26, 2, 1, PF_FROM) } },
+        { 0x0023, "PORT_QSTATS", 1, 40, 2, { PF_FIX(24, 408, PF_FROM), PF_FIX(32, 528, PF_FROM) } },
+        { 0x00b4, "PORT_QSTATS_EXT", 1, 40, 2, { PF_LEN(24, 18, 2, 1, PF_FROM), PF_LEN(32, 20, 2, 1, PF_FROM) } },
+        { 0x00ba, "PORT_QSTATS_EXT_PFC_ADV", 1, 40, 2,
+          { PF_LEN(24, 18, 2, 1, PF_FROM), PF_LEN(32, 18, 2, 1, PF_FROM) } },
+        { 0x0204, "PCIE_QSTATS", 1, 32, 1, { PF_LEN(24, 16, 2, 1, PF_FROM) } },
+        { 0x0218, "STAT_GENERIC_QSTATS", 1, 32, 1, { PF_LEN(24, 16, 2, 1, PF_FROM) } },
+        { 0x00e6, "STAT_QUERY_ROCE_STATS", 1, 32, 1, { PF_LEN(24, 16, 2, 1, PF_FROM) } },
+        { 0x00e7, "STAT_QUERY_ROCE_STATS_EXT", 1, 32, 1, { PF_LEN(24, 16, 2, 1, PF_FROM) } },
+        { 0x0067, "PORT_EVENTS_LOG", 1, 32, 1, { PF_LEN(16, 24, 4, 1, PF_FROM) } },
+        { 0x00d5, "PORT_PRBS_TEST", 1, 48, 1, { PF_LEN(16, 24, 2, 1, PF_FROM) } },
+        { 0x00d9, "PORT_DSC_DUMP", 1, 40, 1, { PF_LEN(16, 24, 2, 1, PF_FROM) } },
+        { 0x0073, "SCH_GRP_CFG", 2, 88, 1, { PF_LEN(24, 18, 2, 2, PF_TO) } },
+        { 0x0074, "SCH_GRP_QCFG", 1, 32, 1, { PF_LEN(24, 18, 2, 1, PF_FROM) } },
+        { 0x0203, "SELFTEST_RETRIEVE_SERDES_DATA", 1, 40, 1, { PF_LEN(16, 28, 2, 1, PF_FROM) } },
+};
+
+static void test_dma_table_pinned(void **state) {
+        (void) state;
+        assert_int_equal(BNXT_DMA_MAX_LEN, 65536);
+        for (size_t i = 0; i < sizeof(pinned) / sizeof(pinned[0]); i++) {
+                const BnxtCommand *c = bnxt_command_find(pinned[i].type);
+                const BnxtDmaLayout *l;
+
+                assert_non_null(c);
+                assert_string_equal(c->name, pinned[i].name);
+                assert_int_equal(c->min_scope, pinned[i].scope);
+                assert_true(c->dma);
+                l = c->layout;
+                assert_non_null(l);
+                assert_int_equal(l->req_size, pinned[i].size);
+                assert_true(l->req_size <= HWRM_REQ_MAX_LEN);
+                assert_int_equal(l->n_fields, pinned[i].n);
+                for (unsigned k = 0; k < BNXT_MAX_DMA_FIELDS; k++) {
+                        const BnxtDmaField *f = &l->fields[k];
+                        const struct pinned_field *p = k < pinned[i].n ? &pinned[i].f[k] : &NO_FIELD;
+
+                        if (k >= l->n_fields)
+                                continue;
+                        assert_int_equal(f->addr_offset, p->addr);
+                        assert_int_equal(f->len_width, p->width);
+                        assert_int_equal(f->dir, p->dir);
+                        /* address and length inside the request, after the header, not overlapping */
+                        assert_true(f->addr_offset >= HWRM_REQ_HDR_LEN && f->addr_offset + 8 <= l->req_size);
+                        if (p->width) {
+                                assert_int_equal(f->len_offset, p->len_off);
+                                assert_int_equal(f->len_unit, p->unit);
+                                assert_true(f->len_offset + f->len_width <= l->req_size);
+                                assert_true(f->len_offset + f->len_width <= f->addr_offset ||
+                                            f->len_offset >= f->addr_offset + 8);
+                        } else
+                                assert_int_equal(f->fixed_len, p->fixed);
+                }
+        }
+}
+
+/* Build a DMA request of the command's exact size with each length field set to lens[k]. */
+static size_t dma_req(uint8_t *r, size_t cap, uint16_t type, const uint32_t *lens) {
+        const BnxtCommand *c = bnxt_command_find(type);
+        const BnxtDmaLayout *l = c->layout;
+
+        memset(r, 0, cap);
+        r[0] = (uint8_t) type, r[1] = (uint8_t) (type >> 8);
+        for (unsigned k = 0; k < l->n_fields; k++) {
+                const BnxtDmaField *f = &l->fields[k];
+
+                if (f->len_width == 2)
+                        r[f->len_offset] = (uint8_t) lens[k], r[f->len_offset + 1] = (uint8_t) (lens[k] >> 8);
+                else if (f->len_width == 4)
+                        for (int b = 0; b < 4; b++)
+                                r[f->len_offset + b] = (uint8_t) (lens[k] >> (8 * b));
+        }
+        return l->req_size;
+}
+
+/* Set field k's count, and that of every field sharing its length field (PORT_QSTATS_EXT_PFC_ADV). */
+static void set_count(uint32_t *lens, const BnxtDmaLayout *l, unsigned k, uint32_t v) {
+        for (unsigned j = 0; j < l->n_fields; j++)
+                if (l->fields[j].len_width && l->fields[j].len_offset == l->fields[k].len_offset)
+                        lens[j] = v;
+}
+
+/* Every length rule on every command with a length field: 0, the largest count, one more. */
+static void test_dma_length_rules(void **state) {
+        static uint8_t r[HWRM_REQ_MAX_LEN + BNXT_DMA_MAX_LEN + 8];
+        const BnxtCommand *c = NULL;
+        BnxtEnvelope env;
+        char *reason = NULL;
+
+        (void) state;
+        for (size_t i = 0; i < sizeof(pinned) / sizeof(pinned[0]); i++) {
+                const BnxtDmaLayout *l = bnxt_command_find(pinned[i].type)->layout;
+
+                for (unsigned k = 0; k < l->n_fields; k++) {
+                        const BnxtDmaField *f = &l->fields[k];
+                        uint32_t lens[BNXT_MAX_DMA_FIELDS] = { 1, 1, 1, 1 }, max_count;
+                        size_t n, data = 0;
+
+                        if (f->len_width == 0)
+                                continue;
+                        max_count = BNXT_DMA_MAX_LEN / f->len_unit;
+                        if (f->len_width == 2 && max_count > 0xffff)
+                                max_count = 0xffff; /* a 16-bit byte count cannot reach the limit */
+                        /* 0 */
+                        set_count(lens, l, k, 0);
+                        n = dma_req(r, sizeof(r), pinned[i].type, lens);
+                        assert_int_equal(classify(r, n + 64, &c, &env, &reason), -EINVAL);
+                        assert_non_null(strstr(reason, "is 0"));
+                        /* the largest count is accepted (write data included in the envelope) */
+                        set_count(lens, l, k, max_count);
+                        n = dma_req(r, sizeof(r), pinned[i].type, lens);
+                        for (unsigned j = 0; j < l->n_fields; j++)
+                                if (l->fields[j].dir == BNXT_DMA_TO_DEVICE)
+                                        data += bnxt_dma_field_length(r, &l->fields[j]);
+                        assert_int_equal(classify(r, n + data, &c, &env, &reason), 0);
+                        assert_int_equal(env.buffers[k].length, (uint64_t) max_count * f->len_unit);
+                        /* one more unit is beyond the per-buffer limit */
+                        if (max_count == 0xffff)
+                                continue;
+                        set_count(lens, l, k, max_count + 1);
+                        n = dma_req(r, sizeof(r), pinned[i].type, lens);
+                        assert_int_equal(classify(r, n + data + f->len_unit, &c, &env, &reason), -EINVAL);
+                        assert_non_null(strstr(reason, "limit of 65536"));
+                }
+        }
+        free(reason);
+}
+
+/* A 32-bit count times its unit must not wrap: read_len32 0x40000001 is 4 bytes in 32-bit arithmetic. */
+static void test_dma_unit_overflow(void **state) {
+        uint8_t r[64];
+        uint32_t lens[BNXT_MAX_DMA_FIELDS] = { 0x40000001 };
+        const BnxtCommand *c = NULL;
+        BnxtEnvelope env;
+        char *reason = NULL;
+        size_t n;
+
+        (void) state;
+        n = dma_req(r, sizeof(r), 0xff10, lens);
+        assert_int_equal(n, 32);
+        assert_int_equal(classify(r, n, &c, &env, &reason), -EINVAL);
+        assert_non_null(strstr(reason, "1073741825 units of 4 bytes = 4294967300 bytes"));
+        lens[0] = 0xffffffff;
+        dma_req(r, sizeof(r), 0xff10, lens);
+        assert_int_equal(classify(r, n, &c, &env, &reason), -EINVAL);
+        /* 16384 words = 65536 bytes is the most */
+        lens[0] = 16384;
+        dma_req(r, sizeof(r), 0xff10, lens);
+        assert_int_equal(classify(r, n, &c, &env, &reason), 0);
+        assert_int_equal(env.buffers[0].length, 65536);
+        lens[0] = 3;
+        dma_req(r, sizeof(r), 0xff10, lens);
+        assert_int_equal(classify(r, n, &c, &env, &reason), 0);
+        assert_int_equal(env.read_bytes, 12);
+        /* SCH_GRP_CFG: num_fids 0xffff = 131070 bytes */
+        {
+                static uint8_t w[88 + 65536];
+                uint32_t fids[BNXT_MAX_DMA_FIELDS] = { 0xffff };
+
+                n = dma_req(w, sizeof(w), 0x73, fids);
+                assert_int_equal(classify(w, n + 131070, &c, &env, &reason), -EINVAL);
+                assert_non_null(strstr(reason, "65535 units of 2 bytes = 131070 bytes"));
+                fids[0] = 3;
+                n = dma_req(w, sizeof(w), 0x73, fids);
+                assert_int_equal(classify(w, n + 6, &c, &env, &reason), 0);
+                assert_int_equal(env.buffers[0].length, 6);
+                assert_int_equal(env.buffers[0].data_offset, 88);
+                assert_int_equal(classify(w, n + 5, &c, &env, &reason), -EINVAL);
+        }
+        free(reason);
+}
+
+/* Byte-exact envelopes of the multi-buffer and fixed-length commands. */
+static void test_dma_envelopes(void **state) {
+        /* PORT_QSTATS port 1: 40 bytes, both addresses zero. */
+        static const uint8_t qstats[40] = { 0x23, 0x00, 0xff, 0xff, 0x42, 0x00, 0xff, 0xff, 0, 0, 0, 0, 0, 0,
+                                            0,    0,    0x01, 0x00 };
+        /* PORT_QSTATS_EXT port 0, tx_stat_size 256, rx_stat_size 488. */
+        static const uint8_t qext[40] = { 0xb4, 0x00, 0xff, 0xff, 0x42, 0x00, 0xff, 0xff, 0, 0,    0,    0, 0, 0,
+                                          0,    0,    0x00, 0x00, 0x00, 0x01, 0xe8, 0x01 };
+        /* NVM_WRITE dir_type 0x0e, 4 bytes of data 01 02 03 04 after the 56-byte request. */
+        uint8_t nvw[60] = { 0xfe, 0xff, 0xff, 0xff, 0x42, 0x00, 0xff, 0xff };
+        /* NVM_GET_DIR_ENTRIES: 24 bytes, no length field. */
+        static const uint8_t dirent[24] = { 0xfa, 0xff, 0xff, 0xff, 0x42, 0x00, 0xff, 0xff };
+        const BnxtCommand *c = NULL;
+        BnxtEnvelope env;
+        char *reason = NULL;
+        uint8_t bad[41];
+
+        (void) state;
+        assert_int_equal(classify(qstats, 40, &c, &env, &reason), 0);
+        assert_string_equal(c->name, "PORT_QSTATS");
+        assert_int_equal(env.n_buffers, 2);
+        assert_int_equal(env.buffers[0].addr_offset, 24);
+        assert_int_equal(env.buffers[0].length, 408);
+        assert_int_equal(env.buffers[1].addr_offset, 32);
+        assert_int_equal(env.buffers[1].length, 528);
+        assert_int_equal(env.read_bytes, 936);
+        /* exact size: 39 and 41 bytes */
+        assert_int_equal(classify(qstats, 39, &c, &env, &reason), -EINVAL);
+        assert_non_null(strstr(reason, "exactly 40"));
+        memcpy(bad, qstats, 40);
+        bad[40] = 0;
+        assert_int_equal(classify(bad, 41, &c, &env, &reason), -EINVAL);
+        /* the second address field must be zero too */
+        bad[39] = 1;
+        assert_int_equal(classify(bad, 40, &c, &env, &reason), -EINVAL);
+        assert_non_null(strstr(reason, "offset 32 must be zero"));
+
+        assert_int_equal(classify(qext, 40, &c, &env, &reason), 0);
+        assert_int_equal(env.buffers[0].length, 256);
+        assert_int_equal(env.buffers[1].length, 488);
+        assert_int_equal(env.read_bytes, 744);
+        memcpy(bad, qext, 40);
+        bad[20] = bad[21] = 0; /* rx_stat_size 0 */
+        assert_int_equal(classify(bad, 40, &c, &env, &reason), -EINVAL);
+        assert_non_null(strstr(reason, "offset 20 is 0"));
+
+        nvw[24] = 0x0e;                      /* dir_type */
+        nvw[32] = 4;                         /* dir_data_length */
+        nvw[56] = 1, nvw[57] = 2, nvw[58] = 3, nvw[59] = 4;
+        assert_int_equal(classify(nvw, 60, &c, &env, &reason), 0);
+        assert_string_equal(c->name, "NVM_WRITE");
+        assert_true(c->configuration_write);
+        assert_int_equal(c->min_scope, 2);
+        assert_int_equal(env.buffers[0].dir, BNXT_DMA_TO_DEVICE);
+        assert_int_equal(env.buffers[0].data_offset, 56);
+        assert_int_equal(env.buffers[0].length, 4);
+        assert_int_equal(env.read_bytes, 0);
+        assert_int_equal(classify(nvw, 59, &c, &env, &reason), -EINVAL);
+        assert_non_null(strstr(reason, "must be 60 bytes"));
+        assert_int_equal(classify(nvw, 56, &c, &env, &reason), -EINVAL);
+
+        assert_int_equal(classify(dirent, 24, &c, &env, &reason), 0);
+        assert_int_equal(env.buffers[0].length, 65536);
+        assert_int_equal(env.read_bytes, 65536);
+        assert_int_equal(classify(dirent, 16, &c, &env, &reason), -EINVAL);
         free(reason);
 }
 
@@ -161,7 +445,7 @@ static void test_nvm_read_envelope(void **state) {
         assert_int_equal(env.read_bytes, BNXT_DMA_MAX_LEN);
         nvm_read_env(r, BNXT_DMA_MAX_LEN + 1);
         assert_int_equal(classify(r, 40, &c, &env, &reason), -EINVAL);
-        assert_non_null(strstr(reason, "1048577"));
+        assert_non_null(strstr(reason, "65537"));
         nvm_read_env(r, UINT32_MAX);
         assert_int_equal(classify(r, 40, &c, &env, &reason), -EINVAL);
         assert_non_null(strstr(reason, "4294967295"));
@@ -397,7 +681,7 @@ static void test_params(void **state) {
         BAD("{\"dir_idx\":65536,\"offset\":0,\"length\":4}", "'dir_idx' must be between 0 and 65535");
         BAD("{\"dir_idx\":0,\"offset\":-1,\"length\":4}", "'offset'");
         BAD("{\"dir_idx\":0,\"offset\":0,\"length\":0}", "'length'");
-        BAD("{\"dir_idx\":0,\"offset\":0,\"length\":1048577}", "'length'");
+        BAD("{\"dir_idx\":0,\"offset\":0,\"length\":65537}", "'length'");
         BAD("{\"dir_idx\":0,\"offset\":0,\"length\":4,\"x\":1}", "unknown parameter 'x'");
         BAD("{nope", "JSON object");
         BAD("[1]", "JSON object");
@@ -426,6 +710,8 @@ int main(void) {
                 cmocka_unit_test(test_error_names),     cmocka_unit_test(test_info_json),
                 cmocka_unit_test(test_builders),        cmocka_unit_test(test_ver_get_json),
                 cmocka_unit_test(test_other_json),      cmocka_unit_test(test_params),
+                cmocka_unit_test(test_dma_table_pinned), cmocka_unit_test(test_dma_length_rules),
+                cmocka_unit_test(test_dma_unit_overflow), cmocka_unit_test(test_dma_envelopes),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,6 +1,7 @@
 # shellcheck shell=bash
-# bnxt plugin: Info, Rpc classification before the ioctl, the NVM_READ DMA
-# envelope, named operations, the debug-write audit trail and malformed replies.
+# bnxt plugin: Info, Rpc classification before the ioctl, the DMA envelopes
+# (NVM_READ, NVM_WRITE, DBG_READ_DIRECT, PORT_QSTATS, NVM_GET_DIR_ENTRIES),
+# named operations, the debug-write audit trail and malformed replies.
 # Each test hotplugs its own bnxt device and removes it when it ends.
 
 BNXT_PCI=0000:15:00.0
@@ -36,6 +37,25 @@ bnxt_req() {
 bnxt_nvm_read() {
         printf '%s%s%s0000%s%s00000000' "$(bnxt_req 0xfffd)" "${4:-0000000000000000}" \
                 "$(bnxt_le16 "$1")" "$(bnxt_le32 "$2")" "$(bnxt_le32 "$3")"
+}
+
+# bnxt_dma_req TYPE SIZE [OFFSET HEX]... -> a SIZE-byte request of TYPE with HEX written at each OFFSET
+bnxt_dma_req() {
+        local h
+        h=$(bnxt_req "$1" "$2")
+        shift 2
+        while [ $# -ge 2 ]; do
+                h="${h:0:$(($1 * 2))}$2${h:$(($1 * 2 + ${#2}))}"
+                shift 2
+        done
+        printf '%s' "$h"
+}
+
+# what the emulated firmware writes into from-device buffer K of command TYPE: byte i = i*7 + K*0x51 + TYPE
+bnxt_dma_expect() {
+        local i out=
+        for ((i = 0; i < $3; i++)); do out+=$(printf '%02x' $(((i * 7 + $2 * 0x51 + $1) & 255))); done
+        printf '%s' "$out"
 }
 
 # what the emulated firmware stores: byte i of entry DIR at OFFSET is (OFFSET+i)*13+DIR
@@ -124,9 +144,9 @@ test_bnxt_rpc_rejected_before_ioctl() {
         # max_response below the 8-byte response header (the driver's EINVAL)
         assert_dbus_error RequestRejected client rpc "$BNXT" 1 7 "hex:$(bnxt_req 0 24)"
         assert_match 'max_response 7' "$LAST_OUT" "reason names max_response"
-        # a DMA command whose layout the plugin does not define
-        assert_dbus_error RequestRejected client rpc "$BNXT" 2 64 "hex:$(bnxt_req 0xfffe 48)"
-        assert_match 'NVM_WRITE' "$LAST_OUT" "reason names the DMA command"
+        # a DMA command whose layout the plugin does not define (DBG_PTRACE: layout not confirmed)
+        assert_dbus_error RequestRejected client rpc "$BNXT" 2 64 "hex:$(bnxt_req 0xff2d 48)"
+        assert_match 'DBG_PTRACE' "$LAST_OUT" "reason names the DMA command"
         assert_eq "$before" "$(emu_rpc_count "$BNXT")" "RPCs reaching the device"
 }
 
@@ -153,11 +173,117 @@ test_bnxt_rpc_nvm_read_bad_lengths() {
         assert_dbus_error RequestRejected client rpc "$BNXT" 1 4096 "hex:$(bnxt_nvm_read 0 0 4294967295)"
         assert_match '4294967295' "$LAST_OUT" "length overflowing the limit"
         assert_dbus_error RequestRejected client rpc "$BNXT" 1 4096 "hex:$(bnxt_nvm_read 0 0 1048577)"
+        # the driver's per-buffer limit is 64 KiB
+        assert_dbus_error RequestRejected client rpc "$BNXT" 1 4096 "hex:$(bnxt_nvm_read 0 0 65537)"
+        assert_match 'limit of 65536' "$LAST_OUT" "64 KiB limit named"
         assert_dbus_error RequestRejected client rpc "$BNXT" 1 4096 "hex:$(bnxt_nvm_read 0 0 8)00"
         assert_match 'must be 40 bytes' "$LAST_OUT" "exact request size"
         assert_dbus_error RequestRejected client rpc "$BNXT" 1 4096 \
                 "hex:$(bnxt_nvm_read 0 0 8 0010000000000000)"
         assert_match 'must be zero' "$LAST_OUT" "address field"
+        assert_eq "$before" "$(emu_rpc_count "$BNXT")" "RPCs reaching the device"
+}
+
+# NVM_WRITE (debug-write, to-device): 56-byte request, dir_data_length le32 @32 = 8, then the 8 data bytes.
+test_bnxt_rpc_nvm_write() {
+        local before pid a r hex
+        bnxt_up
+        before=$(emu_rpc_count "$BNXT")
+        assert_ok client rpc "$BNXT" 2 256 "hex:$(bnxt_dma_req 0xfffe 56 24 0e00 32 08000000)0102030405060708"
+        assert_eq NVM_WRITE "$(kv result.operation <<<"$LAST_OUT")" "operation"
+        assert_eq true "$(kv result.configuration_write <<<"$LAST_OUT")" "configuration_write"
+        assert_eq SUCCESS "$(kv result.status_name <<<"$LAST_OUT")" "status_name"
+        assert_eq 16 "$(kv result.response_length <<<"$LAST_OUT")" "response_length = resp_len (no read data)"
+        hex=$(kv response_hex <<<"$LAST_OUT")
+        # dir_item_length = 8 bytes received, dir_idx = the emulator's sum of them (36 = 0x24)
+        assert_match '^0000feff420010000800000024000001$' "$hex" "response shows the data reached the device"
+        assert_eq $((before + 1)) "$(emu_rpc_count "$BNXT")" "RPCs reaching the device"
+        pid=$(kv pid <<<"$LAST_OUT")
+        a=$(bnxt_journal_entry $MSGID_ATTEMPT "$pid")
+        r=$(bnxt_journal_entry $MSGID_RESULT "$pid")
+        [ -n "$a" ] || fail "no attempt entry for pid $pid"
+        [ -n "$r" ] || fail "no result entry for pid $pid"
+        assert_eq NVM_WRITE "$(jq -r .FWCTL_OPERATION <<<"$a")" "attempt FWCTL_OPERATION"
+        assert_eq NVM_WRITE "$(jq -r .FWCTL_OPERATION <<<"$r")" "result FWCTL_OPERATION"
+        assert_eq 2 "$(jq -r .FWCTL_SCOPE <<<"$r")" "result FWCTL_SCOPE"
+        assert_eq ok "$(jq -r .FWCTL_RESULT <<<"$r")" "result FWCTL_RESULT"
+        # the envelope must carry exactly dir_data_length bytes of data
+        assert_dbus_error RequestRejected client rpc "$BNXT" 2 256 \
+                "hex:$(bnxt_dma_req 0xfffe 56 32 08000000)01020304050607"
+        assert_match 'must be 64 bytes' "$LAST_OUT" "envelope size named"
+        assert_eq $((before + 1)) "$(emu_rpc_count "$BNXT")" "RPCs after the bad envelope"
+}
+
+# DBG_READ_DIRECT: read_len32 le32 @28 counts 32-bit words: 4 words = 16 bytes of data.
+test_bnxt_rpc_dbg_read_direct() {
+        local hex
+        bnxt_up
+        assert_ok client rpc "$BNXT" 1 256 "hex:$(bnxt_dma_req 0xff10 32 24 00100000 28 04000000)"
+        assert_eq DBG_READ_DIRECT "$(kv result.operation <<<"$LAST_OUT")" "operation"
+        assert_eq 32 "$(kv result.response_length <<<"$LAST_OUT")" "response_length = 16 + 4 words"
+        hex=$(kv response_hex <<<"$LAST_OUT")
+        assert_match '^000010ff42001000' "$hex" "HWRM response header"
+        assert_eq "$(bnxt_dma_expect 0x10 0 16)" "${hex:32}" "16 bytes of read data"
+        # 0x4001 words = 65540 bytes: beyond the 64 KiB limit after the unit multiply
+        assert_dbus_error RequestRejected client rpc "$BNXT" 1 256 "hex:$(bnxt_dma_req 0xff10 32 28 01400000)"
+        assert_match '16385 units of 4 bytes' "$LAST_OUT" "unit multiply named"
+}
+
+# PORT_QSTATS: two fixed from-device buffers, tx_port_stats (408) then rx_port_stats (528).
+test_bnxt_rpc_port_qstats() {
+        local hex
+        bnxt_up
+        assert_ok client rpc "$BNXT" 1 4096 "hex:$(bnxt_dma_req 0x23 40 16 0100)"
+        assert_eq PORT_QSTATS "$(kv result.operation <<<"$LAST_OUT")" "operation"
+        assert_eq $((16 + 408 + 528)) "$(kv result.response_length <<<"$LAST_OUT")" "response_length"
+        assert_eq false "$(kv result.truncated <<<"$LAST_OUT")" "truncated"
+        hex=$(kv response_hex <<<"$LAST_OUT")
+        assert_match '^000023004200100098011002' "$hex" "header, tx_stat_size 408, rx_stat_size 528"
+        assert_eq "$(bnxt_dma_expect 0x23 0 408)" "${hex:32:816}" "tx buffer"
+        assert_eq "$(bnxt_dma_expect 0x23 1 528)" "${hex:848}" "rx buffer"
+        # a max_response that cuts the rx buffer: truncated, true length still reported
+        assert_ok client rpc "$BNXT" 1 424 "hex:$(bnxt_dma_req 0x23 40 16 0100)"
+        assert_eq true "$(kv result.truncated <<<"$LAST_OUT")" "truncated at 424"
+        assert_eq 952 "$(kv result.response_length <<<"$LAST_OUT")" "response_length at 424"
+        assert_eq 424 "$(kv response_size <<<"$LAST_OUT")" "bytes returned at 424"
+}
+
+# NVM_GET_DIR_ENTRIES: no length field, the driver's fixed 64 KiB buffer.
+test_bnxt_rpc_nvm_get_dir_entries() {
+        local hex
+        bnxt_up
+        assert_ok client rpc "$BNXT" 1 65552 "hex:$(bnxt_req 0xfffa 24)"
+        assert_eq NVM_GET_DIR_ENTRIES "$(kv result.operation <<<"$LAST_OUT")" "operation"
+        assert_eq 65552 "$(kv result.response_length <<<"$LAST_OUT")" "response_length = 16 + 65536"
+        assert_eq 65552 "$(kv response_size <<<"$LAST_OUT")" "bytes returned"
+        hex=$(kv response_hex <<<"$LAST_OUT")
+        assert_eq "$(bnxt_dma_expect 0xfa 0 64)" "${hex:32:128}" "start of the directory buffer"
+        assert_dbus_error RequestRejected client rpc "$BNXT" 1 65552 "hex:$(bnxt_req 0xfffa 32)"
+        assert_match 'must be 24 bytes' "$LAST_OUT" "exact size named"
+}
+
+test_bnxt_rpc_dma_scope_too_low() {
+        local before
+        bnxt_up
+        before=$(emu_rpc_count "$BNXT")
+        assert_dbus_error ScopeTooLow client rpc "$BNXT" 1 256 \
+                "hex:$(bnxt_dma_req 0xfffe 56 32 04000000)01020304"
+        assert_match 'NVM_WRITE.*debug-write' "$LAST_OUT" "NVM_WRITE needs debug-write"
+        assert_dbus_error ScopeTooLow client rpc "$BNXT" 2 256 "hex:$(bnxt_dma_req 0xffff 40 28 04000000)01020304"
+        assert_match 'NVM_RAW_WRITE_BLK.*debug-write-full' "$LAST_OUT" "RAW_WRITE_BLK needs debug-write-full"
+        assert_dbus_error ScopeTooLow client rpc "$BNXT" 0 4096 "hex:$(bnxt_dma_req 0x23 40)"
+        assert_eq "$before" "$(emu_rpc_count "$BNXT")" "RPCs reaching the device"
+}
+
+test_bnxt_rpc_dma_zero_length() {
+        local before
+        bnxt_up
+        before=$(emu_rpc_count "$BNXT")
+        assert_dbus_error RequestRejected client rpc "$BNXT" 1 256 "hex:$(bnxt_dma_req 0xff10 32)"
+        assert_match 'DBG_READ_DIRECT.*offset 28 is 0' "$LAST_OUT" "read_len32 0"
+        # PORT_QSTATS_EXT: tx_stat_size 32, rx_stat_size 0
+        assert_dbus_error RequestRejected client rpc "$BNXT" 1 256 "hex:$(bnxt_dma_req 0xb4 40 18 2000)"
+        assert_match 'PORT_QSTATS_EXT.*offset 20 is 0' "$LAST_OUT" "second buffer length 0"
         assert_eq "$before" "$(emu_rpc_count "$BNXT")" "RPCs reaching the device"
 }
 
