@@ -8,7 +8,7 @@ PKGS=(
         libsystemd-dev libudev-dev libjson-c-dev libcmocka-dev
         libumockdev-dev umockdev libglib2.0-dev libglib2.0-bin
         dbus-daemon polkitd systemd util-linux coreutils procps
-        jq libxml2-utils python3 python3-dbus scdoc
+        jq libxml2-utils python3 python3-dbus scdoc shellcheck
 )
 
 missing=()

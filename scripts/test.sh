@@ -8,6 +8,9 @@ cd "$(dirname "$0")/.."
 
 scripts/deps.sh
 
+# House rules (no goto, SPDX, streq, function length, shell lint) before any build.
+scripts/check-source.py
+
 MESON_DIRS=(--prefix=/usr --sysconfdir=/etc --localstatedir=/var)
 
 # Sanitizers: clang links its ASan runtime statically, so it works behind

@@ -253,33 +253,29 @@ static uint16_t dma_firmware(struct emu_rpc *r, const struct dma_desc *d, uint8_
         return d->reply_len;
 }
 
-static int bnxt_dma_rpc(struct emu_rpc *r, const struct dma_desc *d, const uint32_t *lens)
+/* Map: to-device buffers are copied from the caller first; EFAULT stops before the firmware. */
+static int dma_map(struct emu_rpc *r, const struct dma_desc *d, const uint32_t *lens, uint8_t **bufs)
 {
-        uint8_t *bufs[BNXT_DMA_SLOTS] = { NULL };
-        uint16_t resp_len;
+        for (unsigned k = 0; k < d->n; k++) {
+                UMockdevIoctlData *src;
+
+                bufs[k] = g_malloc0(lens[k]);
+                if (!d->slot[k].to_device)
+                        continue;
+                src = emu_resolve(r->in_data, d->slot[k].addr_at, lens[k]);
+                if (!src)
+                        return EFAULT;
+                memcpy(bufs[k], src->data, lens[k]);
+                g_object_unref(src);
+        }
+        return 0;
+}
+
+/* Unmap: from-device buffers go back to the caller; a failure is EFAULT after the firmware ran. */
+static int dma_unmap(struct emu_rpc *r, const struct dma_desc *d, const uint32_t *lens, uint8_t **bufs)
+{
         int err = 0;
 
-        /* Map: to-device buffers are copied from the caller now; EFAULT stops before the firmware. */
-        for (unsigned k = 0; k < d->n; k++) {
-                bufs[k] = g_malloc0(lens[k]);
-                if (d->slot[k].to_device) {
-                        UMockdevIoctlData *src = emu_resolve(r->in_data, d->slot[k].addr_at, lens[k]);
-
-                        if (!src) {
-                                err = EFAULT;
-                                goto out;
-                        }
-                        memcpy(bufs[k], src->data, lens[k]);
-                        g_object_unref(src);
-                }
-        }
-
-        r->out = g_malloc0(MAX(r->user_out_len, 128));
-        r->out_len = r->user_out_len;
-        resp_len = dma_firmware(r, d, bufs, lens);
-        resp_header(r, 0, resp_len);
-
-        /* Unmap: from-device buffers go back to the caller; a failure is EFAULT after the firmware ran. */
         for (unsigned k = 0; k < d->n; k++) {
                 UMockdevIoctlData *dst;
 
@@ -293,11 +289,25 @@ static int bnxt_dma_rpc(struct emu_rpc *r, const struct dma_desc *d, const uint3
                 memcpy(dst->data, bufs[k], lens[k]);
                 g_object_unref(dst);
         }
-        if (err) {
-                g_clear_pointer(&r->out, g_free);
-                r->out_len = 0;
+        return err;
+}
+
+static int bnxt_dma_rpc(struct emu_rpc *r, const struct dma_desc *d, const uint32_t *lens)
+{
+        uint8_t *bufs[BNXT_DMA_SLOTS] = { NULL };
+        int err;
+
+        err = dma_map(r, d, lens, bufs);
+        if (!err) {
+                r->out = g_malloc0(MAX(r->user_out_len, 128));
+                r->out_len = r->user_out_len;
+                resp_header(r, 0, dma_firmware(r, d, bufs, lens));
+                err = dma_unmap(r, d, lens, bufs);
+                if (err) {
+                        g_clear_pointer(&r->out, g_free);
+                        r->out_len = 0;
+                }
         }
-out:
         for (unsigned k = 0; k < d->n; k++)
                 g_free(bufs[k]);
         return err;

@@ -223,32 +223,63 @@ static int do_info(struct emu_dev *dev, UMockdevIoctlClient *client, UMockdevIoc
         return 0;
 }
 
-static int do_rpc(struct emu_dev *dev, UMockdevIoctlClient *client, UMockdevIoctlData *st,
-                  bool *reached_driver)
+/* The scope checks in the kernel's order: CAP_SYS_RAWIO first, then the taint, which the
+ * kernel applies before the driver has looked at the request. */
+static int rpc_check_scope(uint32_t scope)
 {
-        struct fwctl_rpc rpc;
-        struct emu_rpc r = { .dev = dev, .client = client };
-        UMockdevIoctlData *in = NULL, *out;
-        int err;
-
-        memcpy(&rpc, st->data, sizeof(rpc));
-        if (rpc.in_len > FWCTLD_MAX_RPC_LEN || rpc.out_len > FWCTLD_MAX_RPC_LEN)
-                return EMSGSIZE;
-        switch (rpc.scope) {
+        switch (scope) {
         case FWCTL_RPC_CONFIGURATION:
         case FWCTL_RPC_DEBUG_READ_ONLY:
-                break;
+                return 0;
         case FWCTL_RPC_DEBUG_WRITE_FULL:
                 if (!caller_has_cap(EMU_CAP_SYS_RAWIO))
                         return EPERM;
                 /* fall through */
         case FWCTL_RPC_DEBUG_WRITE:
-                /* The kernel taints before the driver has looked at the request. */
                 taint_fwctl();
-                break;
+                return 0;
         default:
                 return EOPNOTSUPP;
         }
+}
+
+/* The truncating copy-out: min(out_len, produced) bytes, then the produced length. */
+static int rpc_copy_out(UMockdevIoctlData *st, const struct fwctl_rpc *rpc, const struct emu_rpc *r)
+{
+        size_t n = MIN((size_t)rpc->out_len, r->out_len);
+        uint32_t ol = (uint32_t)r->out_len;
+
+        if (n) {
+                g_autoptr(UMockdevIoctlData) out = emu_resolve(st, offsetof(struct fwctl_rpc, out), n);
+
+                if (!out)
+                        return EFAULT;
+                memcpy(out->data, r->out, n);
+        }
+        memcpy(st->data + offsetof(struct fwctl_rpc, out_len), &ol, 4);
+        return 0;
+}
+
+static void emu_rpc_done(struct emu_rpc *r)
+{
+        g_free(r->in);
+        g_free(r->out);
+}
+
+static int do_rpc(struct emu_dev *dev, UMockdevIoctlClient *client, UMockdevIoctlData *st,
+                  bool *reached_driver)
+{
+        g_autoptr(UMockdevIoctlData) in = NULL;
+        struct emu_rpc r __attribute__((cleanup(emu_rpc_done))) = { .dev = dev, .client = client };
+        struct fwctl_rpc rpc;
+        int err;
+
+        memcpy(&rpc, st->data, sizeof(rpc));
+        if (rpc.in_len > FWCTLD_MAX_RPC_LEN || rpc.out_len > FWCTLD_MAX_RPC_LEN)
+                return EMSGSIZE;
+        err = rpc_check_scope(rpc.scope);
+        if (err)
+                return err;
 
         /* The kernel's copy of the input; padded so drivers that read fixed
          * structs past a short in_len see zeros instead of garbage. */
@@ -259,10 +290,8 @@ static int do_rpc(struct emu_dev *dev, UMockdevIoctlClient *client, UMockdevIoct
         r.user_out_len = rpc.out_len;
         if (rpc.in_len) {
                 in = emu_resolve(st, offsetof(struct fwctl_rpc, in), rpc.in_len);
-                if (!in) {
-                        g_free(r.in);
+                if (!in)
                         return EFAULT;
-                }
                 memcpy(r.in, in->data, rpc.in_len);
         }
         r.in_data = in;
@@ -270,26 +299,8 @@ static int do_rpc(struct emu_dev *dev, UMockdevIoctlClient *client, UMockdevIoct
         *reached_driver = true;
         err = dev->drv->rpc(&r);
         if (err)
-                goto out;
-
-        size_t n = MIN((size_t)rpc.out_len, r.out_len);
-        if (n) {
-                out = emu_resolve(st, offsetof(struct fwctl_rpc, out), n);
-                if (!out) {
-                        err = EFAULT;
-                        goto out;
-                }
-                memcpy(out->data, r.out, n);
-                g_object_unref(out);
-        }
-        uint32_t ol = (uint32_t)r.out_len;
-        memcpy(st->data + offsetof(struct fwctl_rpc, out_len), &ol, 4);
-out:
-        if (in)
-                g_object_unref(in);
-        g_free(r.in);
-        g_free(r.out);
-        return err;
+                return err;
+        return rpc_copy_out(st, &rpc, &r);
 }
 
 static gboolean on_handle_ioctl(UMockdevIoctlBase *base G_GNUC_UNUSED, UMockdevIoctlClient *client,

@@ -84,52 +84,33 @@ static bool add_record(const char *rec, GError **error)
         return umockdev_testbed_add_from_string(tb, rec, error);
 }
 
-static struct emu_dev *device_add(const struct emu_driver *drv, const char *pci, char **errmsg)
+/* The PCI function with its bound driver. */
+static bool add_pci_function(struct emu_dev *dev, GError **error)
 {
-        GError *error = NULL;
-        struct emu_dev *dev;
-        char *rec, *dir, *pcipath;
+        const struct emu_driver *drv = dev->drv;
+        g_autofree char *pcipath = g_strdup_printf("/devices/pci0000:00/%s", dev->pci);
+        g_autofree char *rec = NULL;
 
-        for (guint i = 0; i < devices->len; i++) {
-                struct emu_dev *d = devices->pdata[i];
-                if (!d->removed && strcmp(d->pci, pci) == 0) {
-                        *errmsg = g_strdup("pci address in use");
-                        return NULL;
-                }
-        }
-        if (devices->len >= EMU_MAX_DEVICES) {
-                *errmsg = g_strdup("too many devices");
-                return NULL;
-        }
-
-        dev = g_new0(struct emu_dev, 1);
-        dev->refcount = 1;
-        dev->drv = drv;
-        dev->num = lowest_free(true, NULL);
-        dev->sub_id = lowest_free(false, drv);
-        g_strlcpy(dev->pci, pci, sizeof(dev->pci));
-        snprintf(dev->name, sizeof(dev->name), "fwctl%u", dev->num);
-        dev->devnode = g_strdup_printf("/dev/fwctl/%s", dev->name);
-        dev->registered = true;
-        if (drv->setup)
-                drv->setup(dev);
-
-        /* The PCI function with its bound driver. */
-        pcipath = g_strdup_printf("/devices/pci0000:00/%s", pci);
         make_driver_dir("pci", drv->pci_driver);
         rec = g_strdup_printf("P: %s\nE: SUBSYSTEM=pci\nE: DRIVER=%s\nE: PCI_SLOT_NAME=%s\n"
                               "E: PCI_ID=%s:%s\nE: MODALIAS=pci:v0000%sd0000%s\n"
                               "A: vendor=%s\nA: device=%s\nA: class=%s\n"
                               "L: driver=../../../bus/pci/drivers/%s\n",
-                              pcipath, drv->pci_driver, pci, drv->pci_vendor + 2,
+                              pcipath, drv->pci_driver, dev->pci, drv->pci_vendor + 2,
                               drv->pci_device + 2, drv->pci_vendor + 2, drv->pci_device + 2,
                               drv->pci_vendor, drv->pci_device, drv->pci_class, drv->pci_driver);
-        if (!add_record(rec, &error))
-                goto fail;
-        g_free(rec);
+        if (!add_record(rec, error))
+                return false;
         dev->pci_syspath = g_strconcat("/sys", pcipath, NULL);
+        return true;
+}
 
-        /* The fwctl parent: an auxiliary device, or for CXL the memdev. */
+/* The fwctl parent: an auxiliary device, or for CXL the memdev. */
+static bool add_parent(struct emu_dev *dev, GError **error)
+{
+        const struct emu_driver *drv = dev->drv;
+        g_autofree char *rec = NULL;
+
         if (drv->aux_prefix) {
                 make_driver_dir("auxiliary", drv->aux_driver);
                 dev->mid_syspath = g_strdup_printf("%s/%s.%u", dev->pci_syspath, drv->aux_prefix,
@@ -148,23 +129,28 @@ static struct emu_dev *device_add(const struct emu_driver *drv, const char *pci,
                                       "L: driver=../../../../bus/cxl/drivers/cxl_mem\n",
                                       dev->mid_syspath + 4, 0x1000 + dev->sub_id);
         }
-        if (!add_record(rec, &error))
-                goto fail;
-        g_free(rec);
+        return add_record(rec, error);
+}
 
-        /* The node and its ioctl handler exist before the add uevent goes out. */
-        dir = g_build_filename(tb_root, "dev", "fwctl", NULL);
+/* The node and its ioctl handler exist before the add uevent goes out. */
+static bool add_node(struct emu_dev *dev, GError **error)
+{
+        g_autofree char *dir = g_build_filename(tb_root, "dev", "fwctl", NULL);
+
         g_mkdir_with_parents(dir, 0755);
         dev->node_file = g_build_filename(dir, dev->name, NULL);
-        g_free(dir);
-        if (!g_file_set_contents(dev->node_file, "", 0, &error))
-                goto fail_nofree;
+        if (!g_file_set_contents(dev->node_file, "", 0, error))
+                return false;
         dev->handler = emu_core_new_handler(dev);
-        if (!umockdev_testbed_attach_ioctl(tb, dev->devnode, dev->handler, &error))
-                goto fail_nofree;
+        return umockdev_testbed_attach_ioctl(tb, dev->devnode, dev->handler, error);
+}
 
-        /* The class device, child of the parent chosen by the driver. */
-        if (drv->fwctl_type == FWCTL_DEVICE_TYPE_CXL)
+/* The class device, child of the parent chosen by the driver. */
+static bool add_class_device(struct emu_dev *dev, GError **error)
+{
+        g_autofree char *rec = NULL;
+
+        if (dev->drv->fwctl_type == FWCTL_DEVICE_TYPE_CXL)
                 dev->fwctl_syspath = g_strdup_printf("%s/fwctl/%s", dev->mid_syspath, dev->name);
         else
                 dev->fwctl_syspath = g_strdup_printf("%s/fwctl/%s", dev->pci_syspath, dev->name);
@@ -172,21 +158,52 @@ static struct emu_dev *device_add(const struct emu_driver *drv, const char *pci,
                               "E: DEVNAME=/dev/fwctl/%s\nA: dev=%d:%u\nL: device=../..\n",
                               dev->fwctl_syspath + 4, EMU_FWCTL_MAJOR, dev->num, dev->name,
                               EMU_FWCTL_MAJOR, dev->num);
-        if (!add_record(rec, &error))
-                goto fail;
-        g_free(rec);
-        g_free(pcipath);
+        return add_record(rec, error);
+}
+
+static struct emu_dev *device_new(const struct emu_driver *drv, const char *pci)
+{
+        struct emu_dev *dev = g_new0(struct emu_dev, 1);
+
+        dev->refcount = 1;
+        dev->drv = drv;
+        dev->num = lowest_free(true, NULL);
+        dev->sub_id = lowest_free(false, drv);
+        g_strlcpy(dev->pci, pci, sizeof(dev->pci));
+        snprintf(dev->name, sizeof(dev->name), "fwctl%u", dev->num);
+        dev->devnode = g_strdup_printf("/dev/fwctl/%s", dev->name);
+        dev->registered = true;
+        if (drv->setup)
+                drv->setup(dev);
+        return dev;
+}
+
+static struct emu_dev *device_add(const struct emu_driver *drv, const char *pci, char **errmsg)
+{
+        g_autoptr(GError) error = NULL;
+        struct emu_dev *dev;
+
+        for (guint i = 0; i < devices->len; i++) {
+                struct emu_dev *d = devices->pdata[i];
+                if (!d->removed && strcmp(d->pci, pci) == 0) {
+                        *errmsg = g_strdup("pci address in use");
+                        return NULL;
+                }
+        }
+        if (devices->len >= EMU_MAX_DEVICES) {
+                *errmsg = g_strdup("too many devices");
+                return NULL;
+        }
+
+        dev = device_new(drv, pci);
+        if (!add_pci_function(dev, &error) || !add_parent(dev, &error) || !add_node(dev, &error) ||
+            !add_class_device(dev, &error)) {
+                *errmsg = g_strdup_printf("testbed: %s", error ? error->message : "failed");
+                emu_dev_unref(dev);
+                return NULL;
+        }
         g_ptr_array_add(devices, dev);
         return dev;
-
-fail:
-        g_free(rec);
-fail_nofree:
-        *errmsg = g_strdup_printf("testbed: %s", error ? error->message : "failed");
-        g_clear_error(&error);
-        g_free(pcipath);
-        emu_dev_unref(dev);
-        return NULL;
 }
 
 static void remove_sysfs(const char *syspath)
@@ -301,6 +318,25 @@ static gint by_num(gconstpointer a, gconstpointer b)
 }
 
 /* Returns the reply, or NULL when the reply is sent later (remove). */
+/* add TYPE PCI */
+static char *command_add(char **words, guint n)
+{
+        const struct emu_driver *drv;
+        g_autofree char *err = NULL;
+        struct emu_dev *d;
+
+        if (n != 3)
+                return g_strdup("error usage: add TYPE PCI");
+        if (!(drv = find_driver(words[1])))
+                return g_strdup("error unknown device type");
+        if (!valid_pci(words[2]))
+                return g_strdup("error bad pci address");
+        d = device_add(drv, words[2], &err);
+        if (!d)
+                return g_strdup_printf("error %s", err);
+        return g_strdup_printf("ok %s", d->name);
+}
+
 static char *handle_command(struct conn *c, char *line)
 {
         g_auto(GStrv) w = g_strsplit_set(g_strstrip(line), " \t", -1);
@@ -313,25 +349,8 @@ static char *handle_command(struct conn *c, char *line)
         if (n == 0)
                 return g_strdup("error unknown command");
 
-        if (strcmp(words[0], "add") == 0) {
-                const struct emu_driver *drv;
-                char *err = NULL;
-                struct emu_dev *d;
-
-                if (n != 3)
-                        return g_strdup("error usage: add TYPE PCI");
-                if (!(drv = find_driver(words[1])))
-                        return g_strdup("error unknown device type");
-                if (!valid_pci(words[2]))
-                        return g_strdup("error bad pci address");
-                d = device_add(drv, words[2], &err);
-                if (!d) {
-                        char *r = g_strdup_printf("error %s", err);
-                        g_free(err);
-                        return r;
-                }
-                return g_strdup_printf("ok %s", d->name);
-        }
+        if (strcmp(words[0], "add") == 0)
+                return command_add(words, n);
         if (strcmp(words[0], "list") == 0) {
                 GString *s = g_string_new("ok");
                 g_ptr_array_sort(devices, by_num);

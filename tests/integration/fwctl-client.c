@@ -29,6 +29,21 @@
 #define DEVICE_IFACE "org.freedesktop.fwctl1.Device"
 #define DEVICE_PREFIX "/org/freedesktop/fwctl1/device/"
 
+#define _cleanup_(f) __attribute__((cleanup(f)))
+
+typedef struct Args {
+        bool interactive;
+        uint64_t timeout_usec;
+        uint32_t scope, max_response;
+        uint8_t *payload;
+        size_t payload_len;
+        char path[256];
+} Args;
+
+static void args_done(Args *a) {
+        free(a->payload);
+}
+
 static int parse_u32(const char *s, uint32_t *ret) {
         char *end = NULL;
         unsigned long long v;
@@ -98,6 +113,57 @@ static int parse_payload(const char *spec, uint8_t **ret, size_t *ret_len) {
         return -EINVAL;
 }
 
+/* One basic value as result.KEY=VALUE, read through a union whatever its type. */
+static int print_basic(sd_bus_message *m, char type, const char *key) {
+        union {
+                int b;
+                uint8_t y;
+                uint16_t q;
+                int16_t n;
+                uint32_t u;
+                int32_t i;
+                uint64_t t;
+                int64_t x;
+                const char *s;
+        } v = {};
+        int r;
+
+        r = sd_bus_message_read_basic(m, type, &v);
+        if (r < 0)
+                return r;
+        printf("result.%s=", key);
+        switch (type) {
+        case 'b':
+                printf("%s\n", v.b ? "true" : "false");
+                break;
+        case 'y':
+                printf("%u\n", v.y);
+                break;
+        case 'q':
+                printf("%u\n", v.q);
+                break;
+        case 'n':
+                printf("%d\n", v.n);
+                break;
+        case 'u':
+                printf("%u\n", v.u);
+                break;
+        case 'i':
+                printf("%d\n", v.i);
+                break;
+        case 't':
+                printf("%llu\n", (unsigned long long) v.t);
+                break;
+        case 'x':
+                printf("%lld\n", (long long) v.x);
+                break;
+        default: /* s, o */
+                printf("%s\n", v.s);
+                break;
+        }
+        return r;
+}
+
 static int print_variant(sd_bus_message *m, const char *key) {
         char type;
         const char *contents = NULL;
@@ -113,75 +179,11 @@ static int print_variant(sd_bus_message *m, const char *key) {
         r = sd_bus_message_enter_container(m, 'v', contents);
         if (r < 0)
                 return r;
-        switch (contents[0]) {
-        case 'b': {
-                int b;
-                r = sd_bus_message_read_basic(m, 'b', &b);
-                if (r >= 0)
-                        printf("result.%s=%s\n", key, b ? "true" : "false");
-                break;
-        }
-        case 'y': {
-                uint8_t v;
-                r = sd_bus_message_read_basic(m, 'y', &v);
-                if (r >= 0)
-                        printf("result.%s=%u\n", key, v);
-                break;
-        }
-        case 'q': {
-                uint16_t v;
-                r = sd_bus_message_read_basic(m, 'q', &v);
-                if (r >= 0)
-                        printf("result.%s=%u\n", key, v);
-                break;
-        }
-        case 'n': {
-                int16_t v;
-                r = sd_bus_message_read_basic(m, 'n', &v);
-                if (r >= 0)
-                        printf("result.%s=%d\n", key, v);
-                break;
-        }
-        case 'u': {
-                uint32_t v;
-                r = sd_bus_message_read_basic(m, 'u', &v);
-                if (r >= 0)
-                        printf("result.%s=%u\n", key, v);
-                break;
-        }
-        case 'i': {
-                int32_t v;
-                r = sd_bus_message_read_basic(m, 'i', &v);
-                if (r >= 0)
-                        printf("result.%s=%d\n", key, v);
-                break;
-        }
-        case 't': {
-                uint64_t v;
-                r = sd_bus_message_read_basic(m, 't', &v);
-                if (r >= 0)
-                        printf("result.%s=%llu\n", key, (unsigned long long) v);
-                break;
-        }
-        case 'x': {
-                int64_t v;
-                r = sd_bus_message_read_basic(m, 'x', &v);
-                if (r >= 0)
-                        printf("result.%s=%lld\n", key, (long long) v);
-                break;
-        }
-        case 's':
-        case 'o': {
-                const char *v;
-                r = sd_bus_message_read_basic(m, contents[0], &v);
-                if (r >= 0)
-                        printf("result.%s=%s\n", key, v);
-                break;
-        }
-        default:
+        if (strchr("byqnuitxso", contents[0]))
+                r = print_basic(m, contents[0], key);
+        else {
                 printf("result.%s=<%s>\n", key, contents);
                 r = sd_bus_message_skip(m, contents);
-                break;
         }
         if (r < 0)
                 return r;
@@ -232,41 +234,79 @@ static void usage(void) {
                 "       PAYLOAD: hex:HEX | fill:N | empty\n");
 }
 
-int main(int argc, char **argv) {
-        sd_bus *bus = NULL;
-        sd_bus_message *m = NULL, *reply = NULL;
-        sd_bus_error error = SD_BUS_ERROR_NULL;
-        bool interactive = false;
-        uint64_t timeout_usec = 60ULL * 1000000ULL;
-        uint32_t scope, max_response, ms;
-        uint8_t *payload = NULL;
-        size_t payload_len = 0;
-        char path[256];
-        int i = 1, r, ret = 2;
+static int parse_args(int argc, char **argv, Args *a) {
+        uint32_t ms;
+        int i = 1;
 
         while (i < argc && strncmp(argv[i], "--", 2) == 0) {
                 if (strcmp(argv[i], "--interactive") == 0)
-                        interactive = true;
+                        a->interactive = true;
                 else if (strcmp(argv[i], "--timeout-ms") == 0 && i + 1 < argc &&
                          parse_u32(argv[i + 1], &ms) == 0) {
-                        timeout_usec = (uint64_t) ms * 1000ULL;
+                        a->timeout_usec = (uint64_t) ms * 1000ULL;
                         i++;
-                } else {
-                        usage();
-                        return 2;
-                }
+                } else
+                        return -EINVAL;
                 i++;
         }
-        if (argc - i != 5 || strcmp(argv[i], "rpc") != 0) {
-                usage();
+        if (argc - i != 5 || strcmp(argv[i], "rpc") != 0)
+                return -EINVAL;
+        if (argv[i + 1][0] == '/')
+                snprintf(a->path, sizeof(a->path), "%s", argv[i + 1]);
+        else
+                snprintf(a->path, sizeof(a->path), DEVICE_PREFIX "%s", argv[i + 1]);
+        if (parse_u32(argv[i + 2], &a->scope) < 0 || parse_u32(argv[i + 3], &a->max_response) < 0 ||
+            parse_payload(argv[i + 4], &a->payload, &a->payload_len) < 0)
+                return -EINVAL;
+        return 0;
+}
+
+/* Returns the exit status: 0 success, 1 D-Bus error, 2 local failure. */
+static int call_rpc(const Args *a) {
+        _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL, *reply = NULL;
+        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+        int r;
+
+        r = sd_bus_open_system(&bus);
+        if (r < 0) {
+                fprintf(stderr, "cannot connect to the system bus: %s\n", strerror(-r));
                 return 2;
         }
-        if (argv[i + 1][0] == '/')
-                snprintf(path, sizeof(path), "%s", argv[i + 1]);
-        else
-                snprintf(path, sizeof(path), DEVICE_PREFIX "%s", argv[i + 1]);
-        if (parse_u32(argv[i + 2], &scope) < 0 || parse_u32(argv[i + 3], &max_response) < 0 ||
-            parse_payload(argv[i + 4], &payload, &payload_len) < 0) {
+        r = sd_bus_message_new_method_call(bus, &m, BUS_NAME, a->path, DEVICE_IFACE, "Rpc");
+        if (r >= 0)
+                r = sd_bus_message_set_allow_interactive_authorization(m, a->interactive);
+        if (r >= 0)
+                r = sd_bus_message_append(m, "u", a->scope);
+        if (r >= 0)
+                r = sd_bus_message_append_array(m, 'y', a->payload ? a->payload : (const uint8_t *) "",
+                                                a->payload_len);
+        if (r >= 0)
+                r = sd_bus_message_append(m, "u", a->max_response);
+        if (r < 0) {
+                fprintf(stderr, "cannot build the call: %s\n", strerror(-r));
+                return 2;
+        }
+
+        r = sd_bus_call(bus, m, a->timeout_usec, &error, &reply);
+        if (r < 0) {
+                printf("error=%s\n", error.name ? error.name : "(none)");
+                printf("message=%s\n", error.message ? error.message : strerror(-r));
+                return 1;
+        }
+        r = print_reply(reply);
+        if (r < 0) {
+                fprintf(stderr, "cannot parse the reply: %s\n", strerror(-r));
+                return 2;
+        }
+        return 0;
+}
+
+int main(int argc, char **argv) {
+        _cleanup_(args_done) Args a = { .timeout_usec = 60ULL * 1000000ULL };
+        int ret;
+
+        if (parse_args(argc, argv, &a) < 0) {
                 usage();
                 return 2;
         }
@@ -274,45 +314,7 @@ int main(int argc, char **argv) {
         printf("pid=%d\n", (int) getpid());
         fflush(stdout);
 
-        r = sd_bus_open_system(&bus);
-        if (r < 0) {
-                fprintf(stderr, "cannot connect to the system bus: %s\n", strerror(-r));
-                goto finish;
-        }
-        r = sd_bus_message_new_method_call(bus, &m, BUS_NAME, path, DEVICE_IFACE, "Rpc");
-        if (r >= 0)
-                r = sd_bus_message_set_allow_interactive_authorization(m, interactive);
-        if (r >= 0)
-                r = sd_bus_message_append(m, "u", scope);
-        if (r >= 0)
-                r = sd_bus_message_append_array(m, 'y', payload ? payload : (const uint8_t *) "", payload_len);
-        if (r >= 0)
-                r = sd_bus_message_append(m, "u", max_response);
-        if (r < 0) {
-                fprintf(stderr, "cannot build the call: %s\n", strerror(-r));
-                goto finish;
-        }
-
-        r = sd_bus_call(bus, m, timeout_usec, &error, &reply);
-        if (r < 0) {
-                printf("error=%s\n", error.name ? error.name : "(none)");
-                printf("message=%s\n", error.message ? error.message : strerror(-r));
-                ret = 1;
-                goto finish;
-        }
-        r = print_reply(reply);
-        if (r < 0) {
-                fprintf(stderr, "cannot parse the reply: %s\n", strerror(-r));
-                goto finish;
-        }
-        ret = 0;
-
-finish:
+        ret = call_rpc(&a);
         fflush(stdout);
-        sd_bus_error_free(&error);
-        sd_bus_message_unref(reply);
-        sd_bus_message_unref(m);
-        sd_bus_flush_close_unref(bus);
-        free(payload);
         return ret;
 }

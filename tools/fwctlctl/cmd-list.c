@@ -16,6 +16,24 @@ static const struct {
         { "Plugin",         "plugin"           },
 };
 
+static int device_property(sd_bus_message *m, const char *prop, void *userdata) {
+        _cleanup_(json_object_putp) json_object *v = NULL;
+        json_object *j = userdata;
+        const char *key = NULL;
+        int r;
+
+        for (size_t i = 0; i < ELEMENTSOF(device_keys); i++)
+                if (streq(prop, device_keys[i].property))
+                        key = device_keys[i].key;
+        if (!key)
+                return 0;
+        r = json_from_bus_value(m, &v);
+        if (r < 0)
+                return r;
+        json_object_object_add(j, key, TAKE_PTR(v));
+        return 1;
+}
+
 /* Reads an a{sv} of org.freedesktop.fwctl1.Device properties into the stable JSON keys;
  * properties this version does not know are skipped. */
 int device_properties_to_json(sd_bus_message *m, json_object **ret) {
@@ -25,54 +43,54 @@ int device_properties_to_json(sd_bus_message *m, json_object **ret) {
         j = json_object_new_object();
         if (!j)
                 return -ENOMEM;
-        r = sd_bus_message_enter_container(m, 'a', "{sv}");
-        if (r < 0)
-                return r;
-        while ((r = sd_bus_message_enter_container(m, 'e', "sv")) > 0) {
-                _cleanup_(json_object_putp) json_object *v = NULL;
-                const char *prop, *key = NULL;
-
-                r = sd_bus_message_read(m, "s", &prop);
-                if (r < 0)
-                        return r;
-                for (size_t i = 0; i < ELEMENTSOF(device_keys); i++)
-                        if (streq(prop, device_keys[i].property))
-                                key = device_keys[i].key;
-                if (key) {
-                        r = json_from_bus_value(m, &v);
-                        if (r < 0)
-                                return r;
-                        json_object_object_add(j, key, TAKE_PTR(v));
-                } else {
-                        r = sd_bus_message_skip(m, "v");
-                        if (r < 0)
-                                return r;
-                }
-                r = sd_bus_message_exit_container(m);
-                if (r < 0)
-                        return r;
-        }
-        if (r < 0)
-                return r;
-        r = sd_bus_message_exit_container(m);
+        r = bus_map_dict(m, "sv", device_property, j);
         if (r < 0)
                 return r;
         *ret = TAKE_PTR(j);
         return 0;
 }
 
-static const char *jstr(json_object *j, const char *key) {
-        json_object *v;
+static int device_interface(sd_bus_message *m, const char *iface, void *userdata) {
+        json_object **dev = userdata;
+        int r;
 
-        if (!json_object_object_get_ex(j, key, &v) || !json_object_is_type(v, json_type_string))
-                return "";
-        return json_object_get_string(v);
+        /* An object has each interface once; should a second Device show up, skip it. */
+        if (!streq(iface, FWCTL_DEVICE_IFACE) || *dev)
+                return 0;
+        r = device_properties_to_json(m, dev);
+        return r < 0 ? r : 1;
+}
+
+int device_object_to_json(sd_bus_message *m, json_object **ret) {
+        _cleanup_(json_object_putp) json_object *dev = NULL;
+        int r;
+
+        r = bus_map_dict(m, "sa{sv}", device_interface, &dev);
+        if (r < 0)
+                return r;
+        *ret = TAKE_PTR(dev);
+        return *ret ? 1 : 0;
+}
+
+static int list_object(sd_bus_message *m, const char *path, void *userdata) {
+        _cleanup_(json_object_putp) json_object *d = NULL;
+        json_object *devices = userdata;
+        int r;
+
+        r = device_object_to_json(m, &d);
+        if (r < 0)
+                return r;
+        if (d) {
+                json_object_object_add(d, "object", json_object_new_string(path));
+                json_object_array_add(devices, TAKE_PTR(d));
+        }
+        return 1;
 }
 
 static int compare_devices(const void *a, const void *b) {
         json_object *const *x = a, *const *y = b;
 
-        return strverscmp(jstr(*x, "name"), jstr(*y, "name"));
+        return strverscmp(json_str(*x, "name"), json_str(*y, "name"));
 }
 
 int cmd_list(sd_bus *bus, int argc, char **argv) {
@@ -92,52 +110,9 @@ int cmd_list(sd_bus *bus, int argc, char **argv) {
         if (!devices)
                 return report_errno(-ENOMEM, "Failed to list devices");
 
-        r = sd_bus_message_enter_container(reply, 'a', "{oa{sa{sv}}}");
+        r = bus_map_dict(reply, "oa{sa{sv}}", list_object, devices);
         if (r < 0)
-                goto parse_error;
-        while ((r = sd_bus_message_enter_container(reply, 'e', "oa{sa{sv}}")) > 0) {
-                const char *path;
-
-                r = sd_bus_message_read(reply, "o", &path);
-                if (r < 0)
-                        goto parse_error;
-                r = sd_bus_message_enter_container(reply, 'a', "{sa{sv}}");
-                if (r < 0)
-                        goto parse_error;
-                while ((r = sd_bus_message_enter_container(reply, 'e', "sa{sv}")) > 0) {
-                        const char *iface;
-
-                        r = sd_bus_message_read(reply, "s", &iface);
-                        if (r < 0)
-                                goto parse_error;
-                        if (streq(iface, FWCTL_DEVICE_IFACE)) {
-                                _cleanup_(json_object_putp) json_object *d = NULL;
-
-                                r = device_properties_to_json(reply, &d);
-                                if (r < 0)
-                                        goto parse_error;
-                                json_object_object_add(d, "object", json_object_new_string(path));
-                                json_object_array_add(devices, TAKE_PTR(d));
-                        } else {
-                                r = sd_bus_message_skip(reply, "a{sv}");
-                                if (r < 0)
-                                        goto parse_error;
-                        }
-                        r = sd_bus_message_exit_container(reply);
-                        if (r < 0)
-                                goto parse_error;
-                }
-                if (r < 0)
-                        goto parse_error;
-                r = sd_bus_message_exit_container(reply);
-                if (r < 0)
-                        goto parse_error;
-                r = sd_bus_message_exit_container(reply);
-                if (r < 0)
-                        goto parse_error;
-        }
-        if (r < 0)
-                goto parse_error;
+                return report_errno(r, "Failed to parse the device list");
 
         json_object_array_sort(devices, compare_devices);
         n = json_object_array_length(devices);
@@ -163,10 +138,10 @@ int cmd_list(sd_bus *bus, int argc, char **argv) {
                 return report_errno(-ENOMEM, "Failed to list devices");
         for (size_t i = 0; i < n; i++) {
                 json_object *d = json_object_array_get_idx(devices, i);
-                const char *addr = jstr(d, "pci_address");
+                const char *addr = json_str(d, "pci_address");
 
-                r = table_add_row(t, jstr(d, "name"), jstr(d, "device_type_name"), jstr(d, "driver"),
-                                  isempty(addr) ? jstr(d, "parent") : addr, jstr(d, "plugin"));
+                r = table_add_row(t, json_str(d, "name"), json_str(d, "device_type_name"), json_str(d, "driver"),
+                                  isempty(addr) ? json_str(d, "parent") : addr, json_str(d, "plugin"));
                 if (r < 0)
                         return report_errno(r, "Failed to list devices");
         }
@@ -175,7 +150,4 @@ int cmd_list(sd_bus *bus, int argc, char **argv) {
                 printf("\n%zu device%s listed.%s\n", n, n == 1 ? "" : "s",
                        tainted ? " The kernel is tainted by fwctl (TAINT_FWCTL)." : "");
         return 0;
-
-parse_error:
-        return report_errno(r, "Failed to parse the device list");
 }

@@ -33,14 +33,6 @@ static json_object *event_new(const char *type) {
         return j;
 }
 
-static const char *jstr(json_object *j, const char *key) {
-        json_object *v;
-
-        if (!j || !json_object_object_get_ex(j, key, &v) || json_object_is_type(v, json_type_null))
-                return "";
-        return json_object_get_string(v);
-}
-
 static int on_interfaces_added(sd_bus_message *m, void *userdata, sd_bus_error *ret_error) {
         _cleanup_(json_object_putp) json_object *ev = NULL, *dev = NULL;
         _cleanup_(freep) char *line = NULL;
@@ -50,32 +42,17 @@ static int on_interfaces_added(sd_bus_message *m, void *userdata, sd_bus_error *
         r = sd_bus_message_read(m, "o", &path);
         if (r < 0)
                 return 0;
-        r = sd_bus_message_enter_container(m, 'a', "{sa{sv}}");
-        if (r < 0)
-                return 0;
-        while (sd_bus_message_enter_container(m, 'e', "sa{sv}") > 0) {
-                const char *iface;
-
-                if (sd_bus_message_read(m, "s", &iface) < 0)
-                        return 0;
-                if (streq(iface, FWCTL_DEVICE_IFACE)) {
-                        if (device_properties_to_json(m, &dev) < 0)
-                                return 0;
-                } else if (sd_bus_message_skip(m, "a{sv}") < 0)
-                        return 0;
-                if (sd_bus_message_exit_container(m) < 0)
-                        return 0;
-        }
-        if (!dev)
+        r = device_object_to_json(m, &dev);
+        if (r <= 0)
                 return 0;
 
         ev = event_new("device-added");
         if (!ev)
                 return 0;
         json_object_object_add(dev, "object", json_object_new_string(path));
-        addr = jstr(dev, "pci_address");
-        if (asprintf(&line, "+ %s %s %s driver=%s plugin=%s", jstr(dev, "name"), jstr(dev, "device_type_name"),
-                     isempty(addr) ? jstr(dev, "parent") : addr, jstr(dev, "driver"), jstr(dev, "plugin")) < 0)
+        addr = json_str(dev, "pci_address");
+        if (asprintf(&line, "+ %s %s %s driver=%s plugin=%s", json_str(dev, "name"), json_str(dev, "device_type_name"),
+                     isempty(addr) ? json_str(dev, "parent") : addr, json_str(dev, "driver"), json_str(dev, "plugin")) < 0)
                 return 0;
         json_object_object_add(ev, "device", TAKE_PTR(dev));
         emit(ev, line);

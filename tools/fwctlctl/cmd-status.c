@@ -2,14 +2,6 @@
 /* fwctlctl status [DEVICE]: a device's properties and decoded Info, or fwctld's state. */
 #include "fwctlctl.h"
 
-static const char *jstr(json_object *j, const char *key) {
-        json_object *v;
-
-        if (!json_object_object_get_ex(j, key, &v) || json_object_is_type(v, json_type_null))
-                return "";
-        return json_object_get_string(v);
-}
-
 static void print_field(const char *label, const char *value) {
         printf("%16s: %s\n", label, isempty(value) ? "-" : value);
 }
@@ -23,6 +15,81 @@ static void print_multiline(const char *label, const char *value) {
                         printf("%18s", "");
         }
         fputc('\n', stdout);
+}
+
+static int plugins_to_json(sd_bus_message *m, json_object *plugins) {
+        const char *name, *file;
+        uint32_t type;
+        int r;
+
+        r = sd_bus_message_enter_container(m, 'v', "a(sus)");
+        if (r < 0)
+                return r;
+        r = sd_bus_message_enter_container(m, 'a', "(sus)");
+        if (r < 0)
+                return r;
+        while ((r = sd_bus_message_read(m, "(sus)", &name, &type, &file)) > 0) {
+                json_object *p = json_object_new_object();
+
+                if (!p)
+                        return -ENOMEM;
+                json_object_object_add(p, "name", json_object_new_string(name));
+                json_object_object_add(p, "device_type", json_object_new_int64(type));
+                json_object_object_add(p, "file", json_object_new_string(file));
+                json_object_array_add(plugins, p);
+        }
+        if (r < 0)
+                return r;
+        r = sd_bus_message_exit_container(m);
+        if (r < 0)
+                return r;
+        return sd_bus_message_exit_container(m);
+}
+
+typedef struct ManagerStatus {
+        json_object *j;
+        json_object *plugins;
+} ManagerStatus;
+
+static int manager_property(sd_bus_message *m, const char *prop, void *userdata) {
+        ManagerStatus *st = userdata;
+        json_object *v = NULL;
+        int r;
+
+        if (streq(prop, "Plugins")) {
+                r = plugins_to_json(m, st->plugins);
+                return r < 0 ? r : 1;
+        }
+        if (!streq(prop, "Version") && !streq(prop, "KernelTainted"))
+                return 0;
+        r = json_from_bus_value(m, &v);
+        if (r < 0)
+                return r;
+        json_object_object_add(st->j, streq(prop, "Version") ? "version" : "kernel_tainted", v);
+        return 1;
+}
+
+static int print_manager_status(json_object *j, json_object *plugins) {
+        int r;
+
+        print_field("Version", json_str(j, "version"));
+        print_field("Kernel tainted", json_object_get_boolean(json_object_object_get(j, "kernel_tainted")) ?
+                                      "yes (TAINT_FWCTL)" : "no");
+        for (size_t i = 0; i < json_object_array_length(plugins); i++) {
+                json_object *p = json_object_array_get_idx(plugins, i);
+                _cleanup_(freep) char *line = NULL;
+                int64_t type = json_object_get_int64(json_object_object_get(p, "device_type"));
+
+                if (type == UINT32_MAX)
+                        r = asprintf(&line, "%s (any other type): %s", json_str(p, "name"), json_str(p, "file"));
+                else
+                        r = asprintf(&line, "%s (type %" PRIi64 "): %s", json_str(p, "name"), type,
+                                     json_str(p, "file"));
+                if (r < 0)
+                        return report_errno(-ENOMEM, "Failed to show the status");
+                print_field(i == 0 ? "Plugins" : "", line);
+        }
+        return 0;
 }
 
 static int status_manager(sd_bus *bus) {
@@ -41,88 +108,18 @@ static int status_manager(sd_bus *bus) {
         if (!j || !plugins)
                 return report_errno(-ENOMEM, "Failed to show the status");
 
-        r = sd_bus_message_enter_container(reply, 'a', "{sv}");
+        r = bus_map_dict(reply, "sv", manager_property, &(ManagerStatus) { .j = j, .plugins = plugins });
+        if (r == -ENOMEM)
+                return report_errno(r, "Failed to show the status");
         if (r < 0)
-                goto parse_error;
-        while ((r = sd_bus_message_enter_container(reply, 'e', "sv")) > 0) {
-                const char *prop;
-
-                r = sd_bus_message_read(reply, "s", &prop);
-                if (r < 0)
-                        goto parse_error;
-                if (streq(prop, "Version") || streq(prop, "KernelTainted")) {
-                        json_object *v = NULL;
-
-                        r = json_from_bus_value(reply, &v);
-                        if (r < 0)
-                                goto parse_error;
-                        json_object_object_add(j, streq(prop, "Version") ? "version" : "kernel_tainted", v);
-                } else if (streq(prop, "Plugins")) {
-                        const char *name, *file;
-                        uint32_t type;
-
-                        r = sd_bus_message_enter_container(reply, 'v', "a(sus)");
-                        if (r < 0)
-                                goto parse_error;
-                        r = sd_bus_message_enter_container(reply, 'a', "(sus)");
-                        if (r < 0)
-                                goto parse_error;
-                        while ((r = sd_bus_message_read(reply, "(sus)", &name, &type, &file)) > 0) {
-                                json_object *p = json_object_new_object();
-
-                                if (!p)
-                                        return report_errno(-ENOMEM, "Failed to show the status");
-                                json_object_object_add(p, "name", json_object_new_string(name));
-                                json_object_object_add(p, "device_type", json_object_new_int64(type));
-                                json_object_object_add(p, "file", json_object_new_string(file));
-                                json_object_array_add(plugins, p);
-                        }
-                        if (r < 0)
-                                goto parse_error;
-                        r = sd_bus_message_exit_container(reply);
-                        if (r < 0)
-                                goto parse_error;
-                        r = sd_bus_message_exit_container(reply);
-                        if (r < 0)
-                                goto parse_error;
-                } else {
-                        r = sd_bus_message_skip(reply, "v");
-                        if (r < 0)
-                                goto parse_error;
-                }
-                r = sd_bus_message_exit_container(reply);
-                if (r < 0)
-                        goto parse_error;
-        }
-        if (r < 0)
-                goto parse_error;
+                return report_errno(r, "Failed to parse fwctld's properties");
         json_object_object_add(j, "plugins", json_object_get(plugins));
 
         if (arg_json) {
                 json_print(j);
                 return 0;
         }
-
-        print_field("Version", jstr(j, "version"));
-        print_field("Kernel tainted", json_object_get_boolean(json_object_object_get(j, "kernel_tainted")) ?
-                                      "yes (TAINT_FWCTL)" : "no");
-        for (size_t i = 0; i < json_object_array_length(plugins); i++) {
-                json_object *p = json_object_array_get_idx(plugins, i);
-                _cleanup_(freep) char *line = NULL;
-                int64_t type = json_object_get_int64(json_object_object_get(p, "device_type"));
-
-                if (type == UINT32_MAX)
-                        r = asprintf(&line, "%s (any other type): %s", jstr(p, "name"), jstr(p, "file"));
-                else
-                        r = asprintf(&line, "%s (type %" PRIi64 "): %s", jstr(p, "name"), type, jstr(p, "file"));
-                if (r < 0)
-                        return report_errno(-ENOMEM, "Failed to show the status");
-                print_field(i == 0 ? "Plugins" : "", line);
-        }
-        return 0;
-
-parse_error:
-        return report_errno(r, "Failed to parse fwctld's properties");
+        return print_manager_status(j, plugins);
 }
 
 int cmd_status(sd_bus *bus, int argc, char **argv) {
@@ -178,14 +175,14 @@ int cmd_status(sd_bus *bus, int argc, char **argv) {
                 return 0;
         }
 
-        printf("%s (%s)\n", jstr(j, "name"), jstr(j, "device_type_name"));
+        printf("%s (%s)\n", json_str(j, "name"), json_str(j, "device_type_name"));
         print_field("Object", path);
-        print_field("Device type", jstr(j, "device_type"));
-        print_field("Driver", jstr(j, "driver"));
-        print_field("Parent", jstr(j, "parent"));
-        print_field("PCI address", jstr(j, "pci_address"));
-        print_field("Device node", jstr(j, "device_node"));
-        print_field("Plugin", jstr(j, "plugin"));
+        print_field("Device type", json_str(j, "device_type"));
+        print_field("Driver", json_str(j, "driver"));
+        print_field("Parent", json_str(j, "parent"));
+        print_field("PCI address", json_str(j, "pci_address"));
+        print_field("Device node", json_str(j, "device_node"));
+        print_field("Plugin", json_str(j, "plugin"));
         if (size > 64)
                 printf("%16s: %.128s... (%zu bytes)\n", "Info data", hex, size);
         else

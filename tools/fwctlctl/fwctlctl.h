@@ -105,6 +105,14 @@ void json_print(json_object *j);
 char *hex_encode(const void *p, size_t n);
 int hex_decode(const char *s, uint8_t **ret, size_t *ret_len);
 int json_from_bus_value(sd_bus_message *m, json_object **ret);  /* reads the next value, any type */
+const char *json_str(json_object *j, const char *key);          /* "" when missing or null */
+
+/* Walks the dictionary a{<entry>} at the read position, e.g. entry "sv" for an a{sv} or
+ * "oa{sa{sv}}" for GetManagedObjects; the key must be a string, object path or signature.
+ * cb is called with the message at each value: it reads the value and returns > 0, returns 0
+ * to have the value skipped, or a negative errno to stop. */
+typedef int (*BusDictCallback)(sd_bus_message *m, const char *key, void *userdata);
+int bus_map_dict(sd_bus_message *m, const char *entry, BusDictCallback cb, void *userdata);
 json_object *json_parse_or_string(const char *s);
 
 typedef struct Table Table;
@@ -129,3 +137,6 @@ int list_operations(sd_bus *bus, const char *path, const CallContext *ctx, json_
 
 /* Shared by list, status and monitor: the Device properties of one object as JSON. */
 int device_properties_to_json(sd_bus_message *m, json_object **ret);    /* reads an a{sv} */
+/* Reads an object's a{sa{sv}} (GetManagedObjects, InterfacesAdded): returns 1 and the Device
+ * interface's properties, or 0 and NULL when the object has no Device interface. */
+int device_object_to_json(sd_bus_message *m, json_object **ret);

@@ -403,8 +403,144 @@ json_object *json_parse_or_string(const char *s) {
         return j ?: json_object_new_string(s);
 }
 
-int json_from_bus_value(sd_bus_message *m, json_object **ret) {
+/* Every D-Bus basic type, read through one union and converted by type. */
+static int json_from_bus_basic(sd_bus_message *m, char type, json_object **ret) {
+        union {
+                int b;
+                uint8_t y;
+                int16_t n;
+                uint16_t q;
+                int32_t i;
+                uint32_t u;
+                int64_t x;
+                uint64_t t;
+                double d;
+                const char *s;
+        } v = {};
+        json_object *j;
+        int r;
+
+        r = sd_bus_message_read_basic(m, type, &v);
+        if (r < 0)
+                return r;
+        switch (type) {
+        case SD_BUS_TYPE_BOOLEAN:
+                j = json_object_new_boolean(v.b);
+                break;
+        case SD_BUS_TYPE_BYTE:
+                j = json_object_new_int(v.y);
+                break;
+        case SD_BUS_TYPE_INT16:
+                j = json_object_new_int(v.n);
+                break;
+        case SD_BUS_TYPE_UINT16:
+                j = json_object_new_int(v.q);
+                break;
+        case SD_BUS_TYPE_INT32:
+        case SD_BUS_TYPE_UNIX_FD:
+                j = json_object_new_int(v.i);
+                break;
+        case SD_BUS_TYPE_UINT32:
+                j = json_object_new_int64(v.u);
+                break;
+        case SD_BUS_TYPE_INT64:
+                j = json_object_new_int64(v.x);
+                break;
+        case SD_BUS_TYPE_UINT64:
+                j = json_object_new_uint64(v.t);
+                break;
+        case SD_BUS_TYPE_DOUBLE:
+                j = json_object_new_double(v.d);
+                break;
+        default: /* string, object path, signature */
+                j = json_object_new_string(v.s);
+                break;
+        }
+        if (!j)
+                return -ENOMEM;
+        *ret = j;
+        return 0;
+}
+
+static int json_from_bus_bytes(sd_bus_message *m, json_object **ret) {
+        _cleanup_(freep) char *hex = NULL;
+        const void *p;
+        size_t n;
+        int r;
+
+        r = sd_bus_message_read_array(m, SD_BUS_TYPE_BYTE, &p, &n);
+        if (r < 0)
+                return r;
+        hex = hex_encode(p, n);
+        if (!hex)
+                return -ENOMEM;
+        *ret = json_object_new_string(hex);
+        return *ret ? 0 : -ENOMEM;
+}
+
+/* One element of an array or struct; a dict entry becomes a member of the object j. */
+static int json_add_bus_element(sd_bus_message *m, json_object *j, bool dict) {
+        _cleanup_(json_object_putp) json_object *k = NULL, *v = NULL;
+        int r;
+
+        if (!dict) {
+                r = json_from_bus_value(m, &v);
+                if (r < 0)
+                        return r;
+                (void) json_object_array_add(j, TAKE_PTR(v));
+                return 0;
+        }
+        r = sd_bus_message_enter_container(m, SD_BUS_TYPE_DICT_ENTRY, NULL);
+        if (r < 0)
+                return r;
+        r = json_from_bus_value(m, &k);
+        if (r < 0)
+                return r;
+        r = json_from_bus_value(m, &v);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_exit_container(m);
+        if (r < 0)
+                return r;
+        (void) json_object_object_add(j, json_object_get_string(k), TAKE_PTR(v));
+        return 0;
+}
+
+/* Arrays and structs become JSON arrays, dicts JSON objects, ay a hex string; a variant is
+ * replaced by its content. */
+static int json_from_bus_container(sd_bus_message *m, char type, const char *contents, json_object **ret) {
         _cleanup_(json_object_putp) json_object *j = NULL;
+        bool dict = type == SD_BUS_TYPE_ARRAY && contents[0] == SD_BUS_TYPE_DICT_ENTRY_BEGIN;
+        int r;
+
+        if (type == SD_BUS_TYPE_ARRAY && streq(contents, "y"))
+                return json_from_bus_bytes(m, ret);
+
+        r = sd_bus_message_enter_container(m, type, contents);
+        if (r < 0)
+                return r;
+        if (type == SD_BUS_TYPE_VARIANT)
+                r = json_from_bus_value(m, &j);
+        else {
+                j = dict ? json_object_new_object() : json_object_new_array();
+                if (!j)
+                        return -ENOMEM;
+                while ((r = sd_bus_message_at_end(m, false)) == 0) {
+                        r = json_add_bus_element(m, j, dict);
+                        if (r < 0)
+                                return r;
+                }
+        }
+        if (r < 0)
+                return r;
+        r = sd_bus_message_exit_container(m);
+        if (r < 0)
+                return r;
+        *ret = TAKE_PTR(j);
+        return 0;
+}
+
+int json_from_bus_value(sd_bus_message *m, json_object **ret) {
         const char *contents;
         char type;
         int r;
@@ -413,155 +549,53 @@ int json_from_bus_value(sd_bus_message *m, json_object **ret) {
         if (r <= 0)
                 return r < 0 ? r : -EBADMSG;
 
-        switch (type) {
-        case SD_BUS_TYPE_BOOLEAN: {
-                int b;
-                r = sd_bus_message_read_basic(m, type, &b);
-                j = json_object_new_boolean(b);
-                break;
-        }
-        case SD_BUS_TYPE_BYTE: {
-                uint8_t v;
-                r = sd_bus_message_read_basic(m, type, &v);
-                j = json_object_new_int(v);
-                break;
-        }
-        case SD_BUS_TYPE_INT16: {
-                int16_t v;
-                r = sd_bus_message_read_basic(m, type, &v);
-                j = json_object_new_int(v);
-                break;
-        }
-        case SD_BUS_TYPE_UINT16: {
-                uint16_t v;
-                r = sd_bus_message_read_basic(m, type, &v);
-                j = json_object_new_int(v);
-                break;
-        }
-        case SD_BUS_TYPE_INT32:
-        case SD_BUS_TYPE_UNIX_FD: {
-                int32_t v;
-                r = sd_bus_message_read_basic(m, type, &v);
-                j = json_object_new_int(v);
-                break;
-        }
-        case SD_BUS_TYPE_UINT32: {
-                uint32_t v;
-                r = sd_bus_message_read_basic(m, type, &v);
-                j = json_object_new_int64(v);
-                break;
-        }
-        case SD_BUS_TYPE_INT64: {
-                int64_t v;
-                r = sd_bus_message_read_basic(m, type, &v);
-                j = json_object_new_int64(v);
-                break;
-        }
-        case SD_BUS_TYPE_UINT64: {
-                uint64_t v;
-                r = sd_bus_message_read_basic(m, type, &v);
-                j = json_object_new_uint64(v);
-                break;
-        }
-        case SD_BUS_TYPE_DOUBLE: {
-                double v;
-                r = sd_bus_message_read_basic(m, type, &v);
-                j = json_object_new_double(v);
-                break;
-        }
-        case SD_BUS_TYPE_STRING:
-        case SD_BUS_TYPE_OBJECT_PATH:
-        case SD_BUS_TYPE_SIGNATURE: {
-                const char *v;
-                r = sd_bus_message_read_basic(m, type, &v);
-                j = json_object_new_string(v);
-                break;
-        }
-        case SD_BUS_TYPE_VARIANT:
-                r = sd_bus_message_enter_container(m, type, contents);
+        if (strchr("ybnqiuxtdsogh", type))
+                return json_from_bus_basic(m, type, ret);
+        if (type == SD_BUS_TYPE_VARIANT || type == SD_BUS_TYPE_ARRAY || type == SD_BUS_TYPE_STRUCT)
+                return json_from_bus_container(m, type, contents, ret);
+        r = sd_bus_message_skip(m, NULL);
+        if (r < 0)
+                return r;
+        *ret = NULL;
+        return 0;
+}
+
+int bus_map_dict(sd_bus_message *m, const char *entry, BusDictCallback cb, void *userdata) {
+        char contents[32];
+        const char *key;
+        int r;
+
+        r = snprintf(contents, sizeof(contents), "{%s}", entry);
+        if (r < 0 || (size_t) r >= sizeof(contents))
+                return -EINVAL;
+        r = sd_bus_message_enter_container(m, SD_BUS_TYPE_ARRAY, contents);
+        if (r < 0)
+                return r;
+        while ((r = sd_bus_message_enter_container(m, SD_BUS_TYPE_DICT_ENTRY, entry)) > 0) {
+                r = sd_bus_message_read_basic(m, entry[0], &key);
                 if (r < 0)
                         return r;
-                r = json_from_bus_value(m, &j);
+                r = cb(m, key, userdata);
+                if (r == 0)
+                        r = sd_bus_message_skip(m, entry + 1);
                 if (r < 0)
                         return r;
                 r = sd_bus_message_exit_container(m);
-                break;
-        case SD_BUS_TYPE_ARRAY:
-                if (streq(contents, "y")) {
-                        _cleanup_(freep) char *hex = NULL;
-                        const void *p;
-                        size_t n;
-
-                        r = sd_bus_message_read_array(m, 'y', &p, &n);
-                        if (r < 0)
-                                return r;
-                        hex = hex_encode(p, n);
-                        if (!hex)
-                                return -ENOMEM;
-                        j = json_object_new_string(hex);
-                        break;
-                }
-                r = sd_bus_message_enter_container(m, type, contents);
                 if (r < 0)
                         return r;
-                j = contents[0] == '{' ? json_object_new_object() : json_object_new_array();
-                if (!j)
-                        return -ENOMEM;
-                while ((r = sd_bus_message_at_end(m, false)) == 0) {
-                        _cleanup_(json_object_putp) json_object *k = NULL, *v = NULL;
-
-                        if (contents[0] == '{') {
-                                r = sd_bus_message_enter_container(m, SD_BUS_TYPE_DICT_ENTRY, NULL);
-                                if (r < 0)
-                                        return r;
-                                r = json_from_bus_value(m, &k);
-                                if (r < 0)
-                                        return r;
-                                r = json_from_bus_value(m, &v);
-                                if (r < 0)
-                                        return r;
-                                r = sd_bus_message_exit_container(m);
-                                if (r < 0)
-                                        return r;
-                                json_object_object_add(j, json_object_get_string(k), TAKE_PTR(v));
-                        } else {
-                                r = json_from_bus_value(m, &v);
-                                if (r < 0)
-                                        return r;
-                                json_object_array_add(j, TAKE_PTR(v));
-                        }
-                }
-                if (r < 0)
-                        return r;
-                r = sd_bus_message_exit_container(m);
-                break;
-        case SD_BUS_TYPE_STRUCT:
-                r = sd_bus_message_enter_container(m, type, contents);
-                if (r < 0)
-                        return r;
-                j = json_object_new_array();
-                if (!j)
-                        return -ENOMEM;
-                while ((r = sd_bus_message_at_end(m, false)) == 0) {
-                        _cleanup_(json_object_putp) json_object *v = NULL;
-
-                        r = json_from_bus_value(m, &v);
-                        if (r < 0)
-                                return r;
-                        json_object_array_add(j, TAKE_PTR(v));
-                }
-                if (r < 0)
-                        return r;
-                r = sd_bus_message_exit_container(m);
-                break;
-        default:
-                r = sd_bus_message_skip(m, NULL);
-                break;
         }
         if (r < 0)
                 return r;
-        *ret = TAKE_PTR(j);
-        return 0;
+        r = sd_bus_message_exit_container(m);
+        return r < 0 ? r : 0;
+}
+
+const char *json_str(json_object *j, const char *key) {
+        json_object *v;
+
+        if (!j || !json_object_object_get_ex(j, key, &v) || json_object_is_type(v, json_type_null))
+                return "";
+        return json_object_get_string(v);
 }
 
 struct Table {

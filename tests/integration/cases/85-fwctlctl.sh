@@ -109,7 +109,7 @@ test_fwctlctl_ops() {
 }
 
 test_fwctlctl_exec() {
-        local op scope rc
+        local op rc
         ctl_rc 3 fwctlctl exec fwctl0 no-such-operation
         assert_match '^No such operation: .*NoSuchOperation\]$' "$CTL_ERR" "NoSuchOperation message"
         ctl_rc 3 fwctlctl --json exec fwctl0 no-such-operation a=1 b=true c=text

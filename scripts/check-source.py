@@ -1,0 +1,292 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: LGPL-2.1-or-later
+"""Check fwctld's house rules on every tracked source file.
+
+Run from anywhere inside the work tree; scripts/test.sh runs it before it
+builds. Files come from `git ls-files`, so untracked build directories and
+scratch files are never read. Every violation is printed as
+
+    path:line: rule: text
+
+and the exit status is 1 if there was any, 0 otherwise.
+
+C rules (tracked *.c and *.h). Comments and string literals are blanked out
+before the code rules look at a line, so prose and strings never trip them.
+
+  spdx          everywhere: line 1 is `/* SPDX-License-Identifier: ... */`.
+  goto          everywhere (daemon, plugins, tools, tests, emulator, bench):
+                no goto; use helper functions and _cleanup_ instead.
+  ioctl         plugins/ only: no `ioctl(` call. Plugins do no I/O of their
+                own; they go through the daemon's helpers on a borrowed fd.
+                (daemon/fwctl-ioctl.c is the one place that issues ioctls; the
+                emulator and tests are not plugins.)
+  streq         daemon/ and tools/ only, which both define streq():
+                no `strcmp(...) == 0`, `strcmp(...) != 0` or `!strcmp(`.
+                Ordering uses of strcmp (qsort comparators) are fine, and so
+                is the `#define streq` line itself. Plugins (no shared
+                util header), the emulator, tests and bench may use strcmp.
+  indent        everywhere: indentation is spaces (8 per level), never tabs.
+                The emulator was checked and already follows the same
+                8-space style as the daemon, so the rule covers it too.
+  cxx-comment   everywhere except tests/: no `//` comments, C comments only.
+  function-length
+                daemon/, plugins/, tools/, tests/emulator/,
+                tests/integration/ and bench/: a function body is at most
+                MAX_FUNCTION_LINES lines (from the line after the opening
+                brace to the closing brace). Unit, plugin and fuzz tests
+                (tests/unit/, plugins/*/tests/, tests/fuzz/) are exempt: a
+                cmocka case is a flat list of assertions and splitting it
+                hides what it checks. A function is a definition whose
+                signature starts in column 0 and whose body ends with a `}`
+                in column 0, which is how every function here is written.
+
+Shell rules (tracked *.sh):
+
+  bash-n        everywhere: `bash -n` parses the script.
+  shellcheck    everywhere, when shellcheck is installed (scripts/deps.sh
+                installs it): `shellcheck -S warning` is clean. Style and
+                info notes are not enforced. SHELLCHECK_EXCLUDE lists the
+                few warnings that are deliberate in one file, with why.
+
+--longest N prints the N longest functions in the function-length scope,
+so the limit can be judged against what the code really needs.
+"""
+
+import argparse
+import os
+import re
+import shutil
+import subprocess
+import sys
+
+MAX_FUNCTION_LINES = 100
+
+# Per-file shellcheck codes that are intended there; keep each one explained.
+SHELLCHECK_EXCLUDE = {
+    # Constants defined for the case files that source the harness.
+    "tests/integration/harness.sh": ["SC2034"],
+    # `$(user_prefix USER)` expands to a command prefix ("setpriv ... --") and
+    # must split into words.
+    "tests/integration/cases/60-lifecycle.sh": ["SC2046"],
+    "tests/integration/cases/70-polkit.sh": ["SC2046"],
+    # MODE=exec is a string, not a misspelt command substitution.
+    "tests/integration/run.sh": ["SC2209"],
+}
+
+SPDX_RE = re.compile(r"^/\* SPDX-License-Identifier: \S.* \*/$")
+GOTO_RE = re.compile(r"\bgoto\b")
+IOCTL_RE = re.compile(r"\bioctl\s*\(")
+STRCMP_EQ_RE = re.compile(r"\bstrcmp\s*\(")
+NOT_STRCMP_RE = re.compile(r"!\s*strcmp\s*\(")
+FUNC_START_RE = re.compile(r"^[A-Za-z_][\w\s\*,()\[\]]*\(")
+NOT_FUNC_RE = re.compile(r"^(typedef|struct\s+\w+\s*\{|enum\b|union\b|#)")
+
+
+def in_dir(path, *prefixes):
+    return any(path.startswith(p) for p in prefixes)
+
+
+def blank_comments_and_strings(text):
+    """Return (code, cxx_comment_lines): text with the contents of comments,
+    string and character literals replaced by spaces (newlines kept, so line
+    numbers hold), and the 1-based lines where a // comment starts."""
+    out = []
+    cxx = []
+    i = 0
+    n = len(text)
+    line = 1
+    while i < n:
+        c = text[i]
+        if c == "\n":
+            line += 1
+            out.append(c)
+            i += 1
+        elif text.startswith("/*", i):
+            end = text.find("*/", i + 2)
+            end = n if end < 0 else end + 2
+            chunk = text[i:end]
+            out.append(re.sub(r"[^\n]", " ", chunk))
+            line += chunk.count("\n")
+            i = end
+        elif text.startswith("//", i):
+            cxx.append(line)
+            end = text.find("\n", i)
+            end = n if end < 0 else end
+            out.append(" " * (end - i))
+            i = end
+        elif c in "\"'":
+            j = i + 1
+            while j < n and text[j] != c and text[j] != "\n":
+                j += 2 if text[j] == "\\" else 1
+            j = min(j + 1, n)
+            out.append(c + " " * (j - i - 2) + c if j - i >= 2 else text[i:j])
+            i = j
+        else:
+            out.append(c)
+            i += 1
+    return "".join(out), cxx
+
+
+def functions(code_lines):
+    """Yield (name, start_line, body_lines) for every function definition."""
+    i = 0
+    n = len(code_lines)
+    while i < n:
+        line = code_lines[i]
+        if not FUNC_START_RE.match(line) or NOT_FUNC_RE.match(line) or "=" in line.split("(")[0]:
+            i += 1
+            continue
+        start = i
+        sig = line
+        while not sig.rstrip().endswith("{") and not sig.rstrip().endswith(";") and i + 1 < n:
+            i += 1
+            sig = code_lines[i]
+            if sig.strip() == "" or sig.startswith("}"):
+                break
+        if not sig.rstrip().endswith("{"):
+            i += 1
+            continue
+        open_line = i
+        i += 1
+        while i < n and not code_lines[i].startswith("}"):
+            i += 1
+        m = re.search(r"(\w+)\s*\(", code_lines[start])
+        name = m.group(1) if m else "?"
+        yield name, start + 1, i - open_line - 1
+        i += 1
+
+
+def strcmp_compared_to_zero(line):
+    """True if some strcmp(...) on the line is followed by == 0 or != 0."""
+    for m in STRCMP_EQ_RE.finditer(line):
+        depth, i = 1, m.end()
+        while i < len(line) and depth:
+            depth += {"(": 1, ")": -1}.get(line[i], 0)
+            i += 1
+        if depth == 0 and re.match(r"\s*[!=]=\s*0\b", line[i:]):
+            return True
+    return False
+
+
+def function_length_scope(path):
+    if in_dir(path, "tests/unit/", "tests/fuzz/") or re.match(r"plugins/[^/]+/tests/", path):
+        return False
+    return in_dir(path, "daemon/", "plugins/", "tools/", "tests/emulator/", "tests/integration/", "bench/")
+
+
+def check_c(path, text, report, longest):
+    raw_lines = text.split("\n")
+    if not raw_lines or not SPDX_RE.match(raw_lines[0]):
+        report(path, 1, "spdx", "first line must be /* SPDX-License-Identifier: ... */")
+
+    code, cxx = blank_comments_and_strings(text)
+    code_lines = code.split("\n")
+
+    if not in_dir(path, "tests/"):
+        for ln in cxx:
+            report(path, ln, "cxx-comment", "use /* */ comments, not //")
+
+    for ln, (raw, line) in enumerate(zip(raw_lines, code_lines), start=1):
+        if re.match(r"^ *\t", raw):
+            report(path, ln, "indent", "tab used for indentation; indent with 8 spaces")
+        if GOTO_RE.search(line):
+            report(path, ln, "goto", raw.strip())
+        if in_dir(path, "plugins/") and IOCTL_RE.search(line):
+            report(path, ln, "ioctl", "plugins do no I/O; use the daemon's helpers: " + raw.strip())
+        if in_dir(path, "daemon/", "tools/") and not re.match(r"^\s*#\s*define\s+streq\b", line):
+            if NOT_STRCMP_RE.search(line) or strcmp_compared_to_zero(line):
+                report(path, ln, "streq", "use streq() / !streq(): " + raw.strip())
+
+    if function_length_scope(path):
+        for name, ln, length in functions(code_lines):
+            longest.append((length, path, ln, name))
+            if length > MAX_FUNCTION_LINES:
+                report(path, ln, "function-length",
+                       f"{name}() is {length} lines, limit {MAX_FUNCTION_LINES}")
+
+
+def check_sh(path, report):
+    r = subprocess.run(["bash", "-n", path], capture_output=True, text=True)
+    if r.returncode != 0:
+        for msg in r.stderr.strip().splitlines() or ["bash -n failed"]:
+            m = re.match(r"^[^:]+: line (\d+): (.*)$", msg)
+            if m:
+                report(path, int(m.group(1)), "bash-n", m.group(2))
+            else:
+                report(path, 1, "bash-n", msg)
+
+
+def check_shellcheck(paths, report):
+    if not paths or not shutil.which("shellcheck"):
+        return False
+    groups = {}
+    for p in paths:
+        groups.setdefault(tuple(SHELLCHECK_EXCLUDE.get(p, [])), []).append(p)
+    for exclude, group in sorted(groups.items()):
+        cmd = ["shellcheck", "-S", "warning", "-f", "gcc", "-x"]
+        if exclude:
+            cmd += ["-e", ",".join(exclude)]
+        r = subprocess.run(cmd + group, capture_output=True, text=True)
+        for msg in r.stdout.splitlines():
+            m = re.match(r"^(.+?):(\d+):\d+: \w+: (.*)$", msg)
+            if m:
+                report(m.group(1), int(m.group(2)), "shellcheck", m.group(3))
+        if r.returncode not in (0, 1):
+            report(group[0], 1, "shellcheck", "shellcheck failed: " + r.stderr.strip())
+    return True
+
+
+def main():
+    parser = argparse.ArgumentParser(
+        description="Check fwctld's house rules on every tracked *.c, *.h and *.sh file.",
+        epilog=__doc__.split("\n\n", 1)[1],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--longest", type=int, metavar="N", default=0,
+                        help="also print the N longest functions")
+    parser.add_argument("--no-shellcheck", action="store_true",
+                        help="skip shellcheck even if it is installed")
+    args = parser.parse_args()
+
+    top = subprocess.run(["git", "rev-parse", "--show-toplevel"], capture_output=True,
+                         text=True, check=True, cwd=os.path.dirname(os.path.abspath(__file__)))
+    os.chdir(top.stdout.strip())
+    files = subprocess.run(["git", "ls-files", "-z", "--", "*.c", "*.h", "*.sh"],
+                           capture_output=True, text=True, check=True).stdout.split("\0")
+    files = sorted(f for f in files if f and os.path.exists(f))
+
+    violations = []
+
+    def report(path, line, rule, text):
+        violations.append(f"{path}:{line}: {rule}: {text}")
+
+    longest = []
+    shell = []
+    for path in files:
+        if path.endswith(".sh"):
+            shell.append(path)
+            check_sh(path, report)
+            continue
+        with open(path, encoding="utf-8", errors="replace") as f:
+            check_c(path, f.read(), report, longest)
+
+    if not args.no_shellcheck and not check_shellcheck(shell, report):
+        print("check-source: shellcheck not installed, shell scripts only parsed with bash -n",
+              file=sys.stderr)
+
+    if args.longest:
+        longest.sort(key=lambda t: (-t[0], t[1], t[2]))
+        print(f"longest functions (limit {MAX_FUNCTION_LINES}):")
+        for length, path, ln, name in longest[: args.longest]:
+            print(f"  {length:4d}  {path}:{ln}: {name}()")
+
+    for v in violations:
+        print(v)
+    if violations:
+        print(f"check-source: {len(violations)} violation(s)", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
