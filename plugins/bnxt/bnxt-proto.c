@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "bnxt-proto.h"
+#include "plugin-util.h"
 
 #define ELEMENTSOF(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -396,17 +397,6 @@ const char *bnxt_error_name(uint16_t error_code, char *buf, size_t size) {
 
 /* --- JSON ------------------------------------------------------------------------ */
 
-static int json_finish(json_object *o, char **ret_json) {
-        const char *s;
-
-        if (!o)
-                return -ENOMEM;
-        s = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN);
-        *ret_json = s ? strdup(s) : NULL;
-        json_object_put(o);
-        return *ret_json ? 0 : -ENOMEM;
-}
-
 static int add(json_object *o, const char *key, json_object *v) {
         if (!v)
                 return -ENOMEM;
@@ -443,7 +433,7 @@ int bnxt_info_json(const void *data, size_t size, char **ret_json) {
         if (r >= 0 && size < 4) {
                 /* A driver without the info field: say so rather than invent capabilities. */
                 r = add_int(o, "device_data_length", (int64_t) size);
-                return r < 0 ? (json_object_put(o), r) : json_finish(o, ret_json);
+                return r < 0 ? (json_object_put(o), r) : plugin_json_finish(o, ret_json);
         }
         caps = bnxt_le32(data);
         if (r >= 0)
@@ -468,7 +458,7 @@ int bnxt_info_json(const void *data, size_t size, char **ret_json) {
                 json_object_put(o);
                 return r;
         }
-        return json_finish(o, ret_json);
+        return plugin_json_finish(o, ret_json);
 }
 
 /* --- Requests --------------------------------------------------------------------- */
@@ -627,7 +617,7 @@ int bnxt_ver_get_json(const void *resp, size_t size, char **ret_json, char **ret
                 json_object_put(o);
                 return r;
         }
-        return json_finish(o, ret_json);
+        return plugin_json_finish(o, ret_json);
 }
 
 int bnxt_func_qcaps_json(const void *resp, size_t size, char **ret_json, char **ret_reason) {
@@ -675,7 +665,7 @@ int bnxt_func_qcaps_json(const void *resp, size_t size, char **ret_json, char **
                 json_object_put(o);
                 return r;
         }
-        return json_finish(o, ret_json);
+        return plugin_json_finish(o, ret_json);
 }
 
 int bnxt_temp_monitor_json(const void *resp, size_t size, char **ret_json, char **ret_reason) {
@@ -704,7 +694,7 @@ int bnxt_temp_monitor_json(const void *resp, size_t size, char **ret_json, char 
                 json_object_put(o);
                 return r;
         }
-        return json_finish(o, ret_json);
+        return plugin_json_finish(o, ret_json);
 }
 
 int bnxt_nvm_dev_info_json(const void *resp, size_t size, char **ret_json, char **ret_reason) {
@@ -739,13 +729,11 @@ int bnxt_nvm_dev_info_json(const void *resp, size_t size, char **ret_json, char 
                 json_object_put(o);
                 return r;
         }
-        return json_finish(o, ret_json);
+        return plugin_json_finish(o, ret_json);
 }
 
 int bnxt_nvm_read_json(const void *resp, size_t size, const void *data, uint32_t length, uint16_t dir_idx,
                        uint32_t offset, char **ret_json, char **ret_reason) {
-        static const char digits[] = "0123456789abcdef";
-        const uint8_t *d = data;
         BnxtResponse h;
         json_object *o = NULL;
         char *hex;
@@ -760,24 +748,15 @@ int bnxt_nvm_read_json(const void *resp, size_t size, const void *data, uint32_t
         if (r >= 0)
                 r = add_int(o, "length", length);
         if (r >= 0 && h.error_code == 0) {
-                hex = malloc((size_t) length * 2 + 1);
-                if (!hex)
-                        r = -ENOMEM;
-                else {
-                        for (size_t i = 0; i < length; i++) {
-                                hex[2 * i] = digits[d[i] >> 4];
-                                hex[2 * i + 1] = digits[d[i] & 0xf];
-                        }
-                        hex[(size_t) length * 2] = '\0';
-                        r = add_str(o, "data", hex);
-                        free(hex);
-                }
+                hex = plugin_hex_encode(data, length);
+                r = hex ? add_str(o, "data", hex) : -ENOMEM;
+                free(hex);
         }
         if (r < 0) {
                 json_object_put(o);
                 return r;
         }
-        return json_finish(o, ret_json);
+        return plugin_json_finish(o, ret_json);
 }
 
 /* --- Parameters ------------------------------------------------------------------- */
