@@ -3,6 +3,7 @@
 #include <fnmatch.h>
 #include <libgen.h>
 #include <limits.h>
+#include <sys/sysmacros.h>
 
 #include "log.h"
 #include "manager.h"
@@ -70,6 +71,7 @@ static int handle_device(Manager *m, struct udev_device *dev, const char *action
         _cleanup_(freep) char *driver = NULL;
         struct udev_device *parent;
         const char *devnode;
+        char fallback[PATH_MAX];
 
         if (!syspath)
                 return -EINVAL;
@@ -86,8 +88,15 @@ static int handle_device(Manager *m, struct udev_device *dev, const char *action
 
         devnode = udev_device_get_devnode(dev);
         if (!devnode) {
-                log_debug("fwctl device '%s' has no device node yet, ignoring.", syspath);
-                return 0;
+                /* No DEVNAME from udev: the fwctl class always names its nodes fwctl/<name>. */
+                if (major(udev_device_get_devnum(dev)) == 0 || !udev_device_get_sysname(dev)) {
+                        log_debug("fwctl device '%s' has no device node, ignoring.", syspath);
+                        return 0;
+                }
+                if ((size_t) snprintf(fallback, sizeof(fallback), "/dev/fwctl/%s",
+                                      udev_device_get_sysname(dev)) >= sizeof(fallback))
+                        return -ENAMETOOLONG;
+                devnode = fallback;
         }
 
         parent = udev_device_get_parent(dev);
