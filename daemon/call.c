@@ -359,12 +359,14 @@ static int call_run_rpc(Call *c, const fwctld_plugin *p) {
 }
 
 void call_run(Call *c) {
-        const fwctld_plugin *p = c->device->plugin->desc;
+        const fwctld_plugin *p;
 
+        /* A call whose caller left never reaches the device (nor its plugin). */
         if (atomic_load(&c->cancelled)) {
                 c->error = -ECANCELED;
                 return;
         }
+        p = c->device->plugin->desc;
 
         /* fwctld_device_rpc() from the plugin checks its scope against this call. */
         manager_set_thread_call(c);
