@@ -9,6 +9,9 @@
 #include "names.h"
 #include "worker.h"
 
+/* Plugins keep their buffers on the heap; 1 MiB leaves room for libc and json-c. */
+#define WORKER_STACK_SIZE (1024u * 1024u)
+
 struct Worker {
         Manager *manager;
         Device *device;
@@ -85,6 +88,7 @@ static void *worker_thread(void *userdata) {
 }
 
 int worker_start(Manager *m, Device *d, Worker **ret) {
+        pthread_attr_t attr;
         Worker *w;
         sigset_t all, old;
         int r;
@@ -97,11 +101,16 @@ int worker_start(Manager *m, Device *d, Worker **ret) {
         pthread_mutex_init(&w->lock, NULL);
         pthread_cond_init(&w->cond, NULL);
 
+        /* Up to 4096 devices may each have a worker: keep their stacks small. */
+        pthread_attr_init(&attr);
+        (void) pthread_attr_setstacksize(&attr, WORKER_STACK_SIZE);
+
         /* Signals belong to the loop's signalfd/sd-event sources, never to workers. */
         sigfillset(&all);
         pthread_sigmask(SIG_BLOCK, &all, &old);
-        r = -pthread_create(&w->thread, NULL, worker_thread, w);
+        r = -pthread_create(&w->thread, &attr, worker_thread, w);
         pthread_sigmask(SIG_SETMASK, &old, NULL);
+        pthread_attr_destroy(&attr);
         if (r < 0) {
                 pthread_mutex_destroy(&w->lock);
                 pthread_cond_destroy(&w->cond);
