@@ -6,6 +6,7 @@
 #include "audit.h"
 #include "bus.h"
 #include "call.h"
+#include "deny-list.h"
 #include "device.h"
 #include "fwctl-ioctl.h"
 #include "log.h"
@@ -246,6 +247,20 @@ static void call_enqueue(Call *c) {
         c->state = CALL_QUEUED;
 }
 
+/* The administrator's deny list, before polkit: no prompt for what is refused anyway. */
+static int call_check_deny_list(Call *c, sd_bus_error *error) {
+        const char *op = isempty(c->cls.operation) ? "unknown" : c->cls.operation;
+        const DenyRule *rule;
+
+        rule = deny_list_match(c->manager->deny, device_type_to_string(c->device->type), op, c->scope);
+        if (!rule)
+                return 0;
+        audit_auth_denied(c, "local-policy");
+        return sd_bus_error_setf(error, FWCTLD_ERROR_REQUEST_REJECTED,
+                                 "%s at scope %s on '%s' is denied by local policy (%s).", op,
+                                 scope_to_string(c->scope), c->device->name, rule->origin);
+}
+
 int call_start(Call *c, sd_bus_error *error) {
         int r;
 
@@ -253,6 +268,9 @@ int call_start(Call *c, sd_bus_error *error) {
         if (r < 0)
                 return r;
         r = call_classify(c, error);
+        if (r < 0)
+                return r;
+        r = call_check_deny_list(c, error);
         if (r < 0)
                 return r;
 

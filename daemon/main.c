@@ -5,8 +5,8 @@
 #include "log.h"
 #include "manager.h"
 
-#ifndef FWCTLD_PLUGINDIR
-#error "FWCTLD_PLUGINDIR must be defined by the build"
+#if !defined(FWCTLD_PLUGINDIR) || !defined(FWCTLD_DENY_DIR)
+#error "FWCTLD_PLUGINDIR and FWCTLD_DENY_DIR must be defined by the build"
 #endif
 
 static void help(void) {
@@ -15,8 +15,9 @@ static void help(void) {
                "  -h --help          Show this help\n"
                "     --version       Show package version\n"
                "     --debug         Log debug messages\n\n"
-               "Plugins are loaded from %s.\n",
-               program_invocation_short_name, FWCTLD_PLUGINDIR);
+               "Plugins are loaded from %s; the deny list from %s/*.conf\n"
+               "(reloaded on SIGHUP).\n",
+               program_invocation_short_name, FWCTLD_PLUGINDIR, FWCTLD_DENY_DIR);
 }
 
 static int parse_argv(int argc, char *argv[]) {
@@ -62,6 +63,12 @@ int main(int argc, char *argv[]) {
         r = manager_new(FWCTLD_PLUGINDIR, &m);
         if (r < 0) {
                 log_error_errno(r, "Failed to allocate manager: %m");
+                return EXIT_FAILURE;
+        }
+
+        m->deny_dir = strdup(FWCTLD_DENY_DIR);
+        if (!m->deny_dir) {
+                log_error_errno(ENOMEM, "Failed to allocate manager: %m");
                 return EXIT_FAILURE;
         }
 

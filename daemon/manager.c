@@ -3,6 +3,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <sys/eventfd.h>
+#include <sys/signalfd.h>
 #include <systemd/sd-daemon.h>
 
 #include <fwctld/fwctl-uapi.h>
@@ -84,6 +85,8 @@ Manager *manager_free(Manager *m) {
         pthread_mutex_destroy(&m->completion_lock);
         plugin_array_free(m->plugins, m->n_plugins);
         free(m->plugin_dir);
+        free(m->deny_dir);
+        deny_list_free(m->deny);
         free(m->tainted_path);
         free(m);
         return NULL;
@@ -91,6 +94,31 @@ Manager *manager_free(Manager *m) {
 
 const Plugin *manager_find_plugin(Manager *m, uint32_t device_type) {
         return plugin_find(m->plugins, m->n_plugins, device_type);
+}
+
+int manager_load_deny_list(Manager *m) {
+        DenyList *l;
+        int r;
+
+        if (!m->deny_dir)
+                return 0;
+        r = deny_list_load_dir(m->deny_dir, &l);
+        if (r < 0)
+                return log_warning_errno(r, "Failed to load the deny list from '%s', keeping the previous one: %m",
+                                         m->deny_dir);
+        deny_list_free(m->deny);
+        m->deny = l;
+        if (l->n > 0)
+                log_info("Deny list: %zu rule(s) from '%s'.", l->n, m->deny_dir);
+        return 0;
+}
+
+static int on_sighup(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata) {
+        Manager *m = userdata;
+
+        log_info("SIGHUP: reloading the deny list.");
+        (void) manager_load_deny_list(m);
+        return 0;
 }
 
 bool manager_refresh_taint(Manager *m) {
@@ -431,11 +459,14 @@ int manager_start(Manager *m) {
         sigemptyset(&mask);
         sigaddset(&mask, SIGTERM);
         sigaddset(&mask, SIGINT);
+        sigaddset(&mask, SIGHUP);
         if (sigprocmask(SIG_BLOCK, &mask, NULL) < 0)
                 return log_error_errno(errno, "Failed to block signals: %m");
         r = sd_event_add_signal(m->event, NULL, SIGTERM, NULL, NULL);
         if (r >= 0)
                 r = sd_event_add_signal(m->event, NULL, SIGINT, NULL, NULL);
+        if (r >= 0)
+                r = sd_event_add_signal(m->event, NULL, SIGHUP, on_sighup, m);
         if (r < 0)
                 return log_error_errno(r, "Failed to watch signals: %m");
         (void) sd_event_set_watchdog(m->event, true);
@@ -455,6 +486,7 @@ int manager_start(Manager *m) {
         if (m->n_plugins == 0)
                 log_warning("No plugins loaded from '%s': devices cannot be served.", m->plugin_dir);
 
+        (void) manager_load_deny_list(m);
         (void) manager_refresh_taint(m);
         r = sd_event_now(m->event, CLOCK_MONOTONIC, &now);
         if (r >= 0)

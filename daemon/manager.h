@@ -7,6 +7,7 @@
 #include <systemd/sd-bus.h>
 #include <systemd/sd-event.h>
 
+#include "deny-list.h"
 #include "types.h"
 
 struct Manager {
@@ -33,6 +34,10 @@ struct Manager {
         size_t n_plugins;
         char *plugin_dir;
 
+        /* The local deny list (NULL dir: none); reloaded on SIGHUP. */
+        char *deny_dir;
+        DenyList *deny;
+
         bool tainted;
         char *tainted_path;
         sd_event_source *taint_timer;
@@ -58,6 +63,9 @@ int manager_start(Manager *m);
 int manager_run(Manager *m);
 
 const Plugin *manager_find_plugin(Manager *m, uint32_t device_type);
+
+/* (Re)read the deny list; on failure the previous one stays in force. */
+int manager_load_deny_list(Manager *m);
 
 /* udev add/remove, keyed by syspath (the kernel name is not stable across hotplug). */
 int manager_add_device(Manager *m, const char *syspath, const char *name, const char *devnode,

@@ -52,6 +52,12 @@ pid_gone() {
         [ "${st%% *}" = Z ]
 }
 
+# bus_owner_pid: pid of the process that owns fwctld's bus name
+bus_owner_pid() {
+        busctl --system --json=short call org.freedesktop.DBus /org/freedesktop/DBus org.freedesktop.DBus \
+                GetConnectionUnixProcessID s "$FWCTL_BUS" 2>/dev/null | jq -r '.data[0]' 2>/dev/null
+}
+
 bus_has_name() {
         busctl --system --timeout=2 status "$1" >/dev/null 2>&1
 }
@@ -232,8 +238,7 @@ harness_start_daemon() {
 harness_restart_daemon() {
         local pid
         DAEMON_PID=""
-        pid=$(busctl --system --json=short call org.freedesktop.DBus /org/freedesktop/DBus \
-                org.freedesktop.DBus GetConnectionUnixProcessID s "$FWCTL_BUS" 2>/dev/null | jq -r '.data[0]' 2>/dev/null)
+        pid=$(bus_owner_pid)
         if [[ $pid =~ ^[0-9]+$ ]]; then
                 log "stopping bus-activated fwctld (pid $pid)"
                 kill -TERM "$pid" 2>/dev/null

@@ -40,7 +40,7 @@ test_caller_disconnects_midcall() {
         name=$(emu_add mlx5 0000:08:00.0) || fail "emu add mlx5 failed"
         wait_until 5 dev_exists "$name" || fail "$name did not appear"
         assert_match '^ok' "$(emu delay "$name" 1500)" "emu delay"
-        before=$(pidof_daemon_name)
+        before=$(bus_owner_pid)
 
         timeout -s KILL 0.5 "$FWCTL_CLIENT" rpc "$name" 0 64 "hex:$QA_HEX" >/dev/null 2>&1
         assert_eq 137 "$?" "client killed mid-call"
@@ -52,7 +52,7 @@ test_caller_disconnects_midcall() {
         assert_ok client --timeout-ms 3000 rpc fwctl0 0 64 "hex:$QA_HEX"
         assert_true "call to the delayed $name still running when fwctl0 answered" kill -0 "$slow"
         wait "$slow"
-        assert_eq "$before" "$(pidof_daemon_name)" "bus name owner"
+        assert_eq "$before" "$(bus_owner_pid)" "bus name owner"
         # and the delayed device too, once its queue drains
         assert_ok client --timeout-ms 15000 rpc "$name" 0 64 "hex:$QA_HEX"
         emu delay "$name" 0 >/dev/null
@@ -61,10 +61,6 @@ test_caller_disconnects_midcall() {
         assert_true "daemon still owns its name" bus_has_name "$FWCTL_BUS"
 }
 
-pidof_daemon_name() {
-        busctl --system --json=short call org.freedesktop.DBus /org/freedesktop/DBus org.freedesktop.DBus \
-                GetConnectionUnixProcessID s "$FWCTL_BUS" | jq -r '.data[0]'
-}
 
 # A caller that leaves while its call is still queued: the call never reaches the device,
 # and its journal attempt record gets a result record (ECANCELED).

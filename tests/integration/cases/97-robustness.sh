@@ -11,12 +11,6 @@ RB_PY=/usr/bin/python3
 RB_BNXT_PCI=0000:0b:00.0
 RB_PDS_PCI=0000:0c:00.1
 
-# rb_owner_pid -> pid of the process owning the fwctl bus name
-rb_owner_pid() {
-        busctl --system --json=short call org.freedesktop.DBus /org/freedesktop/DBus org.freedesktop.DBus \
-                GetConnectionUnixProcessID s "$FWCTL_BUS" 2>/dev/null | jq -r '.data[0]'
-}
-
 # rb_status_kb PID FIELD -> a /proc/PID/status value (VmRSS, Threads)
 rb_status() {
         awk -v f="$2:" '$1 == f { print $2 }' "/proc/$1/status"
@@ -29,7 +23,7 @@ rb_fd_count() {
 # rb_start: note the daemon's pid, write the client, hot-plug bnxt and pds (removed on exit)
 rb_start() {
         "$RB_PY" -c 'import dbus' 2>/dev/null || fail "$RB_PY with the dbus module is required"
-        RB_PID=$(rb_owner_pid)
+        RB_PID=$(bus_owner_pid)
         [[ $RB_PID =~ ^[0-9]+$ ]] || fail "cannot find the pid owning $FWCTL_BUS"
         rb_write_client
         RB_BNXT=""
@@ -56,7 +50,7 @@ rb_stop() {
 # rb_same_daemon WHAT: the bus name is still owned by the same, live process
 rb_same_daemon() {
         local pid
-        pid=$(rb_owner_pid)
+        pid=$(bus_owner_pid)
         assert_eq "$RB_PID" "$pid" "pid owning $FWCTL_BUS $1"
         kill -0 "$RB_PID" 2>/dev/null || fail "daemon pid $RB_PID gone $1"
 }
@@ -64,7 +58,7 @@ rb_same_daemon() {
 # rb_watch_start / rb_watch_check: sample the bus name's owner every 0.3 s while clients run
 rb_watch_start() {
         : >"$T/rb/owner-samples"
-        ( while :; do p=$(rb_owner_pid); echo "${p:-none}"; sleep 0.3; done ) >>"$T/rb/owner-samples" 2>/dev/null &
+        ( while :; do p=$(bus_owner_pid); echo "${p:-none}"; sleep 0.3; done ) >>"$T/rb/owner-samples" 2>/dev/null &
         RB_WATCH=$!
 }
 
