@@ -454,11 +454,7 @@ int bnxt_info_json(const void *data, size_t size, char **ret_json) {
                 r = add(o, "advisory", json_object_new_boolean(1));
         if (r >= 0 && size > 4)
                 r = add_int(o, "device_data_length", (int64_t) size);
-        if (r < 0) {
-                json_object_put(o);
-                return r;
-        }
-        return plugin_json_finish(o, ret_json);
+        return plugin_json_finish_unless(o, r, ret_json);
 }
 
 /* --- Requests --------------------------------------------------------------------- */
@@ -613,11 +609,7 @@ int bnxt_ver_get_json(const void *resp, size_t size, char **ret_json, char **ret
                                 r = add_int(o, "chip_metal", p[115]);
                 }
         }
-        if (r < 0) {
-                json_object_put(o);
-                return r;
-        }
-        return plugin_json_finish(o, ret_json);
+        return plugin_json_finish_unless(o, r, ret_json);
 }
 
 int bnxt_func_qcaps_json(const void *resp, size_t size, char **ret_json, char **ret_reason) {
@@ -661,11 +653,7 @@ int bnxt_func_qcaps_json(const void *resp, size_t size, char **ret_json, char **
                         r = add_str(o, "mac_address", mac);
                 }
         }
-        if (r < 0) {
-                json_object_put(o);
-                return r;
-        }
-        return plugin_json_finish(o, ret_json);
+        return plugin_json_finish_unless(o, r, ret_json);
 }
 
 int bnxt_temp_monitor_json(const void *resp, size_t size, char **ret_json, char **ret_reason) {
@@ -690,11 +678,7 @@ int bnxt_temp_monitor_json(const void *resp, size_t size, char **ret_json, char 
                 if (r >= 0 && covered(&h, 10, 1))
                         r = add_int(o, "om_temperature_c", p[10]);
         }
-        if (r < 0) {
-                json_object_put(o);
-                return r;
-        }
-        return plugin_json_finish(o, ret_json);
+        return plugin_json_finish_unless(o, r, ret_json);
 }
 
 int bnxt_nvm_dev_info_json(const void *resp, size_t size, char **ret_json, char **ret_reason) {
@@ -725,11 +709,7 @@ int bnxt_nvm_dev_info_json(const void *resp, size_t size, char **ret_json, char 
                 if (r >= 0 && covered(&h, 28, 3))
                         r = add_version(o, "nvm_cfg_version", p + 28, 3);
         }
-        if (r < 0) {
-                json_object_put(o);
-                return r;
-        }
-        return plugin_json_finish(o, ret_json);
+        return plugin_json_finish_unless(o, r, ret_json);
 }
 
 int bnxt_nvm_read_json(const void *resp, size_t size, const void *data, uint32_t length, uint16_t dir_idx,
@@ -752,11 +732,7 @@ int bnxt_nvm_read_json(const void *resp, size_t size, const void *data, uint32_t
                 r = hex ? add_str(o, "data", hex) : -ENOMEM;
                 free(hex);
         }
-        if (r < 0) {
-                json_object_put(o);
-                return r;
-        }
-        return plugin_json_finish(o, ret_json);
+        return plugin_json_finish_unless(o, r, ret_json);
 }
 
 /* --- Parameters ------------------------------------------------------------------- */

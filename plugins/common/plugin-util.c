@@ -70,3 +70,11 @@ int plugin_json_finish(json_object *o, char **ret_json) {
         json_object_put(o);
         return *ret_json ? 0 : -ENOMEM;
 }
+
+int plugin_json_finish_unless(json_object *o, int r, char **ret_json) {
+        if (r < 0) {
+                json_object_put(o);
+                return r;
+        }
+        return plugin_json_finish(o, ret_json);
+}

@@ -29,3 +29,6 @@ int plugin_hex_digit(char c);
 
 /* Serialise o compactly into a malloc()ed string and drop o (also on failure). */
 int plugin_json_finish(json_object *o, char **ret_json);
+
+/* The same after building o step by step: r < 0 (a step failed) drops o and returns r. */
+int plugin_json_finish_unless(json_object *o, int r, char **ret_json);

@@ -658,9 +658,5 @@ int mlx5_operation_result(Mlx5Operation op, const Mlx5Params *p, const uint8_t *
                         set_reason(ret_reason, "reply of %zu bytes is too short for %s", reply_len,
                                    mlx5_operations[op].name);
         }
-        if (r < 0) {
-                json_object_put(o);
-                return r;
-        }
-        return plugin_json_finish(o, ret_json);
+        return plugin_json_finish_unless(o, r, ret_json);
 }

@@ -254,15 +254,6 @@ int pds_params_parse(const char *json, struct pds_params *ret, char **ret_reason
         return 0;
 }
 
-/* A result object built with a possible error on the way: finish it or drop it. */
-static int json_finish(json_object *o, int r, char **ret_json) {
-        if (r < 0) {
-                json_object_put(o);
-                return r;
-        }
-        return plugin_json_finish(o, ret_json);
-}
-
 int pds_result_json(uint32_t retval, const void *response, size_t size, char **ret_json) {
         char status[PDS_STATUS_NAME_MAX];
         json_object *o;
@@ -284,7 +275,7 @@ int pds_result_json(uint32_t retval, const void *response, size_t size, char **r
             json_object_object_add(o, "response", json_object_new_string(hex)) < 0)
                 r = -ENOMEM;
         free(hex);
-        return json_finish(o, r, ret_json);
+        return plugin_json_finish_unless(o, r, ret_json);
 }
 
 int pds_info_json(const void *data, size_t size, char **ret_json) {
@@ -318,5 +309,5 @@ int pds_info_json(const void *data, size_t size, char **ret_json) {
                         r = -ENOMEM;
                 free(hex);
         }
-        return json_finish(o, r, ret_json);
+        return plugin_json_finish_unless(o, r, ret_json);
 }
