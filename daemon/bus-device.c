@@ -224,7 +224,7 @@ static int method_execute(sd_bus_message *message, void *userdata, sd_bus_error 
         r = call_new(d->manager, d, CALL_EXECUTE, message, &c);
         if (r < 0)
                 return r;
-        (void) snprintf(c->cls.operation, sizeof(c->cls.operation), "%s", operation);
+        (void) snprintf(c->execute_operation, sizeof(c->execute_operation), "%s", operation);
         c->parameters_json = strdup(isempty(parameters) ? "{}" : parameters);
         if (!c->parameters_json) {
                 call_free(c);
@@ -298,20 +298,19 @@ void bus_call_reply_error(Call *c, const char *name, const char *message) {
                 (void) sd_bus_reply_method_errorf(c->message, name, "%s", message);
 }
 
-static int append_result(sd_bus_message *reply, Call *c, size_t returned) {
-        size_t length = c->response_length_set ? c->response_length : c->reported_len;
-        bool truncated = c->response_length_set ? length > returned : c->reported_len > c->kout_len;
+static int append_result(sd_bus_message *reply, Call *c) {
         int r;
 
         r = sd_bus_message_open_container(reply, 'a', "{sv}");
         if (r < 0)
                 return r;
-        r = sd_bus_message_append(reply, "{sv}{sv}{sv}{sv}{sv}{sv}",
-                                  "truncated", "b", truncated,
-                                  "response_length", "u", (uint32_t) MIN(length, (size_t) UINT32_MAX),
+        r = sd_bus_message_append(reply, "{sv}{sv}{sv}{sv}{sv}{sv}{sv}",
+                                  "truncated", "b", c->response_length > c->response_size,
+                                  "response_length", "u", (uint32_t) MIN(c->response_length, (size_t) UINT32_MAX),
                                   "kernel_out_len", "u", (uint32_t) MIN(c->reported_len, (size_t) UINT32_MAX),
                                   "operation", "s", isempty(c->cls.operation) ? "unknown" : c->cls.operation,
                                   "scope", "u", c->scope,
+                                  "issued_scope", "u", c->issued_scope,
                                   "configuration_write", "b", c->cls.configuration_write);
         if (r < 0)
                 return r;
@@ -326,23 +325,13 @@ static int append_result(sd_bus_message *reply, Call *c, size_t returned) {
 
 void bus_call_reply_rpc(Call *c) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
-        const void *data;
-        size_t size;
         int r;
-
-        if (c->response_set) {
-                data = c->response;
-                size = c->response_size;
-        } else {
-                data = c->kout;
-                size = MIN(c->reported_len, c->kout_len);
-        }
 
         r = sd_bus_message_new_method_return(c->message, &reply);
         if (r >= 0)
-                r = sd_bus_message_append_array(reply, 'y', data ?: "", size);
+                r = sd_bus_message_append_array(reply, 'y', c->response ?: "", c->response_size);
         if (r >= 0)
-                r = append_result(reply, c, size);
+                r = append_result(reply, c);
         if (r >= 0)
                 r = sd_bus_send(NULL, reply, NULL);
         if (r < 0) {

@@ -27,6 +27,8 @@ const sd_bus_error_map fwctld_bus_errors[] = {
         SD_BUS_ERROR_MAP(FWCTLD_ERROR_DEVICE_ERROR, EIO),
         SD_BUS_ERROR_MAP(FWCTLD_ERROR_INVALID_ARGUMENTS, EINVAL),
         SD_BUS_ERROR_MAP(FWCTLD_ERROR_NO_SUCH_OPERATION, ENOENT),
+        SD_BUS_ERROR_MAP(FWCTLD_ERROR_PLUGIN_MISSING, ENOPKG),
+        SD_BUS_ERROR_MAP(FWCTLD_ERROR_AUDIT_FAILED, ENOLINK),
         SD_BUS_ERROR_MAP_END,
 };
 
@@ -64,6 +66,16 @@ static int property_get_plugins(sd_bus *bus, const char *path, const char *inter
                         if (r < 0)
                                 return r;
                 }
+        }
+        /* Known types whose plugin is not loaded, with an empty file: their devices are not served. */
+        for (uint32_t t = 1; device_type_is_known(t); t++) {
+                const Plugin *p = manager_find_plugin(m, t);
+
+                if (p && !p->desc->fallback)
+                        continue;
+                r = sd_bus_message_append(reply, "(sus)", device_type_to_string(t), t, "");
+                if (r < 0)
+                        return r;
         }
         return sd_bus_message_close_container(reply);
 }

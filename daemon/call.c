@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <inttypes.h>
 #include <stdarg.h>
+#include <unistd.h>
 
 #include <fwctld/fwctl-uapi.h>
 
@@ -14,6 +16,7 @@
 #include "names.h"
 #include "plugin-loader.h"
 #include "polkit.h"
+#include "taint.h"
 #include "worker.h"
 
 struct CallBuffer {
@@ -97,6 +100,7 @@ Call *call_free(Call *c) {
         free(c->parameters_json);
         free(c->polkit_cancel_id);
         free(c->error_reason);
+        free(c->refusal_message);
         free(c->response);
         free(c->status_name);
         free(c->result_json);
@@ -125,17 +129,20 @@ static int call_classify(Call *c, sd_bus_error *error) {
 
         if (c->kind == CALL_EXECUTE) {
                 for (size_t i = 0; i < p->n_operations && !c->operation; i++)
-                        if (streq(p->operations[i].name, c->cls.operation))
+                        if (streq(p->operations[i].name, c->execute_operation))
                                 c->operation = &p->operations[i];
                 if (!c->operation)
                         return sd_bus_error_setf(error, FWCTLD_ERROR_NO_SUCH_OPERATION,
                                                  "Device '%s' (plugin '%s') has no operation '%s'.",
-                                                 c->device->name, p->name, c->cls.operation);
+                                                 c->device->name, p->name, c->execute_operation);
                 if (c->operation->min_scope >= _FWCTLD_SCOPE_MAX)
                         return sd_bus_error_setf(error, FWCTLD_ERROR_REQUEST_REJECTED,
                                                  "Plugin '%s' declares an invalid scope for '%s'.", p->name,
                                                  c->operation->name);
                 c->cls.min_scope = c->operation->min_scope;
+                /* The RPC names it issues: what polkit, the deny list and the journal see. */
+                (void) snprintf(c->cls.operation, sizeof(c->cls.operation), "%s",
+                                strempty(c->operation->rpc_operations));
                 if (p->classify_execute) {
                         fwctld_classification cls = c->cls;
 
@@ -149,11 +156,15 @@ static int call_classify(Call *c, sd_bus_error *error) {
                                 return sd_bus_error_setf(error, FWCTLD_ERROR_REQUEST_REJECTED,
                                                          "Plugin '%s' returned an invalid scope for '%s'.",
                                                          p->name, c->operation->name);
+                        cls.operation[sizeof(cls.operation) - 1] = '\0';
                         c->cls.min_scope = cls.min_scope;
                         c->cls.configuration_write = cls.configuration_write;
+                        memcpy(c->cls.operation, cls.operation, sizeof(c->cls.operation));
                 }
-                /* The operation's own name is what is authorised and audited. */
-                (void) snprintf(c->cls.operation, sizeof(c->cls.operation), "%s", c->operation->name);
+                if (isempty(c->cls.operation))
+                        return sd_bus_error_setf(error, FWCTLD_ERROR_REQUEST_REJECTED,
+                                                 "Plugin '%s' does not name the requests '%s' issues; refused.",
+                                                 p->name, c->operation->name);
                 c->scope = c->cls.min_scope;
                 return 0;
         }
@@ -165,9 +176,9 @@ static int call_classify(Call *c, sd_bus_error *error) {
                                          "Plugin '%s' rejected the request: %s", p->name,
                                          reason ?: errno_name(r));
         c->cls.operation[sizeof(c->cls.operation) - 1] = '\0';
-        if (c->cls.min_scope >= _FWCTLD_SCOPE_MAX)
+        if (c->cls.min_scope >= _FWCTLD_SCOPE_MAX || c->cls.kernel_out_min > FWCTLD_MAX_RPC_LEN)
                 return sd_bus_error_setf(error, FWCTLD_ERROR_REQUEST_REJECTED,
-                                         "Plugin '%s' returned an invalid scope for the request.", p->name);
+                                         "Plugin '%s' returned an invalid classification for the request.", p->name);
         if (c->cls.min_scope > c->scope)
                 return sd_bus_error_setf(error, FWCTLD_ERROR_SCOPE_TOO_LOW,
                                          "Operation '%s' needs scope %s (%u) or higher; the call asked for %s (%u).",
@@ -177,11 +188,42 @@ static int call_classify(Call *c, sd_bus_error *error) {
         return 0;
 }
 
+/*
+ * The generic fallback passes requests raw, and fwctld cannot know whether a format it
+ * does not know embeds pointers (pds and bnxt DMA do: a raw one is a read/write
+ * primitive into this root process). A known type whose plugin is not loaded is never
+ * served raw; an unknown type only to root (who could open the node anyway) or where
+ * the administrator opted the type in.
+ */
+static int call_check_fallback(Call *c, sd_bus_error *error) {
+        Device *d = c->device;
+
+        if (!d->plugin->desc->fallback)
+                return 0;
+        if (device_type_is_known(d->type))
+                return sd_bus_error_setf(error, FWCTLD_ERROR_PLUGIN_MISSING,
+                                         "Device '%s' is a %s device, but the %s plugin is not loaded (%s.so in "
+                                         "fwctld's plugin directory); its requests are never passed raw.",
+                                         d->name, device_type_to_string(d->type), device_type_to_string(d->type),
+                                         device_type_to_string(d->type));
+        if (c->uid == 0 || manager_raw_type_allowed(c->manager, d->type))
+                return 0;
+        return sd_bus_error_setf(error, FWCTLD_ERROR_NOT_AUTHORIZED,
+                                 "Device '%s' has type %" PRIu32 ", which no plugin knows: raw requests are served "
+                                 "to root only, unless an administrator lists the type in %s.",
+                                 d->name, d->type, strempty(c->manager->raw_types_path));
+}
+
 static int call_validate(Call *c, sd_bus_error *error) {
         Device *d = c->device;
+        int r;
 
         if (d->state != DEVICE_READY)
                 return sd_bus_error_setf(error, FWCTLD_ERROR_DEVICE_GONE, "Device '%s' is gone.", d->name);
+
+        r = call_check_fallback(c, error);
+        if (r < 0)
+                return r;
 
         if (c->kind == CALL_RPC) {
                 if (c->scope >= _FWCTLD_SCOPE_MAX)
@@ -221,9 +263,21 @@ static void call_enqueue(Call *c) {
                 return;
         }
 
-        if (scope_taints(c->scope)) {
+        /* Execute's RPCs are recorded one by one, each under its own name, as they run. */
+        if (c->kind == CALL_RPC && call_changes_device(c)) {
                 c->tainted_before = manager_refresh_taint(c->manager);
-                audit_rpc_attempt(c);
+                r = audit_rpc_attempt(c);
+                if (r < 0) {
+                        log_device_error_errno(c->device->name, r,
+                                               "The journal did not accept the attempt record of %s; not running it: %m",
+                                               c->cls.operation);
+                        call_reply_error(c, FWCTLD_ERROR_AUDIT_FAILED,
+                                         "%s on '%s' changes the device and could not be recorded in the journal "
+                                         "(%s); it was not run.", c->cls.operation, c->device->name, errno_name(r));
+                        call_free(c);
+                        return;
+                }
+                c->attempt_recorded = true;
         }
 
         r = job_new(JOB_CALL, c->device, c, &j);
@@ -234,7 +288,7 @@ static void call_enqueue(Call *c) {
         }
         if (r < 0) {
                 c->error = r;
-                if (scope_taints(c->scope))
+                if (c->attempt_recorded)
                         audit_rpc_result(c, c->tainted_before);
                 if (r == -EBUSY)
                         call_reply_error(c, FWCTLD_ERROR_BUSY, "Device '%s' has %u calls queued; try again later.",
@@ -248,17 +302,24 @@ static void call_enqueue(Call *c) {
 }
 
 /* The administrator's deny list, before polkit: no prompt for what is refused anyway. */
+/* The administrator's deny list, before polkit: no prompt for what is refused anyway.
+ * Execute meets rules naming the operation and rules naming any RPC it issues. */
 static int call_check_deny_list(Call *c, sd_bus_error *error) {
         const char *op = isempty(c->cls.operation) ? "unknown" : c->cls.operation;
-        const DenyRule *rule;
+        _cleanup_(freep) char *origin = NULL;
+        int r;
 
-        rule = deny_list_match(c->manager->deny, device_type_to_string(c->device->type), op, c->scope);
-        if (!rule)
+        r = manager_deny_check(c->manager, c->device->type, op, c->scope, &origin);
+        if (r == 0 && c->kind == CALL_EXECUTE) {
+                op = c->execute_operation;
+                r = manager_deny_check(c->manager, c->device->type, op, c->scope, &origin);
+        }
+        if (r == 0)
                 return 0;
         audit_auth_denied(c, "local-policy");
         return sd_bus_error_setf(error, FWCTLD_ERROR_REQUEST_REJECTED,
                                  "%s at scope %s on '%s' is denied by local policy (%s).", op,
-                                 scope_to_string(c->scope), c->device->name, rule->origin);
+                                 scope_to_string(c->scope), c->device->name, strempty(origin));
 }
 
 int call_start(Call *c, sd_bus_error *error) {
@@ -324,12 +385,16 @@ void call_authorization_done(Call *c, int r, bool authorized, bool challenge, co
         call_enqueue(c);
 }
 
+/*
+ * No marshal(): the request goes as it is. The out buffer is what the driver writes
+ * (kernel_out_min) when that is more than the caller asked for: drivers trust out_len.
+ */
 static void call_default_buffers(Call *c) {
         c->kin = c->request;
         c->kin_len = c->request_size;
+        c->kout_len = MAX(c->max_response, c->cls.kernel_out_min);
         /* The kernel wants a buffer even for 0; keep one byte so the pointer is real. */
-        c->kout = fwctld_rpc_alloc(c, MAX(c->max_response, (size_t) 1));
-        c->kout_len = c->max_response;
+        c->kout = fwctld_rpc_alloc(c, MAX(c->kout_len, (size_t) 1));
 }
 
 /* A plugin hook failed: remember why, for the reply. */
@@ -348,6 +413,40 @@ static int call_run_execute(Call *c, const fwctld_plugin *p) {
         return r < 0 ? call_plugin_failed(c, r, &reason) : 0;
 }
 
+/* The ioctl, at the lowest scope the driver needs where the plugin knows it exactly. */
+static int call_issue(Call *c) {
+        int r;
+
+        c->issued_scope = c->cls.scope_exact ? MIN(c->cls.min_scope, c->scope) : c->scope;
+        c->n_ioctls++;
+        r = fwctl_ioctl_rpc(c->device->fd, c->issued_scope, c->kin, c->kin_len, c->kout, c->kout_len,
+                            &c->reported_len);
+        /* The driver disagreed with the plugin's table: once more at what was authorised. */
+        if (r == -EPERM && c->issued_scope < c->scope) {
+                log_device_warning(c->device->name, "%s was refused at scope %s; retrying at the authorised %s.",
+                                   c->cls.operation, scope_to_string(c->issued_scope), scope_to_string(c->scope));
+                c->issued_scope = c->scope;
+                c->n_ioctls++;
+                r = fwctl_ioctl_rpc(c->device->fd, c->issued_scope, c->kin, c->kin_len, c->kout, c->kout_len,
+                                    &c->reported_len);
+        }
+        return r;
+}
+
+/* Without decode() the response is the kernel's out buffer up to what it reported, trimmed. */
+static int call_default_response(Call *c) {
+        int r;
+
+        if (!c->response_set) {
+                r = fwctld_rpc_set_response(c, c->kout, MIN(c->reported_len, c->kout_len));
+                if (r < 0)
+                        return r;
+        }
+        if (!c->response_length_set)
+                fwctld_rpc_set_response_length(c, c->reported_len);
+        return 0;
+}
+
 static int call_run_rpc(Call *c, const fwctld_plugin *p) {
         _cleanup_(freep) char *reason = NULL;
         int r;
@@ -356,6 +455,13 @@ static int call_run_rpc(Call *c, const fwctld_plugin *p) {
                 r = p->marshal(c->device, c, &reason);
                 if (r >= 0 && !c->kin)
                         r = -EPROTO;
+                if (r >= 0 && c->kout_len < c->cls.kernel_out_min) {
+                        /* The driver would write past the buffer: never hand it over. */
+                        log_device_error(c->device->name, "Plugin '%s' set a %zu-byte out buffer for %s, which "
+                                         "writes %zu bytes; refused.", p->name, c->kout_len, c->cls.operation,
+                                         c->cls.kernel_out_min);
+                        r = -EPROTO;
+                }
         } else {
                 call_default_buffers(c);
                 r = c->kout ? 0 : -ENOMEM;
@@ -363,8 +469,7 @@ static int call_run_rpc(Call *c, const fwctld_plugin *p) {
         if (r < 0)
                 return call_plugin_failed(c, r, &reason);
 
-        c->n_ioctls++;
-        r = fwctl_ioctl_rpc(c->device->fd, c->scope, c->kin, c->kin_len, c->kout, c->kout_len, &c->reported_len);
+        r = call_issue(c);
         if (r < 0)
                 return (c->error = r);
 
@@ -373,6 +478,9 @@ static int call_run_rpc(Call *c, const fwctld_plugin *p) {
                 if (r < 0)
                         return call_plugin_failed(c, r, &reason);
         }
+        r = call_default_response(c);
+        if (r < 0)
+                return (c->error = r);
         return 0;
 }
 
@@ -393,6 +501,9 @@ void call_run(Call *c) {
         else
                 (void) call_run_rpc(c, p);
         manager_set_thread_call(NULL);
+        /* A refused RPC fails the operation, whatever the plugin made of it. */
+        if (c->refusal_error && c->error >= 0)
+                c->error = -EACCES;
 }
 
 static void call_reply_failure(Call *c) {
@@ -401,7 +512,9 @@ static void call_reply_failure(Call *c) {
 
         if (err == -ECANCELED)
                 return;
-        if (err == -ENODEV || err == -ENXIO)
+        if (c->refusal_error)
+                call_reply_error(c, c->refusal_error, "%s", strempty(c->refusal_message));
+        else if (err == -ENODEV || err == -ENXIO)
                 call_reply_error(c, FWCTLD_ERROR_DEVICE_GONE, "Device '%s' is gone (%s).", c->device->name,
                                  errno_name(err));
         else if (c->error_from_plugin && err == -EINVAL)
@@ -424,8 +537,10 @@ void call_completed(Call *c) {
 
         c->state = CALL_DONE;
         /* Every attempt record gets its result, ECANCELED included (caller left while queued). */
-        if (scope_taints(c->scope))
+        if (c->attempt_recorded)
                 audit_rpc_result(c, manager_refresh_taint(c->manager));
+        else if (c->kind == CALL_EXECUTE)
+                (void) manager_refresh_taint(c->manager);
 
         if (c->message) {
                 if (c->error < 0)
@@ -459,6 +574,160 @@ void call_cancel(Call *c) {
                 call_free(c);
         }
         /* Queued or running: the completion frees it. */
+}
+
+/* --- RPCs a plugin issues inside a call ------------------------------------------ */
+
+/* The first refusal inside an Execute is what its caller hears. */
+_printf_(4, 5) static int call_refuse_nested(Call *sub, const char *error_name, int err, const char *format, ...) {
+        Call *parent = sub->parent;
+        va_list ap;
+        char *msg = NULL;
+
+        va_start(ap, format);
+        if (vasprintf(&msg, format, ap) < 0)
+                msg = NULL;
+        va_end(ap);
+        log_device_warning(sub->device->name, "%s", strempty(msg));
+        if (parent && !parent->refusal_error) {
+                parent->refusal_error = error_name;
+                parent->refusal_message = msg;
+        } else
+                free(msg);
+        sub->error = err;
+        return err;
+}
+
+/* Is name one of the comma-separated names the operation declared? */
+static bool names_contain(const char *list, const char *name) {
+        size_t n = strlen(name);
+
+        for (const char *p = strempty(list); *p;) {
+                size_t l = strcspn(p, ",");
+
+                if (l == n && strncmp(p, name, n) == 0)
+                        return true;
+                p += l;
+                if (*p == ',')
+                        p++;
+        }
+        return false;
+}
+
+static int call_nested_classify(Call *sub) {
+        const fwctld_plugin *p = sub->device->plugin->desc;
+        _cleanup_(freep) char *reason = NULL;
+        Call *parent = sub->parent;
+        int r;
+
+        r = p->classify(sub->device, sub->request, sub->request_size, sub->scope, &sub->cls, &reason);
+        sub->cls.operation[sizeof(sub->cls.operation) - 1] = '\0';
+        if (r < 0)
+                return call_refuse_nested(sub, FWCTLD_ERROR_REQUEST_REJECTED, -EINVAL,
+                                          "Plugin '%s' rejected a request of its own operation '%s': %s", p->name,
+                                          strempty(sub->execute_operation), reason ?: errno_name(r));
+        if (sub->cls.min_scope >= _FWCTLD_SCOPE_MAX || sub->cls.kernel_out_min > FWCTLD_MAX_RPC_LEN)
+                return call_refuse_nested(sub, FWCTLD_ERROR_REQUEST_REJECTED, -EACCES,
+                                          "Plugin '%s' returned an invalid classification.", p->name);
+        if (sub->cls.min_scope > sub->scope)
+                return call_refuse_nested(sub, FWCTLD_ERROR_SCOPE_TOO_LOW, -EACCES,
+                                          "%s needs scope %s; operation '%s' was authorised for %s.",
+                                          sub->cls.operation, scope_to_string(sub->cls.min_scope),
+                                          strempty(sub->execute_operation), scope_to_string(sub->scope));
+        /* What polkit and the deny list were shown is what reaches the device. */
+        if (parent && parent->kind == CALL_EXECUTE && !names_contain(parent->cls.operation, sub->cls.operation))
+                return call_refuse_nested(sub, FWCTLD_ERROR_REQUEST_REJECTED, -EACCES,
+                                          "Operation '%s' issued %s, which it did not declare (%s); refused.",
+                                          sub->execute_operation, sub->cls.operation, parent->cls.operation);
+        return 0;
+}
+
+static int call_nested_check(Call *sub) {
+        _cleanup_(freep) char *origin = NULL;
+        int r;
+
+        r = call_nested_classify(sub);
+        if (r < 0)
+                return r;
+        if (manager_deny_check(sub->manager, sub->device->type, sub->cls.operation, sub->scope, &origin) > 0) {
+                audit_auth_denied(sub, "local-policy");
+                return call_refuse_nested(sub, FWCTLD_ERROR_REQUEST_REJECTED, -EACCES,
+                                          "%s at scope %s on '%s' is denied by local policy (%s).",
+                                          sub->cls.operation, scope_to_string(sub->scope), sub->device->name,
+                                          strempty(origin));
+        }
+        if (call_changes_device(sub)) {
+                bool tainted = false;
+
+                (void) taint_read(sub->manager->tainted_path, &tainted);
+                sub->tainted_before = tainted;
+                r = audit_rpc_attempt(sub);
+                if (r < 0)
+                        return call_refuse_nested(sub, FWCTLD_ERROR_AUDIT_FAILED, -EACCES,
+                                                  "%s on '%s' changes the device and could not be recorded in the "
+                                                  "journal (%s); it was not run.", sub->cls.operation,
+                                                  sub->device->name, errno_name(r));
+                sub->attempt_recorded = true;
+        }
+        return 0;
+}
+
+static int call_new_nested(Manager *m, Device *d, Call *parent, uint32_t scope, const void *request, size_t size,
+                           size_t max_response, Call **ret) {
+        _cleanup_(call_freep) Call *sub = NULL;
+        int r;
+
+        r = call_new(m, d, CALL_RPC, NULL, &sub);
+        if (r < 0)
+                return r;
+        sub->parent = parent;
+        sub->scope = scope;
+        sub->max_response = max_response;
+        sub->request_size = size;
+        sub->request = malloc(size);
+        if (!sub->request)
+                return -ENOMEM;
+        memcpy(sub->request, request, size);
+        if (parent) {
+                sub->uid = parent->uid;
+                sub->pid = parent->pid;
+                sub->sender = strdup(strempty(parent->sender));
+                sub->unit = strdup(strempty(parent->unit));
+                if (!sub->sender || !sub->unit)
+                        return -ENOMEM;
+                memcpy(sub->execute_operation, parent->execute_operation, sizeof(sub->execute_operation));
+        } else {
+                /* attach(): the daemon itself asks. */
+                sub->uid = 0;
+                sub->pid = getpid();
+        }
+        *ret = TAKE_PTR(sub);
+        return 0;
+}
+
+int call_run_nested(Manager *m, Device *d, Call *parent, uint32_t scope, const void *request, size_t size,
+                    size_t max_response, Call **ret_sub) {
+        Call *sub;
+        int r;
+
+        r = call_new_nested(m, d, parent, scope, request, size, max_response, &sub);
+        if (r < 0)
+                return r;
+        *ret_sub = sub;
+
+        r = call_nested_check(sub);
+        if (r < 0)
+                return r;
+        (void) call_run_rpc(sub, d->plugin->desc);
+        if (parent)
+                parent->n_ioctls += sub->n_ioctls;
+        if (sub->attempt_recorded) {
+                bool tainted = sub->tainted_before;
+
+                (void) taint_read(m->tainted_path, &tainted);
+                audit_rpc_result(sub, tainted);
+        }
+        return sub->error;
 }
 
 /* --- The plugin ABI's view of a call -------------------------------------------- */

@@ -8,6 +8,7 @@
 #include <systemd/sd-bus.h>
 
 #include "types.h"
+#include "util.h"
 
 /*
  * One caller request, whatever door it came through (Rpc, Execute): the single
@@ -34,6 +35,9 @@ struct fwctld_rpc {
         sd_bus_message *message; /* ref; NULL once answered */
         CallKind kind;
         CallState state;
+        /* An RPC a plugin issues inside another call (Execute) or attach(): not on the bus,
+         * not tracked by the manager, run synchronously on the worker. */
+        Call *parent;
 
         /* Who asked. */
         char *sender;
@@ -47,8 +51,9 @@ struct fwctld_rpc {
         void *request;
         size_t request_size;
         size_t max_response;
-        fwctld_classification cls;
+        fwctld_classification cls; /* Execute: cls.operation lists the RPC names it issues */
         const fwctld_operation *operation;
+        char execute_operation[FWCTLD_OPERATION_NAME_MAX]; /* Execute's name (of the parent for its RPCs) */
         char *parameters_json;
 
         /* Authorisation. */
@@ -66,6 +71,12 @@ struct fwctld_rpc {
         int error;        /* negative errno of the ioctl or of a plugin hook */
         char *error_reason;
         bool error_from_plugin;
+        /* The daemon refused an RPC inside an Execute (deny list, scope, undeclared name,
+         * journal): the caller gets this, whatever the plugin made of it. */
+        const char *refusal_error;
+        char *refusal_message;
+        uint32_t issued_scope;    /* the scope the (last) ioctl ran at */
+        bool attempt_recorded;    /* the journal holds this call's attempt record */
         size_t reported_len;
         void *response;
         size_t response_size;
@@ -81,6 +92,7 @@ struct fwctld_rpc {
 
         atomic_bool cancelled; /* caller gone: skip the ioctl if not started */
 
+        bool tracked;      /* on the manager's list (nested calls never are) */
         Call *prev, *next; /* manager's list of live calls */
 };
 
@@ -112,8 +124,20 @@ void call_cancel(Call *c);
 
 /* What a call may hold in memory: its request and its response buffer. */
 static inline uint64_t call_buffer_bytes(const Call *c) {
-        return (uint64_t) c->request_size + c->max_response;
+        return (uint64_t) c->request_size + MAX(c->max_response, c->cls.kernel_out_min);
 }
+
+/* Does the call change the device: journaled before it runs, and it does not run unrecorded. */
+static inline bool call_changes_device(const Call *c) {
+        return c->cls.configuration_write || c->scope >= FWCTLD_SCOPE_DEBUG_WRITE;
+}
+
+/*
+ * Worker thread: run one RPC a plugin issues (fwctld_device_rpc()) through the Rpc path.
+ * parent is the call the worker runs (NULL in attach()). Fills *ret_sub; the caller frees it.
+ */
+int call_run_nested(Manager *m, Device *d, Call *parent, uint32_t scope, const void *request, size_t size,
+                    size_t max_response, Call **ret_sub);
 
 const char *scope_to_string(uint32_t scope);
 const char *scope_to_action(uint32_t scope);

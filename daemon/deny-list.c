@@ -171,6 +171,7 @@ static bool word_matches(const char *pattern, const char *value) {
         return streq(pattern, "*") || streq(pattern, strempty(value));
 }
 
+/* A rule's scope is a floor: it stops that scope and every higher one. */
 const DenyRule *deny_list_match(const DenyList *l, const char *device_type, const char *operation, uint32_t scope) {
         if (!l)
                 return NULL;
@@ -178,8 +179,32 @@ const DenyRule *deny_list_match(const DenyList *l, const char *device_type, cons
                 const DenyRule *r = &l->rules[i];
 
                 if (word_matches(r->device_type, device_type) && word_matches(r->operation, operation) &&
-                    (r->scope < 0 || (uint32_t) r->scope == scope))
+                    (r->scope < 0 || scope >= (uint32_t) r->scope))
                         return r;
         }
+        return NULL;
+}
+
+const DenyRule *deny_list_match_any(const DenyList *l, const char *device_type, const char *operations,
+                                    uint32_t scope) {
+        const char *p = strempty(operations);
+
+        /* An empty list still meets rules for "*". */
+        do {
+                size_t n = strcspn(p, ",");
+                char name[128];
+                const DenyRule *r;
+
+                if (n >= sizeof(name))
+                        n = sizeof(name) - 1;
+                memcpy(name, p, n);
+                name[n] = '\0';
+                r = deny_list_match(l, device_type, name, scope);
+                if (r)
+                        return r;
+                p += strcspn(p, ",");
+                if (*p == ',')
+                        p++;
+        } while (*p);
         return NULL;
 }

@@ -13,8 +13,9 @@
  *
  * DEVICE_TYPE is a DeviceTypeName ("mlx5", "cxl", "bnxt", "pds", "unknown") or "*";
  * OPERATION the plugin's operation name (an Rpc's "operation" result, or an Execute
- * operation) or "*"; SCOPE 0-3, a scope name, or "*" (the default). '#' starts a comment.
- * Reloaded on SIGHUP.
+ * operation) or "*"; SCOPE 0-3, a scope name, or "*" (the default): a rule with a scope
+ * stops that scope and every higher one. '#' starts a comment. Reloaded on SIGHUP.
+ * An Execute call is stopped by a rule naming the operation or any RPC it issues.
  */
 
 typedef struct DenyRule {
@@ -43,3 +44,6 @@ int deny_list_parse(DenyList *l, const char *text, const char *file);
 int deny_list_load_dir(const char *dir, DenyList **ret);
 
 const DenyRule *deny_list_match(const DenyList *l, const char *device_type, const char *operation, uint32_t scope);
+/* Any name of a comma-separated list. */
+const DenyRule *deny_list_match_any(const DenyList *l, const char *device_type, const char *operations,
+                                    uint32_t scope);

@@ -1,5 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <fcntl.h>
+#include <link.h>
+#include <pthread.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <systemd/sd-bus.h>
 
 #include <fwctld/fwctl-uapi.h>
@@ -73,6 +77,57 @@ Device *device_unref(Device *d) {
         return NULL;
 }
 
+static int find_umockdev_preload(struct dl_phdr_info *info, size_t size, void *userdata) {
+        const char *slash = info->dlpi_name ? strrchr(info->dlpi_name, '/') : NULL;
+        const char *name = slash ? slash + 1 : strempty(info->dlpi_name);
+
+        return strncmp(name, "libumockdev-preload.so", strlen("libumockdev-preload.so")) == 0;
+}
+
+/* umockdev emulates a node as a regular file and reports it as a character device, with its
+ * emulated number, only to stat() by path: fstat() sees the plain file. Only when its preload is
+ * mapped into this process (which whoever starts the daemon could use to run any code in it
+ * anyway) take the emulated identity, and only if it describes the very file fd is open on. */
+static void node_stat_emulated(const char *devnode, struct stat *st) {
+        /* The preload looks the number up in static buffers without a lock: one probe at a time. */
+        static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+        struct stat emulated;
+        int r;
+
+        if (!S_ISREG(st->st_mode) || dl_iterate_phdr(find_umockdev_preload, NULL) == 0)
+                return;
+        pthread_mutex_lock(&lock);
+        r = stat(devnode, &emulated);
+        pthread_mutex_unlock(&lock);
+        if (r < 0 || emulated.st_dev != st->st_dev || emulated.st_ino != st->st_ino)
+                return;
+        *st = emulated;
+}
+
+/* The node opened must be the character device udev announced: one swapped under the name
+ * (another device's node, a regular file, a FIFO) is never served, and no ioctl reaches it. */
+static int device_check_node(const Device *d, int fd) {
+        struct stat st;
+
+        if (fstat(fd, &st) < 0)
+                return log_device_warning_errno(d->name, errno, "Failed to stat '%s': %m", d->devnode);
+        node_stat_emulated(d->devnode, &st);
+
+        if (!S_ISCHR(st.st_mode))
+                return log_device_warning_errno(d->name, ENXIO, "'%s' is not a character device, refusing it.",
+                                                d->devnode);
+        if (d->devnum == 0)
+                return log_device_warning_errno(d->name, ENXIO,
+                                                "udev announced no device number for '%s', cannot verify '%s', refusing it.",
+                                                d->syspath, d->devnode);
+        if (st.st_rdev != d->devnum)
+                return log_device_warning_errno(d->name, ENXIO,
+                                                "'%s' is device %u:%u, but udev announced %u:%u for '%s': not the same node, refusing it.",
+                                                d->devnode, major(st.st_rdev), minor(st.st_rdev), major(d->devnum),
+                                                minor(d->devnum), d->syspath);
+        return 0;
+}
+
 int device_probe(Device *d) {
         _cleanup_(closep) int fd = -EBADF;
         _cleanup_(freep) void *data = NULL;
@@ -84,6 +139,10 @@ int device_probe(Device *d) {
         fd = open(d->devnode, O_RDWR | O_CLOEXEC | O_NOCTTY);
         if (fd < 0)
                 return log_device_warning_errno(d->name, errno, "Failed to open '%s': %m", d->devnode);
+        /* On the fd, not the name: what is checked is what the ioctls go to. */
+        r = device_check_node(d, fd);
+        if (r < 0)
+                return r;
 
         r = fwctl_ioctl_info(fd, &type, &data, &size);
         if (r < 0)
@@ -139,26 +198,71 @@ const char *device_type_to_string(uint32_t type) {
         }
 }
 
+bool device_type_is_known(uint32_t type) {
+        return !streq(device_type_to_string(type), "unknown");
+}
+
 const char *device_plugin_name(const Device *d) {
         return d->plugin ? d->plugin->desc->name : "";
 }
 
-static bool device_matches_exact(const Device *d, const char *s) {
-        return streq(s, d->name) || streq(s, d->syspath) || streq(s, d->devnode) ||
-               (!isempty(d->parent) && streq(s, d->parent)) ||
-               (!isempty(d->pci_address) && streq(s, d->pci_address));
+/* An absolute path made of plain names only: no empty, "." or ".." component (so no trailing
+ * slash either). Such a path means what it spells, so it can be compared as a string. */
+static bool path_is_plain(const char *s) {
+        if (s[0] != '/')
+                return false;
+        for (const char *p = s + 1;;) {
+                size_t n = strcspn(p, "/");
+
+                if (n == 0 || (n == 1 && p[0] == '.') || (n == 2 && p[0] == '.' && p[1] == '.'))
+                        return false;
+                if (p[n] == '\0')
+                        return true;
+                p += n + 1;
+        }
+}
+
+static const char *path_after(const char *s, const char *prefix) {
+        size_t l = strlen(prefix);
+
+        return strncmp(s, prefix, l) == 0 ? s + l : NULL;
+}
+
+/* /sys/bus/<bus>/devices/<X>: the parent by its name on its bus, or the PCI function by its
+ * address (also when the fwctl parent is an auxiliary device below it). */
+static bool device_matches_bus_link(const Device *d, const char *rest) {
+        const char *slash = strchr(rest, '/'), *x, *parent_name;
+
+        if (!slash)
+                return false;
+        x = path_after(slash + 1, "devices/");
+        if (!x || strchr(x, '/'))
+                return false;
+        parent_name = d->parent ? strrchr(d->parent, '/') : NULL;
+        if (parent_name && streq(x, parent_name + 1))
+                return true;
+        return !isempty(d->pci_address) && streq(x, d->pci_address) && path_after(rest, "pci/");
 }
 
 bool device_matches(const Device *d, const char *s) {
-        _cleanup_(freep) char *resolved = NULL;
+        const char *rest;
 
         if (isempty(s))
                 return false;
-        if (device_matches_exact(d, s))
-                return true;
-        /* Symlinked sysfs forms: /sys/class/fwctl/fwctl0, /sys/bus/pci/devices/0000:03:00.0. */
-        if (strncmp(s, "/sys/", 5) != 0)
+        if (s[0] != '/')
+                return streq(s, d->name) || (!isempty(d->pci_address) && streq(s, d->pci_address));
+
+        /* Paths are read lexically, never resolved: realpath() of a caller's string on the main loop
+         * let "/sys/../" reach anything and let an automount stall the daemon. */
+        if (!path_is_plain(s))
                 return false;
-        resolved = realpath(s, NULL);
-        return resolved && device_matches_exact(d, resolved);
+        if (streq(s, d->syspath) || streq(s, d->devnode) || (!isempty(d->parent) && streq(s, d->parent)))
+                return true;
+        rest = path_after(s, "/sys/class/fwctl/");
+        if (rest)
+                return streq(rest, d->name);
+        rest = path_after(s, "/sys/bus/");
+        if (rest)
+                return device_matches_bus_link(d, rest);
+        return false;
 }

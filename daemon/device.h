@@ -4,6 +4,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "types.h"
 
@@ -21,6 +22,8 @@ struct fwctld_device {
         char *syspath;
         char *name;
         char *devnode;
+        /* The number udev announced for the node (0: none); the opened node must be this device. */
+        dev_t devnum;
         char *parent;
         char *pci_address;
         char *driver;
@@ -53,13 +56,18 @@ static inline void device_unrefp(Device **d) {
                 (void) device_unref(*d);
 }
 
-/* Worker thread: open the node (the one uctx), read Info, pick the plugin, attach it. */
+/* Worker thread: open the node (the one uctx), refuse it unless it is the character device udev
+ * announced (devnum), read Info, pick the plugin, attach it. */
 int device_probe(Device *d);
 /* Worker thread: detach the plugin and close the fd once no ioctl can be running. */
 void device_shutdown(Device *d);
 
 const char *device_type_to_string(uint32_t type);
+/* A type with a plugin in this tree (mlx5, cxl, bnxt, pds): never served raw. */
+bool device_type_is_known(uint32_t type);
 const char *device_plugin_name(const Device *d);
 
-/* Does the string name this device: "fwctl0", its PCI address, its or its parent's syspath? */
+/* Does the string name this device: "fwctl0", its PCI address, its node, its or its parent's
+ * syspath, /sys/class/fwctl/<name> or /sys/bus/<bus>/devices/<parent's name or PCI address>? Paths
+ * are compared as strings, never resolved; one with an empty, "." or ".." component names nothing. */
 bool device_matches(const Device *d, const char *name_or_parent);

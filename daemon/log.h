@@ -32,5 +32,6 @@ int log_internal(int level, int error, const char *device, const char *file, int
 #define log_device_debug(d, ...) (void) log_device_full_errno(d, LOG_DEBUG, 0, __VA_ARGS__)
 #define log_device_info(d, ...) (void) log_device_full_errno(d, LOG_INFO, 0, __VA_ARGS__)
 #define log_device_warning(d, ...) (void) log_device_full_errno(d, LOG_WARNING, 0, __VA_ARGS__)
+#define log_device_error(d, ...) (void) log_device_full_errno(d, LOG_ERR, 0, __VA_ARGS__)
 #define log_device_warning_errno(d, e, ...) log_device_full_errno(d, LOG_WARNING, e, __VA_ARGS__)
 #define log_device_error_errno(d, e, ...) log_device_full_errno(d, LOG_ERR, e, __VA_ARGS__)

@@ -5,8 +5,8 @@
 #include "log.h"
 #include "manager.h"
 
-#if !defined(FWCTLD_PLUGINDIR) || !defined(FWCTLD_DENY_DIR)
-#error "FWCTLD_PLUGINDIR and FWCTLD_DENY_DIR must be defined by the build"
+#if !defined(FWCTLD_PLUGINDIR) || !defined(FWCTLD_DENY_DIR) || !defined(FWCTLD_RAW_TYPES_PATH)
+#error "FWCTLD_PLUGINDIR, FWCTLD_DENY_DIR and FWCTLD_RAW_TYPES_PATH must be defined by the build"
 #endif
 
 static void help(void) {
@@ -15,9 +15,9 @@ static void help(void) {
                "  -h --help          Show this help\n"
                "     --version       Show package version\n"
                "     --debug         Log debug messages\n\n"
-               "Plugins are loaded from %s; the deny list from %s/*.conf\n"
-               "(reloaded on SIGHUP).\n",
-               program_invocation_short_name, FWCTLD_PLUGINDIR, FWCTLD_DENY_DIR);
+               "Plugins are loaded from %s; the deny list from %s/*.conf and the\n"
+               "device types served raw to non-root callers from %s (reloaded on SIGHUP).\n",
+               program_invocation_short_name, FWCTLD_PLUGINDIR, FWCTLD_DENY_DIR, FWCTLD_RAW_TYPES_PATH);
 }
 
 static int parse_argv(int argc, char *argv[]) {
@@ -67,7 +67,8 @@ int main(int argc, char *argv[]) {
         }
 
         m->deny_dir = strdup(FWCTLD_DENY_DIR);
-        if (!m->deny_dir) {
+        m->raw_types_path = strdup(FWCTLD_RAW_TYPES_PATH);
+        if (!m->deny_dir || !m->raw_types_path) {
                 log_error_errno(ENOMEM, "Failed to allocate manager: %m");
                 return EXIT_FAILURE;
         }

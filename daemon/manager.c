@@ -42,6 +42,7 @@ int manager_new(const char *plugin_dir, Manager **ret) {
                 return -ENOMEM;
         m->completion_fd = -EBADF;
         pthread_mutex_init(&m->completion_lock, NULL);
+        pthread_mutex_init(&m->config_lock, NULL);
         m->plugin_dir = strdup(plugin_dir);
         m->tainted_path = strdup(FWCTLD_TAINTED_PATH);
         if (!m->plugin_dir || !m->tainted_path)
@@ -70,11 +71,13 @@ Manager *manager_free(Manager *m) {
         }
         while (m->calls)
                 call_free(m->calls);
+        audit_flush_suppressed_denials(true);
 
         sd_event_source_unref(m->monitor_source);
         sd_event_source_unref(m->completion_source);
         sd_event_source_unref(m->taint_timer);
         sd_event_source_unref(m->coldplug_timeout);
+        sd_event_source_unref(m->denial_timer);
         sd_bus_slot_unref(m->name_owner_slot);
         udev_monitor_unref(m->monitor);
         udev_unref(m->udev);
@@ -83,10 +86,13 @@ Manager *manager_free(Manager *m) {
         sd_event_unref(m->event);
         safe_close(m->completion_fd);
         pthread_mutex_destroy(&m->completion_lock);
+        pthread_mutex_destroy(&m->config_lock);
         plugin_array_free(m->plugins, m->n_plugins);
         free(m->plugin_dir);
         free(m->deny_dir);
         deny_list_free(m->deny);
+        free(m->raw_types_path);
+        raw_types_free(m->raw_types);
         free(m->tainted_path);
         free(m);
         return NULL;
@@ -106,19 +112,72 @@ int manager_load_deny_list(Manager *m) {
         if (r < 0)
                 return log_warning_errno(r, "Failed to load the deny list from '%s', keeping the previous one: %m",
                                          m->deny_dir);
+        pthread_mutex_lock(&m->config_lock);
         deny_list_free(m->deny);
         m->deny = l;
+        pthread_mutex_unlock(&m->config_lock);
         if (l->n > 0)
                 log_info("Deny list: %zu rule(s) from '%s'.", l->n, m->deny_dir);
         return 0;
 }
 
+int manager_load_raw_types(Manager *m) {
+        RawTypes *t;
+        int r;
+
+        if (!m->raw_types_path)
+                return 0;
+        r = raw_types_load(m->raw_types_path, &t);
+        if (r < 0)
+                return log_warning_errno(r, "Failed to load '%s', keeping the previous list: %m",
+                                         m->raw_types_path);
+        pthread_mutex_lock(&m->config_lock);
+        raw_types_free(m->raw_types);
+        m->raw_types = t;
+        pthread_mutex_unlock(&m->config_lock);
+        if (t->n > 0)
+                log_info("Raw service for non-root callers opted in for %zu device type(s) in '%s'.", t->n,
+                         m->raw_types_path);
+        return 0;
+}
+
+int manager_deny_check(Manager *m, uint32_t device_type, const char *operations, uint32_t scope,
+                       char **ret_origin) {
+        const DenyRule *rule;
+        int r = 0;
+
+        pthread_mutex_lock(&m->config_lock);
+        rule = deny_list_match_any(m->deny, device_type_to_string(device_type), operations, scope);
+        if (rule) {
+                r = 1;
+                if (ret_origin)
+                        *ret_origin = strdup(strempty(rule->origin));
+        }
+        pthread_mutex_unlock(&m->config_lock);
+        return r;
+}
+
+bool manager_raw_type_allowed(Manager *m, uint32_t device_type) {
+        bool allowed;
+
+        pthread_mutex_lock(&m->config_lock);
+        allowed = raw_types_contains(m->raw_types, device_type);
+        pthread_mutex_unlock(&m->config_lock);
+        return allowed;
+}
+
 static int on_sighup(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata) {
         Manager *m = userdata;
 
-        log_info("SIGHUP: reloading the deny list.");
+        log_info("SIGHUP: reloading the deny list and the raw opt-in list.");
         (void) manager_load_deny_list(m);
+        (void) manager_load_raw_types(m);
         return 0;
+}
+
+static int on_denial_timer(sd_event_source *s, uint64_t usec, void *userdata) {
+        audit_flush_suppressed_denials(false);
+        return sd_event_source_set_time(s, usec + FWCTLD_DENIAL_RECORDS_WINDOW_USEC);
 }
 
 bool manager_refresh_taint(Manager *m) {
@@ -250,7 +309,7 @@ Device *manager_find_device(Manager *m, const char *name_or_parent) {
         return NULL;
 }
 
-int manager_add_device(Manager *m, const char *syspath, const char *name, const char *devnode,
+int manager_add_device(Manager *m, const char *syspath, const char *name, const char *devnode, dev_t devnum,
                        const char *parent, const char *pci_address, const char *driver, bool coldplug) {
         _cleanup_(device_unrefp) Device *d = NULL;
         Device *old;
@@ -270,6 +329,7 @@ int manager_add_device(Manager *m, const char *syspath, const char *name, const 
         r = device_new(m, syspath, name, devnode, parent, pci_address, driver, &d);
         if (r < 0)
                 return log_error_errno(r, "Failed to allocate device '%s': %m", syspath);
+        d->devnum = devnum;
 
         r = worker_start(m, d, &d->worker);
         if (r < 0)
@@ -324,7 +384,7 @@ void manager_remove_device(Manager *m, Device *d) {
                 while (stolen) {
                         Job *next = stolen->next;
 
-                        if (scope_taints(stolen->call->scope)) {
+                        if (stolen->call->attempt_recorded) {
                                 stolen->call->error = -ENODEV;
                                 audit_rpc_result(stolen->call, m->tainted);
                         }
@@ -372,6 +432,7 @@ void manager_remove_device(Manager *m, Device *d) {
 /* --- Calls ------------------------------------------------------------------------- */
 
 void manager_track_call(Manager *m, Call *c) {
+        c->tracked = true;
         c->next = m->calls;
         c->prev = NULL;
         if (m->calls)
@@ -383,8 +444,9 @@ void manager_track_call(Manager *m, Call *c) {
 }
 
 void manager_untrack_call(Manager *m, Call *c) {
-        if (!c->prev && m->calls != c)
-                return; /* never tracked */
+        if (!c->tracked)
+                return;
+        c->tracked = false;
         if (c->prev)
                 c->prev->next = c->next;
         else
@@ -480,13 +542,15 @@ int manager_start(Manager *m) {
         /* Results that arrived before a udev remove are answered before it is handled. */
         (void) sd_event_source_set_priority(m->completion_source, SD_EVENT_PRIORITY_IMPORTANT);
 
-        r = plugin_load_dir(m->plugin_dir, &m->plugins, &m->n_plugins);
+        /* Plugins run as root in the daemon: only root may have written them (or their directory). */
+        r = plugin_load_dir(m->plugin_dir, 0, &m->plugins, &m->n_plugins);
         if (r < 0)
                 log_warning_errno(r, "Failed to read plugin directory '%s': %m", m->plugin_dir);
         if (m->n_plugins == 0)
                 log_warning("No plugins loaded from '%s': devices cannot be served.", m->plugin_dir);
 
         (void) manager_load_deny_list(m);
+        (void) manager_load_raw_types(m);
         (void) manager_refresh_taint(m);
         r = sd_event_now(m->event, CLOCK_MONOTONIC, &now);
         if (r >= 0)
@@ -496,6 +560,12 @@ int manager_start(Manager *m) {
                 r = sd_event_source_set_enabled(m->taint_timer, SD_EVENT_ON);
         if (r < 0)
                 return log_error_errno(r, "Failed to set up taint timer: %m");
+        r = sd_event_add_time(m->event, &m->denial_timer, CLOCK_MONOTONIC, now + FWCTLD_DENIAL_RECORDS_WINDOW_USEC, 0,
+                              on_denial_timer, m);
+        if (r >= 0)
+                r = sd_event_source_set_enabled(m->denial_timer, SD_EVENT_ON);
+        if (r < 0)
+                return log_error_errno(r, "Failed to set up the denial record timer: %m");
 
         r = bus_setup(m);
         if (r < 0)

@@ -8,6 +8,7 @@
 #include <systemd/sd-event.h>
 
 #include "deny-list.h"
+#include "raw-types.h"
 #include "types.h"
 
 struct Manager {
@@ -34,9 +35,14 @@ struct Manager {
         size_t n_plugins;
         char *plugin_dir;
 
-        /* The local deny list (NULL dir: none); reloaded on SIGHUP. */
+        /* The local deny list (NULL dir: none) and the raw opt-in list; reloaded on SIGHUP.
+         * Workers read them for the RPCs of named operations: under config_lock. */
         char *deny_dir;
         DenyList *deny;
+        char *raw_types_path;
+        RawTypes *raw_types;
+        pthread_mutex_t config_lock;
+        sd_event_source *denial_timer;
 
         bool tainted;
         char *tainted_path;
@@ -64,11 +70,18 @@ int manager_run(Manager *m);
 
 const Plugin *manager_find_plugin(Manager *m, uint32_t device_type);
 
-/* (Re)read the deny list; on failure the previous one stays in force. */
+/* (Re)read the deny list and the raw opt-in list; on failure the previous one stays in force. */
 int manager_load_deny_list(Manager *m);
+int manager_load_raw_types(Manager *m);
+
+/* Any thread. Is (type, any of the comma-separated operations, scope) denied? 1 and the
+ * rule's origin (malloc()ed) if so. */
+int manager_deny_check(Manager *m, uint32_t device_type, const char *operations, uint32_t scope,
+                       char **ret_origin);
+bool manager_raw_type_allowed(Manager *m, uint32_t device_type);
 
 /* udev add/remove, keyed by syspath (the kernel name is not stable across hotplug). */
-int manager_add_device(Manager *m, const char *syspath, const char *name, const char *devnode,
+int manager_add_device(Manager *m, const char *syspath, const char *name, const char *devnode, dev_t devnum,
                        const char *parent, const char *pci_address, const char *driver, bool coldplug);
 void manager_remove_device(Manager *m, Device *d);
 Device *manager_find_device(Manager *m, const char *name_or_parent);

@@ -22,6 +22,8 @@
 #define FWCTLD_ERROR_DEVICE_ERROR FWCTLD_ERROR_PREFIX "DeviceError"
 #define FWCTLD_ERROR_INVALID_ARGUMENTS FWCTLD_ERROR_PREFIX "InvalidArguments"
 #define FWCTLD_ERROR_NO_SUCH_OPERATION FWCTLD_ERROR_PREFIX "NoSuchOperation"
+#define FWCTLD_ERROR_PLUGIN_MISSING FWCTLD_ERROR_PREFIX "PluginMissing"
+#define FWCTLD_ERROR_AUDIT_FAILED FWCTLD_ERROR_PREFIX "AuditFailed"
 #define FWCTLD_ERROR_INTERACTIVE_AUTH_REQUIRED "org.freedesktop.DBus.Error.InteractiveAuthorizationRequired"
 
 #define FWCTLD_POLKIT_ACTION_PREFIX "org.freedesktop.fwctl1."
@@ -38,6 +40,11 @@
 #define FWCTLD_MESSAGE_DEVICE_REMOVED "cffb21bb4bd9413fbefa3d42e80a3de1"
 #define FWCTLD_MESSAGE_STARTED "a43a151d30d14e7b94fbf826d9b2e8b1"
 #define FWCTLD_MESSAGE_PLUGIN_REJECTED "c6c359fbd1ed460ca1cb1530e9f6ccf4"
+#define FWCTLD_MESSAGE_DENIALS_SUPPRESSED "524d9a39ac2e45b085b03c21f8c96d22"
+
+/* Denial records per uid: at most this many per window, then one summary record. */
+#define FWCTLD_DENIAL_RECORDS_BURST 10u
+#define FWCTLD_DENIAL_RECORDS_WINDOW_USEC (10ULL * 1000000ULL)
 
 /* Limits on what one client can make the daemon hold. */
 #define FWCTLD_MAX_CALLS_PER_DEVICE 256u

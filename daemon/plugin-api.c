@@ -9,6 +9,7 @@
 #include "fwctl-ioctl.h"
 #include "log.h"
 #include "manager.h"
+#include "util.h"
 
 /* The daemon's side of the plugin ABI: exported from fwctld for dlopen()ed plugins. */
 
@@ -33,31 +34,46 @@ void fwctld_device_set_plugin_data(fwctld_device *device, void *data) {
                 device->plugin_data = data;
 }
 
-int fwctld_device_rpc(fwctld_device *device, uint32_t scope, const void *in, size_t in_len, void *out,
-                      size_t out_len, size_t *ret_out_len) {
-        Call *current = manager_get_thread_call();
+int fwctld_device_rpc(fwctld_device *device, uint32_t scope, const void *request, size_t request_size,
+                      void *response, size_t response_size, fwctld_rpc_reply *ret_reply) {
+        Call *current = manager_get_thread_call(), *sub = NULL;
         uint32_t limit;
+        int r;
 
-        if (!device || !in || in_len == 0 || !out || !ret_out_len)
+        if (!device || !request || request_size == 0 || (!response && response_size > 0))
                 return -EINVAL;
         if (device->fd < 0)
                 return -ENODEV;
-        if (in_len > FWCTLD_MAX_RPC_LEN || out_len > FWCTLD_MAX_RPC_LEN)
+        if (request_size > FWCTLD_MAX_RPC_LEN || response_size > FWCTLD_MAX_RPC_LEN)
                 return -EMSGSIZE;
+        if (current && current->device != device)
+                return -EINVAL;
 
         /* A plugin may never go above what the caller was authorised for (attach: read-only). */
         limit = current ? current->scope : FWCTLD_SCOPE_DEBUG_READ_ONLY;
         if (scope > limit) {
                 fwctld_log(device, LOG_ERR, "Plugin asked for scope %u above the authorised %u, refused.",
                            scope, limit);
-                return -EPERM;
+                return -EACCES;
         }
-        if (current) {
-                if (current->device != device)
-                        return -EINVAL;
-                current->n_ioctls++;
-        }
-        return fwctl_ioctl_rpc(device->fd, scope, in, in_len, out, out_len, ret_out_len);
+
+        r = call_run_nested(device->manager, device, current, scope, request, request_size, response_size, &sub);
+        if (r >= 0 && ret_reply) {
+                size_t n = MIN(sub->response_size, response_size);
+
+                if (n > 0)
+                        memcpy(response, sub->response, n);
+                *ret_reply = (fwctld_rpc_reply) {
+                        .size = n,
+                        .length = sub->response_length,
+                        .issued_scope = sub->issued_scope,
+                        .status_set = sub->status_set,
+                        .status = sub->status,
+                };
+        } else if (r >= 0 && response_size > 0)
+                memcpy(response, sub->response, MIN(sub->response_size, response_size));
+        call_free(sub);
+        return r;
 }
 
 void fwctld_log(const fwctld_device *device, int priority, const char *format, ...) {

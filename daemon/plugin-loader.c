@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <dirent.h>
 #include <dlfcn.h>
+#include <fcntl.h>
+#include <link.h>
 #include <limits.h>
 #include <stdio.h>
 #include <sys/stat.h>
@@ -47,15 +49,69 @@ Plugin *plugin_free(Plugin *p) {
 
 DEFINE_TRIVIAL_CLEANUP_FUNC(Plugin *, plugin_free);
 
-int plugin_load(const char *path, Plugin **ret) {
+/* Whoever can write the file or its directory decides what code runs as root in the daemon: only
+ * the owner may, never group or others. Checked on the open fd, so what is checked is what gets
+ * mapped. */
+static int check_trusted(int fd, const char *path, uid_t owner, bool dir) {
+        const char *kind = dir ? "plugin directory" : "plugin";
+        struct stat st;
+
+        if (fstat(fd, &st) < 0)
+                return log_warning_errno(errno, "Failed to stat %s '%s': %m", kind, path);
+        if (dir ? !S_ISDIR(st.st_mode) : !S_ISREG(st.st_mode))
+                return log_warning_errno(EPERM, "Refusing %s '%s': not a %s.", kind, path,
+                                         dir ? "directory" : "regular file");
+        if (st.st_uid != owner)
+                return log_warning_errno(EPERM, "Refusing %s '%s': owned by uid %u, not by uid %u.", kind,
+                                         path, (unsigned) st.st_uid, (unsigned) owner);
+        if (st.st_mode & (S_IWGRP | S_IWOTH))
+                return log_warning_errno(EPERM, "Refusing %s '%s': writable by group or others (mode %04o).",
+                                         kind, path, (unsigned) (st.st_mode & 07777));
+        return 0;
+}
+
+static int loaded_object_named(struct dl_phdr_info *info, size_t size, void *userdata) {
+        return streq_ptr(info->dlpi_name, userdata);
+}
+
+/* dlopen() returns an already loaded object whose name matches before it opens anything, and every
+ * plugin loaded through "/proc/self/fd/N" keeps that name after N is closed: move the fd to a number
+ * no loaded object is named after, so the next plugin is never answered with the previous one. */
+static int fd_unused_name(int *fd, char *buf, size_t size) {
+        for (unsigned i = 0; i < 1024; i++) {
+                int copy;
+
+                (void) snprintf(buf, size, "/proc/self/fd/%i", *fd);
+                if (dl_iterate_phdr(loaded_object_named, buf) == 0)
+                        return 0;
+                copy = fcntl(*fd, F_DUPFD_CLOEXEC, *fd + 1);
+                if (copy < 0)
+                        return -errno;
+                (void) safe_close(*fd);
+                *fd = copy;
+        }
+        return -EMFILE;
+}
+
+/* Takes fd, opened O_NOFOLLOW on path. */
+static int plugin_load_fd(int fd, const char *path, uid_t owner, Plugin **ret) {
+        _cleanup_(closep) int fd_owned = fd;
         _cleanup_(dlclosep) void *handle = NULL;
         _cleanup_(freep) char *reason = NULL;
         _cleanup_(plugin_freep) Plugin *p = NULL;
         fwctld_plugin_entry_func entry;
         const fwctld_plugin *desc;
+        char fd_path[sizeof("/proc/self/fd/") + 12];
         int r;
 
-        handle = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+        r = check_trusted(fd_owned, path, owner, false);
+        if (r < 0)
+                return r;
+        r = fd_unused_name(&fd_owned, fd_path, sizeof(fd_path));
+        if (r < 0)
+                return log_warning_errno(r, "Failed to load plugin '%s': %m, skipping", path);
+
+        handle = dlopen(fd_path, RTLD_NOW | RTLD_LOCAL);
         if (!handle) {
                 log_warning("Failed to load plugin '%s': %s, skipping", path, dlerror());
                 return -ENOEXEC;
@@ -88,6 +144,27 @@ int plugin_load(const char *path, Plugin **ret) {
         return 0;
 }
 
+static int open_plugin_at(int dir_fd, const char *name, const char *path) {
+        int fd;
+
+        /* O_NOFOLLOW: a symlink would point the checks at a file of someone else's choosing.
+         * O_NONBLOCK: a FIFO under a plugin's name must not hang the start (it is refused). */
+        fd = openat(dir_fd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK);
+        if (fd < 0)
+                return log_warning_errno(errno, "Failed to open plugin '%s'%s: %m, skipping", path,
+                                         errno == ELOOP ? " (a symbolic link)" : "");
+        return fd;
+}
+
+int plugin_load(const char *path, uid_t owner, Plugin **ret) {
+        int fd;
+
+        fd = open_plugin_at(AT_FDCWD, path, path);
+        if (fd < 0)
+                return fd;
+        return plugin_load_fd(fd, path, owner, ret);
+}
+
 void plugin_array_free(Plugin **plugins, size_t n) {
         for (size_t i = 0; i < n; i++)
                 plugin_free(plugins[i]);
@@ -104,18 +181,23 @@ static bool is_plugin_file(const char *name) {
         return name[0] != '.' && l > 3 && streq(name + l - 3, ".so");
 }
 
-int plugin_load_dir(const char *dir, Plugin ***ret_plugins, size_t *ret_n) {
-        DIR *d;
+/* The sorted names of the candidate files, read through its own copy of dir_fd. */
+static int read_plugin_names(int dir_fd, char ***ret_names, size_t *ret_n) {
         struct dirent *de;
         char **names = NULL;
         size_t n_names = 0;
-        Plugin **plugins = NULL;
-        size_t n = 0;
-        int r = 0;
+        int fd, r = 0;
+        DIR *d;
 
-        d = opendir(dir);
-        if (!d)
+        fd = fcntl(dir_fd, F_DUPFD_CLOEXEC, 3);
+        if (fd < 0)
                 return -errno;
+        d = fdopendir(fd);
+        if (!d) {
+                r = -errno;
+                (void) safe_close(fd);
+                return r;
+        }
 
         while ((de = readdir(d))) {
                 char **t;
@@ -137,8 +219,37 @@ int plugin_load_dir(const char *dir, Plugin ***ret_plugins, size_t *ret_n) {
         }
         (void) closedir(d);
 
-        if (r >= 0 && n_names > 0) {
+        if (r < 0) {
+                for (size_t i = 0; i < n_names; i++)
+                        free(names[i]);
+                free(names);
+                return r;
+        }
+        if (n_names > 0)
                 qsort(names, n_names, sizeof(char *), compare_names);
+        *ret_names = names;
+        *ret_n = n_names;
+        return 0;
+}
+
+int plugin_load_dir(const char *dir, uid_t owner, Plugin ***ret_plugins, size_t *ret_n) {
+        _cleanup_(closep) int dir_fd = -EBADF;
+        char **names = NULL;
+        size_t n_names = 0;
+        Plugin **plugins = NULL;
+        size_t n = 0;
+        int r;
+
+        dir_fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (dir_fd < 0)
+                return -errno;
+        /* Plugins are opened relative to the checked fd, so the checked directory is the one read. */
+        r = check_trusted(dir_fd, dir, owner, true);
+        if (r < 0)
+                return r;
+
+        r = read_plugin_names(dir_fd, &names, &n_names);
+        if (r >= 0 && n_names > 0) {
                 plugins = calloc(n_names, sizeof(Plugin *));
                 if (!plugins)
                         r = -ENOMEM;
@@ -147,10 +258,14 @@ int plugin_load_dir(const char *dir, Plugin ***ret_plugins, size_t *ret_n) {
         for (size_t i = 0; r >= 0 && i < n_names; i++) {
                 char path[PATH_MAX];
                 Plugin *p;
+                int fd;
 
                 if ((size_t) snprintf(path, sizeof(path), "%s/%s", dir, names[i]) >= sizeof(path))
                         continue;
-                if (plugin_load(path, &p) < 0)
+                fd = open_plugin_at(dir_fd, names[i], path);
+                if (fd < 0)
+                        continue;
+                if (plugin_load_fd(fd, path, owner, &p) < 0)
                         continue;
                 plugins[n++] = p;
         }

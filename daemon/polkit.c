@@ -62,12 +62,15 @@ int polkit_check_async(Call *c) {
                                   scope_to_action(c->scope));
         if (r < 0)
                 return r;
-        r = sd_bus_message_append(m, "a{ss}", 5,
+        /* operation: the RPC names that reach the device, for Rpc and Execute alike. */
+        r = sd_bus_message_append(m, "a{ss}", 7,
                                   "device", d->name,
                                   "device_type", device_type_to_string(d->type),
                                   "parent", d->parent,
                                   "scope", scope,
-                                  "operation", isempty(c->cls.operation) ? "unknown" : c->cls.operation);
+                                  "operation", isempty(c->cls.operation) ? "unknown" : c->cls.operation,
+                                  "execute_operation", c->execute_operation,
+                                  "configuration_write", c->cls.configuration_write ? "true" : "false");
         if (r < 0)
                 return r;
         /* Flag 1 (AllowUserInteraction) only when the caller said it may be asked. */

@@ -101,7 +101,8 @@ static int handle_device(Manager *m, struct udev_device *dev, const char *action
 
         parent = udev_device_get_parent(dev);
         driver = udev_find_fwctl_driver(parent);
-        return manager_add_device(m, syspath, udev_device_get_sysname(dev), devnode,
+        /* The probe checks the opened node against this number. */
+        return manager_add_device(m, syspath, udev_device_get_sysname(dev), devnode, udev_device_get_devnum(dev),
                                   parent ? udev_device_get_syspath(parent) : "", find_pci_address(dev),
                                   driver, coldplug);
 }

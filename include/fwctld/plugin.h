@@ -2,7 +2,7 @@
 #pragma once
 
 /*
- * fwctld plugin ABI, version 1.
+ * fwctld plugin ABI, version 2.
  *
  * A plugin is a shared object installed in fwctld's plugin directory
  * ($libdir/fwctld/plugins). It exports exactly one symbol, FWCTLD_PLUGIN_ENTRY_SYMBOL,
@@ -13,13 +13,29 @@
  * Plugins never perform I/O on the device: the daemon owns the one open file
  * descriptor per device. A plugin that needs the device during a call (paging a
  * feature list, a named operation made of several RPCs) uses fwctld_device_rpc(),
- * which the daemon runs with the same size checks and ioctl accounting as any other
- * RPC. Plugins never see D-Bus or polkit: they return 0 or a negative errno and,
- * where a caller should learn why, a malloc()ed reason string.
+ * which runs the request through exactly the path a raw Rpc takes: classify(), the
+ * deny list, the journal, marshal(), the ioctl, decode(). Plugins never see D-Bus or
+ * polkit: they return 0 or a negative errno and, where a caller should learn why, a
+ * malloc()ed reason string.
+ *
+ * Rules the daemon enforces (see docs/plugin-abi.md):
+ *  - The kernel trusts its caller. Some drivers write more into the out buffer than
+ *    out_len allows (mainline CXL Get/Set Feature). classify() states in
+ *    kernel_out_min how many bytes the driver writes for a request; the daemon never
+ *    hands the kernel a smaller out buffer, whatever max_response the caller asked
+ *    for, and trims the reply. A marshal() that sets a smaller out buffer fails the call.
+ *  - Never taint without need: where classify() knows the exact scope the driver
+ *    checks, it sets scope_exact and the daemon issues the ioctl at min_scope (the
+ *    caller's scope is still what polkit authorises).
+ *  - One name, every door: every RPC an operation issues is classified, checked
+ *    against the deny list and journaled under its own operation name. An operation
+ *    declares the names its RPCs carry (rpc_operations, or classify_execute() from the
+ *    parameters); an RPC with any other name is refused.
  *
  * Threading: attach(), info_to_json() (once, right after attach()), detach(), marshal(),
- * decode() and execute() are called on the device's worker thread; classify() and
- * classify_execute() on the daemon's main thread.
+ * decode() and execute() are called on the device's worker thread; classify_execute()
+ * on the daemon's main thread; classify() on either (the main thread for Rpc, the
+ * worker for fwctld_device_rpc()).
  * Calls for one device are never concurrent with each other, except classify(), which
  * must therefore be a pure function of its arguments and of data that attach() set up.
  */
@@ -32,9 +48,9 @@
 extern "C" {
 #endif
 
-#define FWCTLD_PLUGIN_ABI_VERSION 1u
-#define FWCTLD_PLUGIN_ENTRY fwctld_plugin_entry_v1
-#define FWCTLD_PLUGIN_ENTRY_SYMBOL "fwctld_plugin_entry_v1"
+#define FWCTLD_PLUGIN_ABI_VERSION 2u
+#define FWCTLD_PLUGIN_ENTRY fwctld_plugin_entry_v2
+#define FWCTLD_PLUGIN_ENTRY_SYMBOL "fwctld_plugin_entry_v2"
 
 /* Scopes, numerically identical to the kernel's enum fwctl_rpc_scope. */
 enum fwctld_scope {
@@ -57,8 +73,15 @@ typedef struct fwctld_rpc fwctld_rpc;
 /* What classify() decides about one request, before any ioctl is issued. */
 typedef struct fwctld_classification {
         uint32_t min_scope;                         /* lowest scope the device accepts it at */
-        bool configuration_write;                   /* changes device configuration */
+        bool configuration_write;                   /* changes the device: journaled before it runs */
+        /* min_scope is exactly what the driver checks: issue the ioctl at it, not higher.
+         * Leave false where only the kernel knows (pds): the caller's scope is passed. */
+        bool scope_exact;
         char operation[FWCTLD_OPERATION_NAME_MAX];  /* e.g. "QUERY_ADAPTER"; "" if unknown */
+        /* Bytes the driver writes into the kernel's out buffer for this request whatever
+         * out_len says (CXL Get Feature: 16 + count). The daemon's out buffer is never
+         * smaller; the reply is trimmed to max_response and reported truncated. */
+        size_t kernel_out_min;
 } fwctld_classification;
 
 /* A named, plugin-defined operation, for ListOperations()/Execute(). */
@@ -66,6 +89,9 @@ typedef struct fwctld_operation {
         const char *name;        /* "get-supported-features" */
         const char *description; /* one line, for humans */
         uint32_t min_scope;      /* scope Execute() authorises and runs it at */
+        /* The classify() names of the RPCs it issues, comma-separated ("QUERY_ADAPTER").
+         * NULL only when classify_execute() sets them from the parameters. */
+        const char *rpc_operations;
 } fwctld_operation;
 
 typedef struct fwctld_plugin {
@@ -124,7 +150,11 @@ typedef struct fwctld_plugin {
          * needs, on the main thread, before authorisation (no I/O). For operations
          * whose scope depends on the parameters (CXL set-feature: the feature's
          * effects). ret->min_scope starts as the operation's min_scope and may only
-         * be raised. -EINVAL with *ret_reason naming the field: InvalidArguments.
+         * be raised. ret->operation starts as the operation's rpc_operations (or "")
+         * and must end as the classify() names of the RPCs it will issue
+         * (comma-separated): polkit, the deny list and the journal see them, and an
+         * RPC named otherwise is refused. -EINVAL with *ret_reason naming the field:
+         * InvalidArguments.
          */
         int (*classify_execute)(fwctld_device *device,
                                 const fwctld_operation *operation,
@@ -158,19 +188,35 @@ const char *fwctld_device_get_parent(const fwctld_device *device);
 void *fwctld_device_get_plugin_data(const fwctld_device *device);
 void fwctld_device_set_plugin_data(fwctld_device *device, void *data);
 
+/* What fwctld_device_rpc() got back, as a raw Rpc would report it. */
+typedef struct fwctld_rpc_reply {
+        size_t size;           /* bytes written to the response buffer */
+        size_t length;         /* the response's true length; > size means truncated */
+        uint32_t issued_scope; /* the scope the ioctl ran at */
+        bool status_set;       /* decode() reported a device status */
+        uint32_t status;
+} fwctld_rpc_reply;
+
 /*
- * Run one FWCTL_RPC on the device, synchronously. Only from attach() or execute()
- * (the worker thread). scope must not exceed the scope the current call was
- * authorised at (attach(): configuration or debug-read-only). Returns 0 and the
- * kernel-reported out_len, or a negative errno.
+ * Run one request on the device, synchronously, through the path a raw Rpc takes:
+ * request is in the device's Rpc format (the bytes a caller would send to Rpc,
+ * pointer-free envelopes included, never kernel pointers). classify() decides its
+ * scope and name; scope is the ceiling, at most the scope the current call was
+ * authorised at (attach(): debug-read-only); the deny list and the journal apply;
+ * marshal(), the ioctl and decode() follow. At most response_size bytes of the
+ * response Rpc would return are copied to response.
+ * Only from attach() or execute() (the worker thread). Returns 0, a negative errno
+ * from the kernel or a hook, or -EACCES when the daemon refused it (scope, deny
+ * list, an undeclared operation name, a journal that does not accept the record):
+ * the caller of Execute then gets that refusal, whatever execute() returns.
  */
 int fwctld_device_rpc(fwctld_device *device,
                       uint32_t scope,
-                      const void *in,
-                      size_t in_len,
-                      void *out,
-                      size_t out_len,
-                      size_t *ret_out_len);
+                      const void *request,
+                      size_t request_size,
+                      void *response,
+                      size_t response_size,
+                      fwctld_rpc_reply *ret_reply);
 
 /* Log through the daemon (journal, with the device name attached). */
 void fwctld_log(const fwctld_device *device, int priority, const char *format, ...)

@@ -19,10 +19,11 @@
 /*
  * DMA commands: one row per command of the driver's descriptor table
  * (drivers/fwctl/bnxt/main.c, bnxtctl_dma_cmds[]), with the exact input size
- * and the offsets of the HSI request structs (include/linux/bnxt/hsi.h,
- * HWRM 1.10.3.151). Fields are listed in the driver's order, which is the
- * envelope order. LEN: address @a, length le16/le32 @o (width w) counting
- * units of u bytes; FIX: address @a, the driver's fixed length n.
+ * and the offsets of the HSI request structs (include/linux/bnxt/hsi.h; README.md
+ * lists, per command, the struct, its size and offsets and the header version it was
+ * checked against). Fields are listed in the driver's order, which is the envelope
+ * order. LEN: address @a, length le16/le32 @o (width w) counting units of u bytes;
+ * FIX: address @a, the driver's fixed length n.
  */
 #define LEN(a, o, w, u, d) { .addr_offset = a, .len_offset = o, .len_width = w, .len_unit = u, .dir = d }
 #define FIX(a, n, d) { .addr_offset = a, .fixed_len = n, .dir = d }
@@ -30,7 +31,13 @@
 #define FROM BNXT_DMA_FROM_DEVICE
 #define DMA(t, n, scope, w, size, nf, ...) \
         { t, scope, true, w, n, &(const BnxtDmaLayout) { size, nf, { __VA_ARGS__ } }, NULL }
-#define DMA_UNDEFINED(t, n, scope, w, why) { t, scope, true, w, n, NULL, why }
+/*
+ * A DMA command whose request struct could not be checked against the header: a wrong
+ * address offset would let the caller's bytes be taken as an address in the daemon, so
+ * it is refused in classify(), naming the struct, until it is verified.
+ */
+#define DMA_UNVERIFIED(t, n, scope, w, s) \
+        { t, scope, true, w, n, NULL, "struct " s " is not in " BNXT_HSI_CHECKED }
 
 /* sizeof(struct tx_port_stats) and sizeof(struct rx_port_stats): PORT_QSTATS' fixed buffers. */
 #define TX_PORT_STATS_LEN 408u
@@ -132,28 +139,26 @@ static const BnxtCommand commands[] = {
         /* read_len32 counts 32-bit words */
         DMA(0xff10, "DBG_READ_DIRECT", 1, false, 32, 1, LEN(16, 28, 4, 4, FROM)),
         DMA(0xff11, "DBG_READ_INDIRECT", 1, false, 80, 1, LEN(16, 24, 4, 1, FROM)),
-        DMA(0xff0e, "DBG_SERDES_TEST", 1, false, 40, 1, LEN(16, 28, 2, 1, FROM)),
-        DMA(0xff30, "DBG_TOKEN_CFG", 3, true, 32, 1, LEN(24, 20, 4, 1, TO)),
+        DMA_UNVERIFIED(0xff0e, "DBG_SERDES_TEST", 1, false, "hwrm_dbg_serdes_test_input"),
+        DMA_UNVERIFIED(0xff30, "DBG_TOKEN_CFG", 3, true, "hwrm_dbg_token_cfg_input"),
         DMA(0x003c, "QUEUE_DSCP2PRI_QCFG", 1, false, 32, 1, LEN(16, 26, 2, 1, FROM)),
         DMA(0x0023, "PORT_QSTATS", 1, false, 40, 2, FIX(24, TX_PORT_STATS_LEN, FROM),
             FIX(32, RX_PORT_STATS_LEN, FROM)),
         DMA(0x00b4, "PORT_QSTATS_EXT", 1, false, 40, 2, LEN(24, 18, 2, 1, FROM), LEN(32, 20, 2, 1, FROM)),
-        /* both buffers take pfc_adv_stat_size */
-        DMA(0x00ba, "PORT_QSTATS_EXT_PFC_ADV", 1, false, 40, 2, LEN(24, 18, 2, 1, FROM), LEN(32, 18, 2, 1, FROM)),
+        /* 0xba is HWRM_RESERVED7 in the checked header */
+        DMA_UNVERIFIED(0x00ba, "PORT_QSTATS_EXT_PFC_ADV", 1, false, "hwrm_port_qstats_ext_pfc_adv_input"),
         DMA(0x0204, "PCIE_QSTATS", 1, false, 32, 1, LEN(24, 16, 2, 1, FROM)),
         DMA(0x0218, "STAT_GENERIC_QSTATS", 1, false, 32, 1, LEN(24, 16, 2, 1, FROM)),
-        DMA(0x00e6, "STAT_QUERY_ROCE_STATS", 1, false, 32, 1, LEN(24, 16, 2, 1, FROM)),
-        DMA(0x00e7, "STAT_QUERY_ROCE_STATS_EXT", 1, false, 32, 1, LEN(24, 16, 2, 1, FROM)),
-        DMA(0x0067, "PORT_EVENTS_LOG", 1, false, 32, 1, LEN(16, 24, 4, 1, FROM)),
+        DMA_UNVERIFIED(0x00e6, "STAT_QUERY_ROCE_STATS", 1, false, "hwrm_stat_query_roce_stats_input"),
+        DMA_UNVERIFIED(0x00e7, "STAT_QUERY_ROCE_STATS_EXT", 1, false, "hwrm_stat_query_roce_stats_ext_input"),
+        DMA_UNVERIFIED(0x0067, "PORT_EVENTS_LOG", 1, false, "hwrm_port_events_log_input"),
         DMA(0x00d5, "PORT_PRBS_TEST", 1, false, 48, 1, LEN(16, 24, 2, 1, FROM)),
         DMA(0x00d9, "PORT_DSC_DUMP", 1, false, 40, 1, LEN(16, 24, 2, 1, FROM)),
-        /* num_fids counts 16-bit FIDs */
-        DMA(0x0073, "SCH_GRP_CFG", 2, true, 88, 1, LEN(24, 18, 2, 2, TO)),
-        DMA(0x0074, "SCH_GRP_QCFG", 1, false, 32, 1, LEN(24, 18, 2, 1, FROM)),
+        /* req_type 0x73/0x74 are not defined in the checked header either */
+        DMA_UNVERIFIED(0x0073, "SCH_GRP_CFG", 2, true, "hwrm_sch_grp_cfg_input"),
+        DMA_UNVERIFIED(0x0074, "SCH_GRP_QCFG", 1, false, "hwrm_sch_grp_qcfg_input"),
         DMA(0x0203, "SELFTEST_RETRIEVE_SERDES_DATA", 1, false, 40, 1, LEN(16, 28, 2, 1, FROM)),
-        DMA_UNDEFINED(0xff2d, "DBG_PTRACE", 2, true,
-                      "hwrm_dbg_ptrace_input (size and the offsets of pdi_cmd_buf_addr, pdi_resp_buf_addr and "
-                      "pdi_req_buf_len) is not in the HSI header this plugin was checked against"),
+        DMA_UNVERIFIED(0xff2d, "DBG_PTRACE", 2, true, "hwrm_dbg_ptrace_input"),
 };
 
 #undef CFG
@@ -164,7 +169,7 @@ static const BnxtCommand commands[] = {
 #undef TO
 #undef FROM
 #undef DMA
-#undef DMA_UNDEFINED
+#undef DMA_UNVERIFIED
 
 static_assert(NVM_READ_OFF_LEN + 4 <= NVM_READ_REQ_LEN, "nvm_read len inside the request");
 
@@ -292,9 +297,9 @@ int bnxt_classify_request(const void *request, size_t size, const BnxtCommand **
         }
         if (c->dma && !c->layout) {
                 set_reason(ret_reason,
-                           "%s (0x%04x) is a DMA command whose request layout this plugin does not define (%s); "
-                           "its host addresses cannot be marshalled",
-                           c->name, type, c->no_layout_reason ? c->no_layout_reason : "not verified");
+                           "%s (0x%04x): DMA request layout not verified against the HSI header (%s); refused "
+                           "until verified, so no unverified address field reaches the kernel",
+                           c->name, type, c->no_layout_reason ? c->no_layout_reason : "no layout");
                 return -EOPNOTSUPP;
         }
         if (c->dma) {
@@ -312,15 +317,6 @@ int bnxt_classify_request(const void *request, size_t size, const BnxtCommand **
         if (ret_envelope)
                 *ret_envelope = env;
         *ret_command = c;
-        return 0;
-}
-
-int bnxt_check_max_response(size_t max_response, char **ret_reason) {
-        if (max_response < HWRM_RESP_HDR_LEN) {
-                set_reason(ret_reason, "max_response %zu is below the %u-byte HWRM response header", max_response,
-                           HWRM_RESP_HDR_LEN);
-                return -EINVAL;
-        }
         return 0;
 }
 
@@ -488,10 +484,10 @@ size_t bnxt_build_func_qcaps(uint8_t *req, uint16_t fid) {
         return n;
 }
 
-size_t bnxt_build_nvm_read(uint8_t *req, uint64_t host_addr, uint16_t dir_idx, uint32_t offset, uint32_t length) {
+size_t bnxt_build_nvm_read(uint8_t *req, uint16_t dir_idx, uint32_t offset, uint32_t length) {
         size_t n = build_header(req, HWRM_NVM_READ, NVM_READ_REQ_LEN);
 
-        bnxt_put_le64(req + NVM_READ_OFF_HOST_DEST_ADDR, host_addr);
+        /* host_dest_addr @16 stays zero: the envelope never carries an address. */
         bnxt_put_le16(req + NVM_READ_OFF_DIR_IDX, dir_idx);
         bnxt_put_le32(req + NVM_READ_OFF_OFFSET, offset);
         bnxt_put_le32(req + NVM_READ_OFF_LEN, length);

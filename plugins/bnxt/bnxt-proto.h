@@ -17,9 +17,20 @@
 #define HWRM_REQ_HDR_LEN 16u       /* req_type, cmpl_ring, seq_id, target_id, resp_addr */
 #define HWRM_REQ_MAX_LEN 128u      /* the driver's in_len limit */
 #define HWRM_RESP_HDR_LEN 8u       /* error_code, req_type, seq_id, resp_len */
-#define HWRM_RESP_BUF_LEN 4096u    /* kernel out buffer the plugin always offers */
-/* Per-buffer DMA limit: FWCTL_BNXT_MAX_DMABUF in include/uapi/fwctl/bnxt.h (0x10000, 64 KiB). */
+/*
+ * The kernel out buffer marshal() always offers. The driver (bnxtctl_fw_rpc() through
+ * bnxt_send_msg()) copies min(resp_len, out_len) into a buffer of out_len bytes and
+ * never more; resp_len is bounded by the HSI's HWRM_MAX_RESP_LEN (a few hundred bytes)
+ * and by the driver's response area (BNXT_HWRM_RESP_RESERVED, one page). A longer
+ * resp_len is reported as a malformed reply, never read past this buffer.
+ */
+#define HWRM_RESP_BUF_LEN 4096u
+/* Per-buffer DMA limit: FWCTL_BNXT_MAX_DMABUF in include/uapi/fwctl/bnxt.h (0x10000, 64 KiB).
+ * marshal() allocates every DMA buffer at this size, whatever the length fields say. */
 #define BNXT_DMA_MAX_LEN 0x10000u
+
+/* The header the DMA layouts were checked against (README.md). */
+#define BNXT_HSI_CHECKED "include/linux/bnxt/hsi.h at torvalds/linux 82ee50252dc8"
 
 /* req_type values the plugin builds requests for. */
 #define HWRM_VER_GET 0x0000u
@@ -76,8 +87,8 @@ typedef struct BnxtCommand {
         bool dma;                    /* embeds host addresses */
         bool configuration_write;
         const char *name;            /* HWRM command name without the HWRM_ prefix */
-        const BnxtDmaLayout *layout; /* DMA commands whose layout is defined, else NULL */
-        const char *no_layout_reason; /* DMA commands without a layout: why */
+        const BnxtDmaLayout *layout; /* DMA commands whose layout is verified, else NULL */
+        const char *no_layout_reason; /* DMA commands without a verified layout: why */
 } BnxtCommand;
 
 const BnxtCommand *bnxt_command_find(uint16_t req_type);
@@ -108,12 +119,6 @@ typedef struct BnxtEnvelope {
 int bnxt_classify_request(const void *request, size_t size, const BnxtCommand **ret_command,
                           BnxtEnvelope *ret_envelope, char **ret_reason);
 
-/*
- * Check the caller's max_response for a request: at least the 8-byte response
- * header (the driver's out_len rule). -EINVAL with a reason otherwise.
- */
-int bnxt_check_max_response(size_t max_response, char **ret_reason);
-
 /* Response header. */
 typedef struct BnxtResponse {
         uint16_t error_code;
@@ -138,7 +143,8 @@ int bnxt_info_json(const void *data, size_t size, char **ret_json);
 size_t bnxt_build_ver_get(uint8_t *req);
 size_t bnxt_build_func_qcaps(uint8_t *req, uint16_t fid);
 size_t bnxt_build_simple(uint8_t *req, uint16_t req_type); /* 16-byte header-only request */
-size_t bnxt_build_nvm_read(uint8_t *req, uint64_t host_addr, uint16_t dir_idx, uint32_t offset, uint32_t length);
+/* NVM_READ as a pointer-free envelope: host_dest_addr stays 0, the daemon supplies the buffer. */
+size_t bnxt_build_nvm_read(uint8_t *req, uint16_t dir_idx, uint32_t offset, uint32_t length);
 
 /* Reply decoders to JSON (malloc()ed); -EBADMSG with a reason on a bad reply. */
 int bnxt_ver_get_json(const void *resp, size_t size, char **ret_json, char **ret_reason);

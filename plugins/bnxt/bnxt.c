@@ -6,6 +6,7 @@
  */
 #include <assert.h>
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <syslog.h>
@@ -36,15 +37,30 @@ static int bnxt_classify(fwctld_device *device, const void *request, size_t size
         *ret = (fwctld_classification) {
                 .min_scope = c->min_scope,
                 .configuration_write = c->configuration_write,
+                /* The allowlist and the DMA table are the driver's own scope checks. */
+                .scope_exact = true,
+                /* The driver refuses out_len < 8 and writes no more than out_len; marshal()
+                 * offers HWRM_RESP_BUF_LEN whatever max_response is. */
+                .kernel_out_min = HWRM_RESP_HDR_LEN,
         };
         (void) strncpy(ret->operation, c->name, sizeof(ret->operation) - 1);
         return 0;
 }
 
+static unsigned from_device_buffers(const BnxtEnvelope *env) {
+        unsigned n = 0;
+
+        for (unsigned i = 0; i < env->n_buffers; i++)
+                n += env->buffers[i].dir == BNXT_DMA_FROM_DEVICE;
+        return n;
+}
+
 /*
- * Kernel buffers: the request copy (with the daemon's DMA addresses), and one
- * block holding the HWRM response buffer followed by every read buffer, so
- * decode() finds the read data right after the response buffer.
+ * Kernel buffers: the request copy (with the daemon's DMA addresses), and one block
+ * holding the HWRM response buffer followed by one BNXT_DMA_MAX_LEN slot per read
+ * buffer, so decode() finds read buffer k at HWRM_RESP_BUF_LEN + k * BNXT_DMA_MAX_LEN.
+ * Every DMA buffer, read or write, is the kernel's per-buffer maximum whatever the
+ * request's length fields say: the kernel can never copy past one of them.
  */
 static int bnxt_marshal(fwctld_device *device, fwctld_rpc *rpc, char **ret_reason) {
         const uint8_t *req;
@@ -59,13 +75,10 @@ static int bnxt_marshal(fwctld_device *device, fwctld_rpc *rpc, char **ret_reaso
         r = bnxt_classify_request(req, size, &c, &env, ret_reason);
         if (r < 0)
                 return r;
-        r = bnxt_check_max_response(fwctld_rpc_get_max_response(rpc), ret_reason);
-        if (r < 0)
-                return r;
 
         req_len = c->dma ? c->layout->req_size : size;
         kin = fwctld_rpc_alloc(rpc, req_len);
-        block = fwctld_rpc_alloc(rpc, HWRM_RESP_BUF_LEN + env.read_bytes);
+        block = fwctld_rpc_alloc(rpc, HWRM_RESP_BUF_LEN + (size_t) from_device_buffers(&env) * BNXT_DMA_MAX_LEN);
         if (!kin || !block)
                 return -ENOMEM;
         memcpy(kin, req, req_len);
@@ -76,9 +89,9 @@ static int bnxt_marshal(fwctld_device *device, fwctld_rpc *rpc, char **ret_reaso
 
                 if (env.buffers[i].dir == BNXT_DMA_FROM_DEVICE) {
                         buf = p;
-                        p += env.buffers[i].length;
+                        p += BNXT_DMA_MAX_LEN;
                 } else {
-                        buf = fwctld_rpc_alloc(rpc, env.buffers[i].length);
+                        buf = fwctld_rpc_alloc(rpc, BNXT_DMA_MAX_LEN);
                         if (!buf)
                                 return -ENOMEM;
                         memcpy(buf, req + env.buffers[i].data_offset, env.buffers[i].length);
@@ -90,10 +103,11 @@ static int bnxt_marshal(fwctld_device *device, fwctld_rpc *rpc, char **ret_reaso
 
 static int bnxt_decode(fwctld_device *device, fwctld_rpc *rpc, char **ret_reason) {
         const uint8_t *kout, *req;
-        size_t bufsize, reported, size, total;
+        size_t bufsize, reported, size, total, at;
         const BnxtCommand *c;
         BnxtEnvelope env;
         BnxtResponse h;
+        unsigned k = 0;
         char name[32];
         uint8_t *out;
         int r;
@@ -109,14 +123,20 @@ static int bnxt_decode(fwctld_device *device, fwctld_rpc *rpc, char **ret_reason
         if (r < 0)
                 return r;
 
-        /* Caller's view: the HWRM response (resp_len bytes), then the read buffers in order. */
+        /* Caller's view: the HWRM response (resp_len bytes), then each read buffer as long
+         * as its request field said, in field order. */
         total = h.resp_len + env.read_bytes;
         out = malloc(total);
         if (!out)
                 return -ENOMEM;
         memcpy(out, kout, h.resp_len);
-        if (env.read_bytes > 0)
-                memcpy(out + h.resp_len, kout + HWRM_RESP_BUF_LEN, env.read_bytes);
+        at = h.resp_len;
+        for (unsigned i = 0; i < env.n_buffers; i++) {
+                if (env.buffers[i].dir != BNXT_DMA_FROM_DEVICE)
+                        continue;
+                memcpy(out + at, kout + HWRM_RESP_BUF_LEN + (size_t) k++ * BNXT_DMA_MAX_LEN, env.buffers[i].length);
+                at += env.buffers[i].length;
+        }
         r = fwctld_rpc_set_response(rpc, out, total);
         free(out);
         if (r < 0)
@@ -129,14 +149,16 @@ static int bnxt_decode(fwctld_device *device, fwctld_rpc *rpc, char **ret_reason
 /* --- Named operations ---------------------------------------------------------------- */
 
 static const fwctld_operation operations[] = {
-        { "ver-get", "HWRM_VER_GET: firmware and HWRM interface versions, chip id", FWCTLD_SCOPE_DEBUG_READ_ONLY },
+        { "ver-get", "HWRM_VER_GET: firmware and HWRM interface versions, chip id", FWCTLD_SCOPE_DEBUG_READ_ONLY,
+          "VER_GET" },
         { "func-qcaps", "HWRM_FUNC_QCAPS: function capabilities (params: optional fid, default 0xffff = self)",
-          FWCTLD_SCOPE_DEBUG_READ_ONLY },
+          FWCTLD_SCOPE_DEBUG_READ_ONLY, "FUNC_QCAPS" },
         { "temp-monitor-query", "HWRM_TEMP_MONITOR_QUERY: chip, PHY and module temperatures in degrees C",
-          FWCTLD_SCOPE_DEBUG_READ_ONLY },
-        { "nvm-get-dev-info", "HWRM_NVM_GET_DEV_INFO: NVRAM geometry and sizes", FWCTLD_SCOPE_DEBUG_READ_ONLY },
+          FWCTLD_SCOPE_DEBUG_READ_ONLY, "TEMP_MONITOR_QUERY" },
+        { "nvm-get-dev-info", "HWRM_NVM_GET_DEV_INFO: NVRAM geometry and sizes", FWCTLD_SCOPE_DEBUG_READ_ONLY,
+          "NVM_GET_DEV_INFO" },
         { "nvm-read", "HWRM_NVM_READ (DMA): params dir_idx, offset, length (1..65536); data as hex",
-          FWCTLD_SCOPE_DEBUG_READ_ONLY },
+          FWCTLD_SCOPE_DEBUG_READ_ONLY, "NVM_READ" },
 };
 
 enum { OP_VER_GET, OP_FUNC_QCAPS, OP_TEMP, OP_NVM_DEV_INFO, OP_NVM_READ, _OP_MAX };
@@ -170,79 +192,100 @@ static int bnxt_classify_execute(fwctld_device *device, const fwctld_operation *
         }
 }
 
-static int bnxt_execute(fwctld_device *device, const fwctld_operation *operation, const char *params,
-                        char **ret_result_json, char **ret_reason) {
-        uint8_t req[HWRM_REQ_MAX_LEN], *resp = NULL, *data = NULL;
-        size_t len = 0, out_len = 0;
-        BnxtNvmReadParams nr = {};
+/* The Rpc request of an operation (NVM_READ: the pointer-free envelope); its length, or < 0. */
+static int build_request(int op, const char *params, uint8_t req[HWRM_REQ_MAX_LEN], size_t *ret_len,
+                         BnxtNvmReadParams *nr, char **ret_reason) {
         uint16_t fid = 0xffff;
-        int op, r;
+        int r;
 
-        op = op_index(operation);
         switch (op) {
         case OP_VER_GET:
                 r = bnxt_parse_no_params(params, ret_reason);
-                len = bnxt_build_ver_get(req);
-                break;
+                *ret_len = bnxt_build_ver_get(req);
+                return r;
         case OP_FUNC_QCAPS:
                 r = bnxt_parse_func_qcaps_params(params, &fid, ret_reason);
-                len = bnxt_build_func_qcaps(req, fid);
-                break;
+                *ret_len = bnxt_build_func_qcaps(req, fid);
+                return r;
         case OP_TEMP:
                 r = bnxt_parse_no_params(params, ret_reason);
-                len = bnxt_build_simple(req, HWRM_TEMP_MONITOR_QUERY);
-                break;
+                *ret_len = bnxt_build_simple(req, HWRM_TEMP_MONITOR_QUERY);
+                return r;
         case OP_NVM_DEV_INFO:
                 r = bnxt_parse_no_params(params, ret_reason);
-                len = bnxt_build_simple(req, HWRM_NVM_GET_DEV_INFO);
-                break;
+                *ret_len = bnxt_build_simple(req, HWRM_NVM_GET_DEV_INFO);
+                return r;
         case OP_NVM_READ:
-                r = bnxt_parse_nvm_read_params(params, &nr, ret_reason);
-                if (r >= 0) {
-                        data = calloc(1, nr.length);
-                        if (!data)
-                                return -ENOMEM;
-                        len = bnxt_build_nvm_read(req, (uint64_t) (uintptr_t) data, nr.dir_idx, nr.offset,
-                                                  nr.length);
-                }
-                break;
+                r = bnxt_parse_nvm_read_params(params, nr, ret_reason);
+                if (r >= 0)
+                        *ret_len = bnxt_build_nvm_read(req, nr->dir_idx, nr->offset, nr->length);
+                return r;
         default:
                 return -EOPNOTSUPP;
         }
+}
+
+/* NVM_READ's Rpc response: the HWRM response (resp_len bytes), then the data read. */
+static int nvm_read_result(const uint8_t *resp, size_t size, const BnxtNvmReadParams *nr, char **ret_json,
+                           char **ret_reason) {
+        BnxtResponse h;
+        int r;
+
+        r = bnxt_parse_response(resp, size, &h, ret_reason);
+        if (r < 0)
+                return r;
+        if (size - h.resp_len < nr->length) {
+                if (ret_reason && asprintf(ret_reason, "NVM_READ reply carries %zu data bytes, %u were asked for",
+                                           size - h.resp_len, nr->length) < 0)
+                        *ret_reason = NULL;
+                return -EBADMSG;
+        }
+        return bnxt_nvm_read_json(resp, size, resp + h.resp_len, nr->length, nr->dir_idx, nr->offset, ret_json,
+                                  ret_reason);
+}
+
+static int bnxt_execute(fwctld_device *device, const fwctld_operation *operation, const char *params,
+                        char **ret_result_json, char **ret_reason) {
+        uint8_t req[HWRM_REQ_MAX_LEN], *resp;
+        fwctld_rpc_reply reply = {};
+        BnxtNvmReadParams nr = {};
+        size_t len = 0, resp_size;
+        int op, r;
+
+        op = op_index(operation);
+        r = build_request(op, params, req, &len, &nr, ret_reason);
+        if (r < 0)
+                return r;
+
+        /* What Rpc returns: the HWRM response, then (NVM_READ) the data read. */
+        resp_size = HWRM_RESP_BUF_LEN + (op == OP_NVM_READ ? nr.length : 0);
+        resp = calloc(1, resp_size);
+        if (!resp)
+                return -ENOMEM;
+        r = fwctld_device_rpc(device, operation->min_scope, req, len, resp, resp_size, &reply);
         if (r < 0) {
-                free(data);
+                fwctld_log(device, LOG_DEBUG, "bnxt %s: RPC failed: %s", operation->name, strerror(-r));
+                free(resp);
                 return r;
         }
-
-        resp = calloc(1, HWRM_RESP_BUF_LEN);
-        if (!resp) {
-                free(data);
-                return -ENOMEM;
+        switch (op) {
+        case OP_VER_GET:
+                r = bnxt_ver_get_json(resp, reply.size, ret_result_json, ret_reason);
+                break;
+        case OP_FUNC_QCAPS:
+                r = bnxt_func_qcaps_json(resp, reply.size, ret_result_json, ret_reason);
+                break;
+        case OP_TEMP:
+                r = bnxt_temp_monitor_json(resp, reply.size, ret_result_json, ret_reason);
+                break;
+        case OP_NVM_DEV_INFO:
+                r = bnxt_nvm_dev_info_json(resp, reply.size, ret_result_json, ret_reason);
+                break;
+        default:
+                r = nvm_read_result(resp, reply.size, &nr, ret_result_json, ret_reason);
+                break;
         }
-        r = fwctld_device_rpc(device, operation->min_scope, req, len, resp, HWRM_RESP_BUF_LEN, &out_len);
-        if (r >= 0) {
-                switch (op) {
-                case OP_VER_GET:
-                        r = bnxt_ver_get_json(resp, HWRM_RESP_BUF_LEN, ret_result_json, ret_reason);
-                        break;
-                case OP_FUNC_QCAPS:
-                        r = bnxt_func_qcaps_json(resp, HWRM_RESP_BUF_LEN, ret_result_json, ret_reason);
-                        break;
-                case OP_TEMP:
-                        r = bnxt_temp_monitor_json(resp, HWRM_RESP_BUF_LEN, ret_result_json, ret_reason);
-                        break;
-                case OP_NVM_DEV_INFO:
-                        r = bnxt_nvm_dev_info_json(resp, HWRM_RESP_BUF_LEN, ret_result_json, ret_reason);
-                        break;
-                case OP_NVM_READ:
-                        r = bnxt_nvm_read_json(resp, HWRM_RESP_BUF_LEN, data, nr.length, nr.dir_idx, nr.offset,
-                                               ret_result_json, ret_reason);
-                        break;
-                }
-        } else
-                fwctld_log(device, LOG_DEBUG, "bnxt %s: RPC failed: %s", operation->name, strerror(-r));
         free(resp);
-        free(data);
         return r;
 }
 

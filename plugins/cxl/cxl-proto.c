@@ -365,11 +365,69 @@ int cxl_check_gsf_payload(const uint8_t *payload, uint32_t size, uint16_t *ret_n
         return 0;
 }
 
+size_t cxl_kernel_out_min(uint32_t opcode, const uint8_t *request) {
+        uint64_t n;
+
+        switch (opcode) {
+        case CXL_OP_GET_SUPPORTED_FEATURES:
+                /* The driver allocates its own reply (16 + 8 + 48 per entry, count / 48 entries
+                 * at most) and the core copies what fits: any buffer is safe. This one holds all
+                 * of it, so decode() never sees a cut reply. */
+                n = CXL_OUT_STRUCT_SIZE + CXL_GSF_OUT_HDR +
+                    (uint64_t) (cxl_get_le32(request + CXL_RPC_HDR) / CXL_FEAT_ENTRY_LEN) * CXL_FEAT_ENTRY_LEN;
+                return n > CXL_MAX_RPC_LEN ? CXL_MAX_RPC_LEN : (size_t) n;
+        case CXL_OP_GET_FEATURE:
+                /* cxlctl_get_feature() writes size/retval and count bytes at offset 8 into a
+                 * buffer of out_len bytes without checking it. */
+                return CXL_OUT_STRUCT_SIZE + cxl_get_le16(request + CXL_RPC_HDR + 18);
+        case CXL_OP_SET_FEATURE:
+                /* cxlctl_set_feature(): 8 bytes into kvzalloc(out_len), unchecked. */
+                return CXL_OUT_STRUCT_SIZE;
+        default:
+                return 0;
+        }
+}
+
+static int classify_set_feature(const cxl_features *fs, const uint8_t *p, uint32_t op_size,
+                                fwctld_classification *ret, char **ret_reason) {
+        const char *name = "SET_FEATURE";
+        const uint8_t *uuid = p + CXL_RPC_HDR;
+        const cxl_feature *f;
+        char s[37];
+
+        if (op_size <= CXL_SF_HDR)
+                return reject(ret_reason, "%s: op_size %u carries no data (must exceed %u)", name, op_size,
+                              CXL_SF_HDR);
+        if (!fs)
+                return reject(ret_reason, "%s: the feature list could not be read at attach", name);
+        cxl_uuid_to_string(uuid, s);
+        switch (cxl_uuid_set_verdict(fs, uuid, &f)) {
+        case CXL_SET_KERNEL_EXCLUSIVE:
+                return reject(ret_reason, "%s: feature %s (%s) is kernel-exclusive; the kernel refuses it", name, s,
+                              cxl_feature_known_name(uuid));
+        case CXL_SET_NOT_CHANGEABLE:
+                return reject(ret_reason, "%s: feature %s is %s", name, s,
+                              f ? "not CHANGEABLE" : "not in the device's supported feature list");
+        case CXL_SET_BAD_EFFECTS:
+                return reject(ret_reason, "%s: feature %s has set effects 0x%04x (reserved bits, BACKGROUND "
+                              "or none): the driver refuses to set it", name, s, f->effects);
+        case CXL_SET_DEBUG_WRITE:
+                ret->min_scope = FWCTLD_SCOPE_DEBUG_WRITE;
+                break;
+        case CXL_SET_DEBUG_WRITE_FULL:
+                ret->min_scope = FWCTLD_SCOPE_DEBUG_WRITE_FULL;
+                break;
+        }
+        ret->configuration_write = true;
+        return 0;
+}
+
 int cxl_classify_request(const cxl_features *fs, const void *request, size_t size, fwctld_classification *ret,
                          char **ret_reason) {
         const uint8_t *p = request;
         uint32_t opcode, op_size;
         const char *name;
+        int r;
 
         if (!p || size < CXL_RPC_HDR)
                 return reject(ret_reason, "request of %zu bytes is shorter than the 16-byte fwctl_rpc_cxl header",
@@ -381,61 +439,38 @@ int cxl_classify_request(const cxl_features *fs, const void *request, size_t siz
         if (!name)
                 return reject(ret_reason, "opcode 0x%04x is not one the CXL fwctl driver accepts "
                               "(0x0500 Get Supported Features, 0x0501 Get Feature, 0x0502 Set Feature)", opcode);
-        /* The kernel does not check in_len against op_size; a mismatch is a malformed request. */
-        if ((size_t) op_size != size - CXL_RPC_HDR)
-                return reject(ret_reason, "%s: op_size %u does not match the %zu payload bytes sent "
-                              "(in_len must be 16 + op_size)", name, op_size, size - CXL_RPC_HDR);
+        /* The driver reads op_size bytes of mailbox input from its copy of in_len bytes without
+         * checking in_len: shorter would read past it. Longer is what the driver accepts (the
+         * tail is ignored). */
+        if ((uint64_t) op_size > size - CXL_RPC_HDR)
+                return reject(ret_reason, "%s: op_size %u exceeds the %zu payload bytes sent "
+                              "(the driver would read past the request)", name, op_size, size - CXL_RPC_HDR);
 
         memset(ret, 0, sizeof(*ret));
         snprintf(ret->operation, sizeof(ret->operation), "%s", name);
+        /* The scopes below are the driver's own checks. */
+        ret->scope_exact = true;
         switch (opcode) {
         case CXL_OP_GET_SUPPORTED_FEATURES:
                 if (op_size != CXL_GSF_IN_LEN)
                         return reject(ret_reason, "%s: op_size must be %u, not %u", name, CXL_GSF_IN_LEN, op_size);
                 ret->min_scope = FWCTLD_SCOPE_CONFIGURATION;
-                return 0;
+                break;
         case CXL_OP_GET_FEATURE:
                 if (op_size != CXL_GF_IN_LEN)
                         return reject(ret_reason, "%s: op_size must be %u, not %u", name, CXL_GF_IN_LEN, op_size);
                 if (cxl_get_le16(p + CXL_RPC_HDR + 18) == 0)
                         return reject(ret_reason, "%s: count 0 is rejected by the driver", name);
-                if (p[CXL_RPC_HDR + 20] > 2)
-                        return reject(ret_reason, "%s: selection %u is not 0 (current), 1 (default) or 2 (saved)",
-                                      name, p[CXL_RPC_HDR + 20]);
+                /* Any selection byte: the driver passes it to the device, which judges it. */
                 ret->min_scope = FWCTLD_SCOPE_CONFIGURATION;
-                return 0;
-        default: {
-                const uint8_t *uuid = p + CXL_RPC_HDR;
-                const cxl_feature *f;
-                char s[37];
-
-                if (op_size <= CXL_SF_HDR)
-                        return reject(ret_reason, "%s: op_size %u carries no data (must exceed %u)", name, op_size,
-                                      CXL_SF_HDR);
-                if (!fs)
-                        return reject(ret_reason, "%s: the feature list could not be read at attach", name);
-                cxl_uuid_to_string(uuid, s);
-                switch (cxl_uuid_set_verdict(fs, uuid, &f)) {
-                case CXL_SET_KERNEL_EXCLUSIVE:
-                        return reject(ret_reason, "%s: feature %s (%s) is kernel-exclusive; the kernel refuses it",
-                                      name, s, cxl_feature_known_name(uuid));
-                case CXL_SET_NOT_CHANGEABLE:
-                        return reject(ret_reason, "%s: feature %s is %s", name, s,
-                                      f ? "not CHANGEABLE" : "not in the device's supported feature list");
-                case CXL_SET_BAD_EFFECTS:
-                        return reject(ret_reason, "%s: feature %s has set effects 0x%04x (reserved bits, BACKGROUND "
-                                      "or none): the driver refuses to set it", name, s, f->effects);
-                case CXL_SET_DEBUG_WRITE:
-                        ret->min_scope = FWCTLD_SCOPE_DEBUG_WRITE;
-                        break;
-                case CXL_SET_DEBUG_WRITE_FULL:
-                        ret->min_scope = FWCTLD_SCOPE_DEBUG_WRITE_FULL;
-                        break;
-                }
-                ret->configuration_write = true;
-                return 0;
+                break;
+        default:
+                r = classify_set_feature(fs, p, op_size, ret, ret_reason);
+                if (r < 0)
+                        return r;
         }
-        }
+        ret->kernel_out_min = cxl_kernel_out_min(opcode, p);
+        return 0;
 }
 
 /* One GSF round trip: returns payload copy bounds-checked. */
@@ -658,17 +693,22 @@ static int get_selection(json_object *o, uint8_t *ret, char **ret_reason) {
                                 *ret = i;
                                 return 0;
                         }
-                return reject(ret_reason, "\"selection\" must be \"current\", \"default\", \"saved\" or 0-2");
+                return reject(ret_reason, "\"selection\" must be \"current\", \"default\", \"saved\" or 0-255");
         }
+        /* Any byte, as the driver passes it on: values above 2 are the device's to judge. */
         if (json_object_is_type(v, json_type_int)) {
                 int64_t n = json_object_get_int64(v);
 
-                if (n >= 0 && n <= 2) {
+                if (n >= 0 && n <= 0xff) {
                         *ret = (uint8_t) n;
                         return 0;
                 }
         }
-        return reject(ret_reason, "\"selection\" must be \"current\", \"default\", \"saved\" or 0-2");
+        return reject(ret_reason, "\"selection\" must be \"current\", \"default\", \"saved\" or 0-255");
+}
+
+static json_object *selection_json(uint8_t sel) {
+        return sel < 3 ? json_object_new_string(selection_names[sel]) : json_object_new_int(sel);
 }
 
 static int get_hex(json_object *o, const char *key, uint8_t **ret, size_t *ret_len, char **ret_reason) {
@@ -795,8 +835,9 @@ int cxl_exec_get_feature(cxl_rpc_func rpc, void *userdata, const cxl_features *f
         if (r < 0)
                 return r;
 
-        /* The driver wants out_len >= 16 + count. */
-        out_len = 2 * CXL_OUT_HDR + (size_t) count;
+        /* What Rpc returns: the size/retval header and at most count bytes. The kernel's own
+         * buffer (16 + count) is the daemon's business, from classify()'s kernel_out_min. */
+        out_len = CXL_OUT_HDR + (size_t) count;
         out = calloc(1, out_len);
         if (!out)
                 return -ENOMEM;
@@ -827,7 +868,7 @@ int cxl_exec_get_feature(cxl_rpc_func rpc, void *userdata, const cxl_features *f
         res = json_object_new_object();
         cxl_uuid_to_string(uuid, s);
         json_object_object_add(res, "uuid", json_object_new_string(s));
-        json_object_object_add(res, "selection", json_object_new_string(selection_names[sel]));
+        json_object_object_add(res, "selection", selection_json(sel));
         json_object_object_add(res, "offset", json_object_new_int64(offset));
         json_object_object_add(res, "count", json_object_new_int64(count));
         json_object_object_add(res, "length", json_object_new_int64(size));

@@ -63,6 +63,15 @@
 /* Entries fetched per Get Supported Features page. */
 #define CXL_GSF_PAGE_ENTRIES 16u
 
+/* The fwctl core's MAX_RPC_LEN: no kernel buffer is ever larger. */
+#define CXL_MAX_RPC_LEN (2u * 1024u * 1024u)
+/*
+ * sizeof(struct fwctl_rpc_cxl_out): size, retval and the 8-byte Get Supported Features
+ * output header of its union. The driver's Gets allocate and report from it, so what
+ * it writes is measured from 16 bytes, not from the 8-byte size/retval header.
+ */
+#define CXL_OUT_STRUCT_SIZE 16u
+
 typedef struct cxl_feature {
         uint8_t uuid[16];
         uint16_t id;
@@ -79,7 +88,12 @@ typedef struct cxl_features {
         cxl_feature *entries;
 } cxl_features;
 
-/* One FWCTL_RPC at `scope`; same contract as fwctld_device_rpc(). */
+/*
+ * One request through fwctld_device_rpc() at most at `scope`: `in` is what a caller
+ * would send to Rpc (the struct fwctl_rpc_cxl prefix); `out` receives what Rpc would
+ * return (the 8-byte size/retval header, then `size` payload bytes), at most out_len
+ * bytes, and *ret_out_len says how many were written.
+ */
 typedef int (*cxl_rpc_func)(void *userdata, uint32_t scope, const void *in, size_t in_len, void *out,
                             size_t out_len, size_t *ret_out_len);
 
@@ -134,6 +148,9 @@ int cxl_check_out(const uint8_t *buf, size_t buf_size, size_t reported, uint32_t
 /* A Get Supported Features payload of `size` bytes: num_entries must fit. */
 int cxl_check_gsf_payload(const uint8_t *payload, uint32_t size, uint16_t *ret_num, uint16_t *ret_total,
                           char **ret_reason);
+
+/* Bytes the driver writes into its out buffer for a request (classify()'s kernel_out_min). */
+size_t cxl_kernel_out_min(uint32_t opcode, const uint8_t *request);
 
 /* Classify a raw Rpc request against the cached list (NULL: not read). */
 int cxl_classify_request(const cxl_features *fs, const void *request, size_t size, fwctld_classification *ret,

@@ -17,9 +17,18 @@
 
 static const uint32_t cxl_types[] = { 2, FWCTLD_DEVICE_TYPE_END };
 
+/* The request goes through the daemon as a raw Rpc would: classify, scope, deny list,
+ * journal, the kernel buffer from kernel_out_min, decode(). */
 static int device_rpc(void *userdata, uint32_t scope, const void *in, size_t in_len, void *out, size_t out_len,
                       size_t *ret_out_len) {
-        return fwctld_device_rpc(userdata, scope, in, in_len, out, out_len, ret_out_len);
+        fwctld_rpc_reply reply = {};
+        int r;
+
+        r = fwctld_device_rpc(userdata, scope, in, in_len, out, out_len, &reply);
+        if (r < 0)
+                return r;
+        *ret_out_len = reply.size;
+        return 0;
 }
 
 /* The list is read once; a device whose list cannot be read still serves the Gets. */
@@ -83,10 +92,11 @@ static int cxl_decode(fwctld_device *device, fwctld_rpc *rpc, char **ret_reason)
 
 static const fwctld_operation cxl_operations[] = {
         { "get-supported-features", "List every feature with its sizes, flags, effects and the scope a Set needs",
-          FWCTLD_SCOPE_CONFIGURATION },
-        { "get-feature", "Read a feature's current, default or saved value", FWCTLD_SCOPE_CONFIGURATION },
+          FWCTLD_SCOPE_CONFIGURATION, "GET_SUPPORTED_FEATURES" },
+        { "get-feature", "Read a feature's current, default or saved value", FWCTLD_SCOPE_CONFIGURATION,
+          "GET_FEATURE" },
         { "set-feature", "Write a feature; needs debug-write or debug-write-full depending on its effects",
-          FWCTLD_SCOPE_DEBUG_WRITE },
+          FWCTLD_SCOPE_DEBUG_WRITE, "SET_FEATURE" },
 };
 
 static int cxl_classify_execute(fwctld_device *device, const fwctld_operation *operation, const char *parameters_json,

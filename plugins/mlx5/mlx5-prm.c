@@ -176,6 +176,9 @@ int mlx5_classify_request(const void *request, size_t size, fwctld_classificatio
         memset(ret, 0, sizeof(*ret));
         ret->min_scope = op->min_scope;
         ret->configuration_write = op->configuration_write;
+        /* The table is the driver's own check: the ioctl can run at exactly this scope. */
+        ret->scope_exact = true;
+        ret->kernel_out_min = mlx5_kernel_out_min(opcode);
         /* ACCESS_REG*: op_mod 0 writes the register, anything else reads it. */
         if ((opcode == MLX5_OP_ACCESS_REG || opcode == MLX5_OP_ACCESS_REGISTER_USER) &&
             op_mod != MLX5_ACCESS_REG_OP_MOD_WRITE) {
@@ -236,6 +239,14 @@ size_t mlx5_fixed_out_len(uint16_t opcode) {
         default:
                 return 0;
         }
+}
+
+size_t mlx5_kernel_out_min(uint16_t opcode) {
+        size_t fixed = mlx5_fixed_out_len(opcode);
+
+        /* Below the 16-byte header the driver answers EMSGSIZE; a command with a fixed output
+         * gets all of it, so a small max_response is a trimmed reply, not a firmware error. */
+        return fixed > MLX5_HDR_LEN ? fixed : MLX5_HDR_LEN;
 }
 
 size_t mlx5_true_response_len(uint16_t opcode, size_t reported) {
@@ -317,21 +328,25 @@ const fwctld_operation mlx5_operations[_MLX5_OPERATION_MAX] = {
                 .name = "query-adapter",
                 .description = "QUERY_ADAPTER: board PSID and vendor IDs",
                 .min_scope = FWCTLD_SCOPE_CONFIGURATION,
+                .rpc_operations = "QUERY_ADAPTER",
         },
         [MLX5_OPERATION_QUERY_HCA_CAP] = {
                 .name = "query-hca-cap",
                 .description = "QUERY_HCA_CAP {\"op_mod\": type<<1 | current}: one capability page",
                 .min_scope = FWCTLD_SCOPE_CONFIGURATION,
+                .rpc_operations = "QUERY_HCA_CAP",
         },
         [MLX5_OPERATION_QUERY_DIAGNOSTIC_COUNTERS] = {
                 .name = "query-diagnostic-counters",
                 .description = "QUERY_DIAGNOSTIC_COUNTERS {\"num_of_samples\", \"sample_index\", \"max_counters\"}",
                 .min_scope = FWCTLD_SCOPE_DEBUG_READ_ONLY,
+                .rpc_operations = "QUERY_DIAGNOSTIC_COUNTERS",
         },
         [MLX5_OPERATION_ACCESS_REG_READ] = {
                 .name = "access-reg-read",
                 .description = "ACCESS_REG read {\"register_id\": N, \"payload\": \"hex\"}",
                 .min_scope = FWCTLD_SCOPE_DEBUG_READ_ONLY,
+                .rpc_operations = "ACCESS_REG",
         },
 };
 

@@ -86,6 +86,8 @@ int mlx5_parse_out_header(const void *reply, size_t size, uint8_t *ret_status, u
 
 /* The fixed output size of a command, 0 when the plugin does not know it. */
 size_t mlx5_fixed_out_len(uint16_t opcode);
+/* The smallest out buffer the kernel gets for a command: its fixed output, at least the header. */
+size_t mlx5_kernel_out_min(uint16_t opcode);
 /* Length of the reply the caller gets: the fixed size when known and smaller. */
 size_t mlx5_true_response_len(uint16_t opcode, size_t reported);
 
@@ -96,8 +98,6 @@ void mlx5_build_header(uint8_t out[MLX5_HDR_LEN], uint16_t opcode, uint16_t op_m
 void mlx5_build_query_diag_counters(uint8_t out[MLX5_HDR_LEN], uint16_t num_of_samples, uint16_t sample_index);
 int mlx5_build_access_reg(uint16_t op_mod, uint16_t register_id, uint32_t argument, const uint8_t *data,
                           size_t data_len, uint8_t **ret, size_t *ret_len);
-
-/* Hex helpers for JSON payloads. */
 
 /* Named operations. */
 typedef enum Mlx5Operation {

@@ -29,34 +29,11 @@ int mlx5_plugin_classify(fwctld_device *device, const void *request, size_t size
 }
 
 /*
- * mlx5 requests carry no pointers, so the request goes to the kernel as is. What
- * marshal adds is the driver's other length rule: an output buffer below the 16-byte
- * header is EMSGSIZE in the kernel; refuse it here with a reason instead (classify
- * does not see max_response).
+ * mlx5 requests carry no pointers and the driver writes no more than out_len, so there
+ * is no marshal(): the request goes to the kernel as is, and classify()'s kernel_out_min
+ * keeps the out buffer at or above the 16-byte header (the driver's EMSGSIZE rule) and
+ * a fixed-size command's whole output, whatever max_response the caller asked for.
  */
-int mlx5_plugin_marshal(fwctld_device *device, fwctld_rpc *rpc, char **ret_reason) {
-        size_t size, max_response = fwctld_rpc_get_max_response(rpc);
-        const void *request = fwctld_rpc_get_request(rpc, &size);
-        void *in, *out;
-        char buf[160];
-
-        if (max_response < MLX5_HDR_LEN) {
-                (void) snprintf(buf, sizeof(buf),
-                                "max_response %zu is below the 16-byte mlx5 output header "
-                                "(the driver would return EMSGSIZE)", max_response);
-                set_reason(ret_reason, buf);
-                return -EINVAL;
-        }
-        if (!request || size < MLX5_HDR_LEN)
-                return -EINVAL;
-
-        in = fwctld_rpc_alloc(rpc, size);
-        out = fwctld_rpc_alloc(rpc, max_response);
-        if (!in || !out)
-                return -ENOMEM;
-        memcpy(in, request, size);
-        return fwctld_rpc_set_kernel_buffers(rpc, in, size, out, max_response);
-}
 
 int mlx5_plugin_decode(fwctld_device *device, fwctld_rpc *rpc, char **ret_reason) {
         size_t buffer_size, reported, avail, length, req_size;
@@ -102,9 +79,10 @@ int mlx5_plugin_classify_execute(fwctld_device *device, const fwctld_operation *
 int mlx5_plugin_execute(fwctld_device *device, const fwctld_operation *operation, const char *parameters_json,
                         char **ret_result_json, char **ret_reason) {
         Mlx5Operation op = mlx5_operation_from_name(operation ? operation->name : NULL);
+        fwctld_rpc_reply reply = {};
         Mlx5Params p = {};
         uint8_t *in = NULL, *out = NULL;
-        size_t in_len, out_len, got = 0;
+        size_t in_len, out_len;
         int r;
 
         if (op < 0)
@@ -118,9 +96,10 @@ int mlx5_plugin_execute(fwctld_device *device, const fwctld_operation *operation
                 if (!out)
                         r = -ENOMEM;
         }
+        /* The request is what Rpc takes (a raw PRM command); the answer what Rpc returns. */
         if (r >= 0)
-                r = fwctld_device_rpc(device, mlx5_operations[op].min_scope, in, in_len, out, out_len, &got);
-        if (r < 0 && r != -ENOMEM && ret_reason && !*ret_reason) {
+                r = fwctld_device_rpc(device, mlx5_operations[op].min_scope, in, in_len, out, out_len, &reply);
+        if (r < 0 && r != -ENOMEM && r != -EACCES && ret_reason && !*ret_reason) {
                 char buf[128];
 
                 (void) snprintf(buf, sizeof(buf), "%s: the device refused the command (%s)",
@@ -128,8 +107,7 @@ int mlx5_plugin_execute(fwctld_device *device, const fwctld_operation *operation
                 set_reason(ret_reason, buf);
         }
         if (r >= 0)
-                /* The driver echoes out_len; never read past our own buffer. */
-                r = mlx5_operation_result(op, &p, out, got < out_len ? got : out_len, ret_result_json,
+                r = mlx5_operation_result(op, &p, out, reply.size < out_len ? reply.size : out_len, ret_result_json,
                                           ret_reason);
         free(in);
         free(out);
@@ -146,7 +124,6 @@ static const fwctld_plugin mlx5_plugin = {
         .device_types = mlx5_device_types,
         .info_to_json = mlx5_plugin_info_to_json,
         .classify = mlx5_plugin_classify,
-        .marshal = mlx5_plugin_marshal,
         .decode = mlx5_plugin_decode,
         .operations = mlx5_operations,
         .n_operations = _MLX5_OPERATION_MAX,

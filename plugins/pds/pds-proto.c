@@ -111,6 +111,61 @@ size_t pds_response_envelope_size(uint32_t response_len) {
         return (size_t) response_len + PDS_ENV_HDR_SIZE;
 }
 
+int pds_request_build(uint32_t op, uint32_t ep, const void *payload, uint32_t payload_len, uint32_t response_len,
+                      uint8_t **ret, size_t *ret_size) {
+        size_t size = (size_t) PDS_ENV_HDR_SIZE + payload_len;
+        uint8_t *p;
+
+        if (!ret || !ret_size || (payload_len > 0 && !payload))
+                return -EINVAL;
+        if (payload_len > PDS_MAX_LEN || response_len > PDS_MAX_LEN)
+                return -EMSGSIZE;
+        p = calloc(1, size);
+        if (!p)
+                return -ENOMEM;
+        pds_put_le32(p + PDS_ENV_OFF_MAGIC, PDS_ENV_REQ_MAGIC);
+        pds_put_le16(p + PDS_ENV_OFF_VERSION, PDS_ENV_VERSION);
+        pds_put_le32(p + PDS_ENV_OFF_OP, op);
+        pds_put_le32(p + PDS_ENV_OFF_EP, ep);
+        pds_put_le32(p + PDS_ENV_OFF_PAYLOAD_LEN, payload_len);
+        pds_put_le32(p + PDS_ENV_OFF_RESPONSE_LEN, response_len);
+        if (payload_len > 0)
+                memcpy(p + PDS_ENV_HDR_SIZE, payload, payload_len);
+        *ret = p;
+        *ret_size = size;
+        return 0;
+}
+
+int pds_response_parse(const void *buf, size_t size, struct pds_response *ret, char **ret_reason) {
+        const uint8_t *p = buf;
+        uint32_t magic, response_len;
+        uint16_t version, reserved;
+
+        if (!p || size < PDS_ENV_HDR_SIZE)
+                return reject(ret_reason, -EBADMSG, "response of %zu bytes is shorter than the %u-byte envelope header",
+                              p ? size : 0, PDS_ENV_HDR_SIZE);
+        magic = pds_get_le32(p + PDS_RESP_OFF_MAGIC);
+        version = pds_get_le16(p + PDS_RESP_OFF_VERSION);
+        reserved = pds_get_le16(p + PDS_RESP_OFF_RESERVED);
+        if (magic != PDS_ENV_RESP_MAGIC || version != PDS_ENV_VERSION || reserved != 0)
+                return reject(ret_reason, -EBADMSG,
+                              "not a version %u \"PDSA\" response envelope (magic 0x%08" PRIx32 ", version %u, "
+                              "reserved 0x%04x)", PDS_ENV_VERSION, magic, version, reserved);
+        response_len = pds_get_le32(p + PDS_RESP_OFF_RESPONSE_LEN);
+        if ((size_t) response_len > size - PDS_ENV_HDR_SIZE)
+                return reject(ret_reason, -EBADMSG,
+                              "response envelope claims %" PRIu32 " bytes but carries %zu", response_len,
+                              size - PDS_ENV_HDR_SIZE);
+        *ret = (struct pds_response) {
+                .retval = pds_get_le32(p + PDS_RESP_OFF_RETVAL),
+                .response_len = response_len,
+                .op = pds_get_le32(p + PDS_RESP_OFF_OP),
+                .ep = pds_get_le32(p + PDS_RESP_OFF_EP),
+                .response = p + PDS_ENV_HDR_SIZE,
+        };
+        return 0;
+}
+
 void pds_kernel_rpc_build(struct pds_kernel_rpc *ret, uint32_t op, uint32_t ep, const void *in, uint32_t in_len,
                           void *out, uint32_t out_len) {
         *ret = (struct pds_kernel_rpc) {

@@ -83,8 +83,27 @@ void pds_put_le16(uint8_t *p, uint16_t v);
 /* Validate a request envelope. -EINVAL with *ret_reason (malloc()ed) on any fault. */
 int pds_request_parse(const void *buf, size_t size, struct pds_request *ret, char **ret_reason);
 
-/* The response envelope needs this many bytes of max_response. */
+/* The response envelope of response_len bytes: header + response. */
 size_t pds_response_envelope_size(uint32_t response_len);
+
+/* Build a request envelope (what a caller sends to Rpc), malloc()ed into *ret. */
+int pds_request_build(uint32_t op, uint32_t ep, const void *payload, uint32_t payload_len, uint32_t response_len,
+                      uint8_t **ret, size_t *ret_size);
+
+/* A parsed response envelope. */
+struct pds_response {
+        uint32_t retval;
+        uint32_t response_len;
+        uint32_t op;
+        uint32_t ep;
+        const uint8_t *response; /* points into the buffer */
+};
+
+/*
+ * Validate a response envelope of `size` bytes (what Rpc returned): magic "PDSA",
+ * version, reserved 0, and response_len bytes present. -EBADMSG with a reason.
+ */
+int pds_response_parse(const void *buf, size_t size, struct pds_response *ret, char **ret_reason);
 
 /* Fill the kernel struct with the daemon's own buffers. */
 void pds_kernel_rpc_build(struct pds_kernel_rpc *ret, uint32_t op, uint32_t ep, const void *in,

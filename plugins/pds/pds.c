@@ -61,6 +61,9 @@ static int pds_classify(fwctld_device *device, const void *request, size_t size,
         memset(ret, 0, sizeof(*ret));
         /* The operation's real scope is kernel-private: the caller's scope goes through as is. */
         ret->min_scope = FWCTLD_SCOPE_CONFIGURATION;
+        ret->scope_exact = false;
+        /* The kernel returns its 48-byte struct; marshal() gives it exactly that. */
+        ret->kernel_out_min = PDS_KERNEL_RPC_SIZE;
         /* READ vs WRITE attributes are kernel-private too: never claim it cannot write. */
         ret->configuration_write = true;
         pds_operation_name(req.ep, req.op, ret->operation);
@@ -71,7 +74,7 @@ static int pds_marshal(fwctld_device *device, fwctld_rpc *rpc, char **ret_reason
         struct pds_call_block *blk;
         struct pds_request req;
         const void *request;
-        size_t size, max_response;
+        size_t size;
         uint8_t *in;
         int r;
 
@@ -80,17 +83,11 @@ static int pds_marshal(fwctld_device *device, fwctld_rpc *rpc, char **ret_reason
         if (r < 0)
                 return r;
 
-        max_response = fwctld_rpc_get_max_response(rpc);
-        if (max_response < pds_response_envelope_size(req.response_len)) {
-                char buf[160];
-
-                (void) snprintf(buf, sizeof(buf),
-                                "max_response %zu is smaller than the response envelope (%u + response_len %u)",
-                                max_response, PDS_ENV_HDR_SIZE, req.response_len);
-                set_reason(ret_reason, buf);
-                return -EINVAL;
-        }
-
+        /*
+         * Every buffer is sized from what the kernel copies, never from max_response: in.len
+         * bytes are read from the payload buffer and all out.len bytes written to the
+         * response buffer. The daemon trims the envelope decode() builds to max_response.
+         */
         blk = fwctld_rpc_alloc(rpc, sizeof(*blk));
         in = fwctld_rpc_alloc(rpc, req.payload_len);
         if (blk)
@@ -149,6 +146,8 @@ static const fwctld_operation pds_operations[] = {
                 .name = "rpc",
                 .description = "Send one pds endpoint operation (the kernel checks the scope named in \"scope\")",
                 .min_scope = FWCTLD_SCOPE_CONFIGURATION,
+                /* Named from the parameters by classify_execute(): "ep<N>.op0x<op>". */
+                .rpc_operations = NULL,
         },
 };
 
@@ -166,46 +165,59 @@ static int pds_classify_execute(fwctld_device *device, const fwctld_operation *o
         if (p.scope > ret->min_scope)
                 ret->min_scope = p.scope;
         ret->configuration_write = true;
+        /* What reaches the device, named as classify() names a raw Rpc of it. */
+        pds_operation_name(p.ep, p.op, ret->operation);
         pds_params_done(&p);
         return 0;
 }
 
-static int pds_execute_rpc(fwctld_device *device, const struct pds_params *p, char **ret_result_json,
-                           char **ret_reason) {
-        struct pds_kernel_rpc kin, kout = {}, k = {};
-        uint8_t *in, *out;
-        size_t reported = 0;
+static void execute_reason(const struct pds_params *p, int r, char **ret_reason) {
         char buf[256];
-        int r;
 
-        in = malloc(p->payload_len > 0 ? p->payload_len : 1);
-        out = calloc(1, p->response_size > 0 ? p->response_size : 1);
-        if (!in || !out) {
-                free(in);
-                free(out);
-                return -ENOMEM;
-        }
-        if (p->payload_len > 0)
-                memcpy(in, p->payload, p->payload_len);
-        pds_kernel_rpc_build(&kin, p->op, p->ep, in, (uint32_t) p->payload_len, out, p->response_size);
-
-        r = fwctld_device_rpc(device, p->scope, &kin, sizeof(kin), &kout, sizeof(kout), &reported);
-        if (r == -EPERM) {
+        if (r == -EPERM)
                 (void) snprintf(buf, sizeof(buf),
                                 "the device refused endpoint %u operation 0x%04x at scope %u "
                                 "(EPERM: the operation needs a higher scope)", p->ep, p->op, p->scope);
-                set_reason(ret_reason, buf);
-        } else if (r == -EINVAL) {
+        else if (r == -EINVAL)
                 (void) snprintf(buf, sizeof(buf),
                                 "the device rejected endpoint %u operation 0x%04x (EINVAL: unknown endpoint or "
                                 "operation, or payload/response_size over the firmware's limits)", p->ep, p->op);
-                set_reason(ret_reason, buf);
-        } else if (r >= 0)
-                r = pds_kernel_reply_check(&kout, sizeof(kout), reported, p->response_size, &k, ret_reason);
+        else
+                return;
+        set_reason(ret_reason, buf);
+}
+
+/* The same envelope a caller would send to Rpc, through the daemon's whole Rpc path. */
+static int pds_execute_rpc(fwctld_device *device, const struct pds_params *p, char **ret_result_json,
+                           char **ret_reason) {
+        fwctld_rpc_reply reply = {};
+        struct pds_response resp = {};
+        uint8_t *request = NULL, *response;
+        size_t request_size = 0, response_size;
+        int r;
+
+        r = pds_request_build(p->op, p->ep, p->payload, (uint32_t) p->payload_len, p->response_size, &request,
+                              &request_size);
+        if (r < 0)
+                return r;
+        response_size = pds_response_envelope_size(p->response_size);
+        response = calloc(1, response_size);
+        if (!response) {
+                free(request);
+                return -ENOMEM;
+        }
+        r = fwctld_device_rpc(device, p->scope, request, request_size, response, response_size, &reply);
+        if (r < 0)
+                execute_reason(p, r, ret_reason);
+        else if (reply.length > reply.size) {
+                set_reason(ret_reason, "the response envelope is longer than the response_size asked for");
+                r = -EBADMSG;
+        } else
+                r = pds_response_parse(response, reply.size, &resp, ret_reason);
         if (r >= 0)
-                r = pds_result_json(k.out_retval, out, k.out_len, ret_result_json);
-        free(in);
-        free(out);
+                r = pds_result_json(resp.retval, resp.response, resp.response_len, ret_result_json);
+        free(request);
+        free(response);
         return r;
 }
 

@@ -14,14 +14,16 @@
  * table's scope wins); then every to-device buffer is read from the caller's
  * address (EFAULT, the firmware does not run); the firmware runs; every
  * from-device buffer is written to the caller's address (EFAULT after the
- * firmware ran). DBG_PTRACE's request layout is not known here: it passes the
- * scope check and the firmware answers CMD_NOT_SUPPORTED without DMA.
+ * firmware ran). DBG_PTRACE is one of them (two buffers sized by the same
+ * pdi_req_buf_len, DEBUG_WRITE); its request layout is the one HSI struct not in
+ * any header this emulator could check, see PTRACE_* below.
  *
  * Emulated firmware data: NVM_READ byte i of entry dir_idx at offset is
  * (offset + i) * 13 + dir_idx; any other from-device buffer k (0-based, field
  * order) of command T has byte i = i * 7 + k * 0x51 + (T & 0xff). NVM_WRITE's
  * response carries dir_item_length = bytes received and dir_idx = the 16-bit
- * sum of those bytes (so tests can see the data really crossed). DMA replies
+ * sum of those bytes (so tests can see the data really crossed). DBG_PTRACE's
+ * response buffer echoes the command buffer with every byte XOR 0xff. DMA replies
  * have the HSI output sizes: 16 bytes, 24 for the two SerDes data commands,
  * 72 for SCH_GRP_QCFG.
  *
@@ -42,7 +44,6 @@
 #define HWRM_MIN_IN 16
 #define HWRM_MAX_IN 128
 #define HWRM_MIN_OUT 8
-#define HWRM_ERR_CMD_NOT_SUPPORTED 0xffff
 
 #define HWRM_VER_GET 0x0
 #define HWRM_FUNC_QCAPS 0x15
@@ -52,7 +53,23 @@
 #define HWRM_NVM_WRITE 0xfffe
 #define HWRM_PORT_QSTATS 0x23
 #define HWRM_PORT_QSTATS_EXT 0xb4
+#define HWRM_DBG_PTRACE 0xff2d
 #define BNXT_MAX_DMABUF 0x10000u       /* FWCTL_BNXT_MAX_DMABUF, include/uapi/fwctl/bnxt.h */
+
+/*
+ * DBG_PTRACE (mainline table: CMD_DMAS(HWRM_DBG_PTRACE, FWCTL_RPC_DEBUG_WRITE,
+ * struct hwrm_dbg_ptrace_input, 2, pdi_cmd_buf_addr to-device and pdi_resp_buf_addr
+ * from-device, both pdi_req_buf_len bytes)). UNVERIFIED LAYOUT: struct
+ * hwrm_dbg_ptrace_input is in no HSI header that could be checked (mainline
+ * include/linux/bnxt/hsi.h as stored, DPDK, FreeBSD, the out-of-tree bnxt_en), so
+ * its size and offsets are an assumption in the HSI's usual shape: the 16-byte
+ * header, the two le64 addresses, then a le32 length. Replace these four numbers
+ * once the header is available; everything else follows the driver's table.
+ */
+#define PTRACE_IN_SIZE 40
+#define PTRACE_CMD_ADDR 16
+#define PTRACE_RESP_ADDR 24
+#define PTRACE_REQ_BUF_LEN 32
 #define BNXT_DMA_SLOTS 4               /* BNXTCTL_MAX_DMA_FIELDS */
 
 /* One host-address field: where the address sits, how long the buffer is. */
@@ -116,6 +133,8 @@ static const struct dma_desc dma_descs[] = {
           { { .addr_at = 24, .len_at = 18, .len_bytes = 2, .per_unit = 2, .to_device = true } } },
         { 0x74, 1, 32, 72, 1, { W16(24, 18) } },                         /* SCH_GRP_QCFG */
         { 0x203, 1, 40, 24, 1, { W16(16, 28) } },                        /* SELFTEST_RETRIEVE_SERDES_DATA */
+        { HWRM_DBG_PTRACE, 2, PTRACE_IN_SIZE, 16, 2,                     /* DBG_PTRACE: layout unverified */
+          { W32_TO(PTRACE_CMD_ADDR, PTRACE_REQ_BUF_LEN), W32(PTRACE_RESP_ADDR, PTRACE_REQ_BUF_LEN) } },
 };
 
 #undef W16
@@ -124,38 +143,35 @@ static const struct dma_desc dma_descs[] = {
 #undef W32_TO
 #undef FIXED
 
-enum { INLINE, DMA };
-
+/* Inline commands (no host addresses): the driver's switch. */
 struct cmd {
         uint16_t type;
         uint8_t scope;
-        uint8_t dma;
 };
 
 static const struct cmd cmds[] = {
         /* CONFIGURATION */
-        { 0x11, 0, INLINE }, { 0x25, 0, INLINE }, { 0xc0, 0, INLINE }, { 0xc3, 0, INLINE },
-        { 0xc8, 0, INLINE }, { 0xff0f, 0, INLINE }, { 0xff15, 0, INLINE }, { 0xff16, 0, INLINE },
-        { 0xffec, 0, INLINE }, { 0xffee, 0, INLINE }, { 0xfff0, 0, INLINE }, { 0xfff5, 0, INLINE },
-        { 0xfff7, 0, INLINE }, { 0xfff8, 0, INLINE }, { 0xfff9, 0, INLINE },
+        { 0x11, 0 }, { 0x25, 0 }, { 0xc0, 0 }, { 0xc3, 0 },
+        { 0xc8, 0 }, { 0xff0f, 0 }, { 0xff15, 0 }, { 0xff16, 0 },
+        { 0xffec, 0 }, { 0xffee, 0 }, { 0xfff0, 0 }, { 0xfff5, 0 },
+        { 0xfff7, 0 }, { 0xfff8, 0 }, { 0xfff9, 0 },
         /* DEBUG_READ_ONLY, inline */
-        { 0x0, 1, INLINE }, { 0xc, 1, INLINE }, { 0x15, 1, INLINE }, { 0x16, 1, INLINE },
-        { 0x18, 1, INLINE }, { 0x27, 1, INLINE }, { 0x28, 1, INLINE }, { 0x2a, 1, INLINE },
-        { 0x2c, 1, INLINE }, { 0xb6, 1, INLINE }, { 0x37, 1, INLINE }, { 0x39, 1, INLINE },
-        { 0x47, 1, INLINE }, { 0x87, 1, INLINE }, { 0x88, 1, INLINE }, { 0x8a, 1, INLINE },
-        { 0x8c, 1, INLINE }, { 0x8d, 1, INLINE }, { 0x8f, 1, INLINE }, { 0xa0, 1, INLINE },
-        { 0xbc, 1, INLINE }, { 0xbe, 1, INLINE }, { 0xc1, 1, INLINE }, { 0xc2, 1, INLINE },
-        { 0xc9, 1, INLINE }, { 0xda, 1, INLINE }, { 0xdd, 1, INLINE }, { 0xdf, 1, INLINE },
-        { 0xe0, 1, INLINE }, { 0xe1, 1, INLINE }, { 0xe2, 1, INLINE }, { 0x112, 1, INLINE },
-        { 0x124, 1, INLINE }, { 0x190, 1, INLINE }, { 0x192, 1, INLINE }, { 0x194, 1, INLINE },
-        { 0x198, 1, INLINE }, { 0x19c, 1, INLINE }, { 0x1a1, 1, INLINE }, { 0x1a4, 1, INLINE },
-        { 0x1a8, 1, INLINE }, { 0x1ac, 1, INLINE }, { 0x1c3, 1, INLINE }, { 0x232, 1, INLINE },
-        { 0x200, 1, INLINE }, { 0xff1c, 1, INLINE }, { 0xff20, 1, INLINE }, { 0xff21, 1, INLINE },
-        { 0xff25, 1, INLINE }, { 0xff26, 1, INLINE }, { 0xff2e, 1, INLINE }, { 0xff2f, 1, INLINE },
-        { 0xff18, 1, INLINE }, { 0xfff6, 1, INLINE }, { 0xfffb, 1, INLINE },
+        { 0x0, 1 }, { 0xc, 1 }, { 0x15, 1 }, { 0x16, 1 },
+        { 0x18, 1 }, { 0x27, 1 }, { 0x28, 1 }, { 0x2a, 1 },
+        { 0x2c, 1 }, { 0xb6, 1 }, { 0x37, 1 }, { 0x39, 1 },
+        { 0x47, 1 }, { 0x87, 1 }, { 0x88, 1 }, { 0x8a, 1 },
+        { 0x8c, 1 }, { 0x8d, 1 }, { 0x8f, 1 }, { 0xa0, 1 },
+        { 0xbc, 1 }, { 0xbe, 1 }, { 0xc1, 1 }, { 0xc2, 1 },
+        { 0xc9, 1 }, { 0xda, 1 }, { 0xdd, 1 }, { 0xdf, 1 },
+        { 0xe0, 1 }, { 0xe1, 1 }, { 0xe2, 1 }, { 0x112, 1 },
+        { 0x124, 1 }, { 0x190, 1 }, { 0x192, 1 }, { 0x194, 1 },
+        { 0x198, 1 }, { 0x19c, 1 }, { 0x1a1, 1 }, { 0x1a4, 1 },
+        { 0x1a8, 1 }, { 0x1ac, 1 }, { 0x1c3, 1 }, { 0x232, 1 },
+        { 0x200, 1 }, { 0xff1c, 1 }, { 0xff20, 1 }, { 0xff21, 1 },
+        { 0xff25, 1 }, { 0xff26, 1 }, { 0xff2e, 1 }, { 0xff2f, 1 },
+        { 0xff18, 1 }, { 0xfff6, 1 }, { 0xfffb, 1 },
         /* DEBUG_WRITE */
-        { 0x2b, 2, INLINE }, { 0xb5, 2, INLINE },
-        { 0xff2d, 2, DMA },   /* DBG_PTRACE: DMA, layout unknown here (see above) */
+        { 0x2b, 2 }, { 0xb5, 2 },
 };
 
 static const struct dma_desc *find_dma(uint16_t type)
@@ -238,6 +254,10 @@ static uint16_t dma_firmware(struct emu_rpc *r, const struct dma_desc *d, uint8_
                         for (uint32_t i = 0; i < lens[k]; i++)
                                 bufs[k][i] = (uint8_t)(i * 7 + k * 0x51 + (type & 0xff));
                 }
+        }
+        if (type == HWRM_DBG_PTRACE) {
+                for (uint32_t i = 0; i < lens[1]; i++)
+                        bufs[1][i] = bufs[0][i] ^ 0xff;
         }
         if (type == HWRM_NVM_WRITE) {
                 uint32_t sum = 0;
@@ -350,10 +370,6 @@ static int bnxt_rpc(struct emu_rpc *r)
         r->out = g_malloc0(MAX(r->user_out_len, 128));
         r->out_len = r->user_out_len;
 
-        if (c->dma) {
-                resp_header(r, HWRM_ERR_CMD_NOT_SUPPORTED, 16);
-                return 0;
-        }
         if (type == HWRM_VER_GET) {
                 resp_len = 104;
                 /* hwrm interface 1.10.2, firmware 224.0.123.0 */

@@ -8,6 +8,8 @@
 #include "emu.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -55,6 +57,43 @@ UMockdevIoctlData *emu_resolve(UMockdevIoctlData *parent, size_t offset, size_t 
                 return NULL;
         }
         return d;
+}
+
+void emu_report_fault(const struct emu_dev *dev, uint32_t opcode, size_t in_len, size_t out_len,
+                      const char *access, size_t bytes, const char *fmt, ...)
+{
+        g_autofree char *what = NULL, *line = NULL;
+        const char *path = g_getenv("FWCTL_EMU_FAULT_LOG");
+        va_list ap;
+
+        va_start(ap, fmt);
+        what = g_strdup_vprintf(fmt, ap);
+        va_end(ap);
+        line = g_strdup_printf("EMULATOR FAULT: device=%s type=%s opcode=0x%04x in_len=%zu "
+                               "out_len=%zu %s=%zu: %s\n",
+                               dev->name, dev->drv->type, opcode, in_len, out_len, access, bytes,
+                               what);
+        fputs(line, stderr);
+        fflush(stderr);
+        if (path && *path) {
+                /* One write() with O_APPEND: lines from concurrent ioctls never interleave. */
+                int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+
+                if (fd < 0 || write(fd, line, strlen(line)) != (ssize_t)strlen(line))
+                        fprintf(stderr, "fwctl-emu: cannot append to FWCTL_EMU_FAULT_LOG %s: %s\n",
+                                path, g_strerror(errno));
+                if (fd >= 0)
+                        close(fd);
+        }
+}
+
+uint8_t *emu_rpc_in_view(const struct emu_rpc *r, size_t need)
+{
+        uint8_t *v = g_malloc0(MAX(r->in_len, need));
+
+        if (r->in_len)
+                memcpy(v, r->in, r->in_len);
+        return v;
 }
 
 /* The effective capabilities of the process we spawned: it stands for "current". */
@@ -281,12 +320,11 @@ static int do_rpc(struct emu_dev *dev, UMockdevIoctlClient *client, UMockdevIoct
         if (err)
                 return err;
 
-        /* The kernel's copy of the input; padded so drivers that read fixed
-         * structs past a short in_len see zeros instead of garbage. */
+        /* The kernel's copy of the input, kvzalloc(in_len): exactly in_len bytes, so a
+         * driver that reads past it is caught (emu_rpc_in_view, emu_report_fault). */
         r.scope = rpc.scope;
         r.in_len = rpc.in_len;
-        r.in_alloc = MAX((size_t)rpc.in_len, 256);
-        r.in = g_malloc0(r.in_alloc);
+        r.in = rpc.in_len ? g_malloc0(rpc.in_len) : NULL;
         r.user_out_len = rpc.out_len;
         if (rpc.in_len) {
                 in = emu_resolve(st, offsetof(struct fwctl_rpc, in), rpc.in_len);

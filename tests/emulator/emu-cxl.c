@@ -4,6 +4,12 @@
  * Feature and Set Feature, with the kernel's validation (op_size, effects to
  * scope, kernel-exclusive features) and its response wrapper {size, retval}.
  * No info op. The feature list below is the emulated device's firmware.
+ *
+ * Mainline trusts the caller's sizes: Get Feature and Set Feature write into
+ * kvzalloc(out_len) unchecked, and nothing checks in_len against the fields the
+ * driver reads. Requests that would make a real kernel overflow, over-read or
+ * oops are detected faults (struct cxl_access, emu_report_fault), then complete
+ * as mainline reports them.
  */
 #include "emu.h"
 
@@ -110,7 +116,19 @@ static int find_feature(const uint8_t *uuid)
         return -1;
 }
 
-static int cxl_dispatch(struct emu_rpc *r, uint16_t opcode, uint32_t op_size, const uint8_t *payload);
+/*
+ * What the mainline driver touches for one request, checked after the dispatch:
+ * the core hands it kvzalloc(in_len) for the input and never checks in_len
+ * against the fields the driver reads; Get Feature and Set Feature write into
+ * kvzalloc(out_len) of the caller's out_len without checking it (features.c,
+ * cxlctl_get_feature / cxlctl_set_feature). Get Supported Features sizes its
+ * own buffer, so it never writes past it whatever out_len is.
+ */
+struct cxl_access {
+        size_t reads;           /* input bytes the driver reads */
+        size_t writes;          /* bytes it writes into kvzalloc(out_len); 0: none */
+        const char *writer;     /* the function that writes them */
+};
 
 static void cxl_setup(struct emu_dev *dev)
 {
@@ -146,8 +164,10 @@ static int get_supported(struct emu_rpc *r, const uint8_t *in)
         size_t nfeat = G_N_ELEMENTS(features), requested;
         uint8_t *o;
 
-        /* Served from the kernel's cache. start_idx is checked first, even with
-         * count 0 (fewer than 48 bytes: a header only, with the total). */
+        /* Served from the kernel's cache into a buffer the driver sizes itself
+         * (header + requested entries): out_len plays no part, the core truncates.
+         * start_idx is checked first, even with count 0 (fewer than 48 bytes: a
+         * header only, with the total). */
         if (start >= nfeat)
                 return EINVAL;
         requested = MIN(count / FEAT_ENTRY_LEN, nfeat - start);
@@ -178,74 +198,89 @@ static int get_supported(struct emu_rpc *r, const uint8_t *in)
         return 0;
 }
 
-static int get_feature(struct emu_rpc *r, const uint8_t *in)
+/* A Get Feature that ends in a mailbox return code: size 0, nothing in the payload. */
+static int get_feature_rc(struct emu_rpc *r, uint32_t rc)
+{
+        uint8_t *o = new_out(r, 0);
+
+        emu_put_le32(o + 4, rc);
+        return 0;
+}
+
+static int get_feature(struct emu_rpc *r, const uint8_t *in, struct cxl_access *acc)
 {
         struct feat_state *st = r->dev->drv_state;
         uint16_t offset = emu_get_le16(in + 16), count = emu_get_le16(in + 18);
         uint8_t sel = in[20];
-        int idx = find_feature(in);
-        uint8_t *o;
+        int idx;
         const uint8_t *src;
-
         char fault[sizeof(r->dev->fault)];
 
+        acc->reads = RPC_CXL_HDR + 20;                  /* offset, count */
         if (count == 0)
                 return EINVAL;
+        acc->reads = RPC_CXL_HDR + GET_FEAT_IN_LEN;     /* uuid, selection */
+        /* kvzalloc(out_len), then size and retval go to bytes 0-7 whatever happens. */
+        acc->writer = "cxlctl_get_feature";
+        acc->writes = RPC_CXL_OUT_HDR;
+        idx = find_feature(in);
         emu_dev_get_fault(r->dev, fault, sizeof(fault));
         /* From here on the mailbox answers: failures are a retval, not an errno. */
-        if (strcmp(fault, "busy") == 0) {
-                o = new_out(r, 0);
-                emu_put_le32(o + 4, MBOX_RC_BUSY);
-                return 0;
-        }
-        if (idx < 0) {
-                o = new_out(r, 0);
-                emu_put_le32(o + 4, MBOX_RC_UNSUPPORTED);
-                return 0;
-        }
+        if (strcmp(fault, "busy") == 0)
+                return get_feature_rc(r, MBOX_RC_BUSY);
+        if (idx < 0)
+                return get_feature_rc(r, MBOX_RC_UNSUPPORTED);
         const struct feature *f = &features[idx];
         if (offset >= f->get_size || sel > 2 || (sel == 1 && !(f->flags & FEAT_F_DEFAULT_SEL)) ||
-            (sel == 2 && !(f->flags & FEAT_F_SAVED_SEL))) {
-                o = new_out(r, 0);
-                emu_put_le32(o + 4, MBOX_RC_INVALID_INPUT);
-                return 0;
-        }
+            (sel == 2 && !(f->flags & FEAT_F_SAVED_SEL)))
+                return get_feature_rc(r, MBOX_RC_INVALID_INPUT);
         src = sel == 0 ? st->cur[idx] : sel == 1 ? f->dflt : st->saved[idx];
         /* The firmware returns what is left of the feature's data (one byte less
-         * with the "short-data" fault)... */
+         * with the "short-data" fault), and the mailbox copies it to payload @8... */
         size_t n = MIN((size_t)count, (size_t)(f->get_size - offset));
         if (strcmp(fault, "short-data") == 0)
                 n--;
+        acc->writes = RPC_CXL_OUT_HDR + n;
         /* ...but the kernel asks the mailbox for at least count bytes (min_out):
          * a shorter answer is a failed command, reported as size 0 with the
          * mailbox's own return code, which was success. */
-        if (n < count) {
-                new_out(r, 0);
-                return 0;
-        }
-        o = new_out(r, n);
+        if (n < count)
+                return get_feature_rc(r, MBOX_RC_SUCCESS);
+        uint8_t *o = new_out(r, n);
         emu_put_le32(o, (uint32_t)n);
         memcpy(o + RPC_CXL_OUT_HDR, src + offset, n);
         return 0;
 }
 
-static int set_feature(struct emu_rpc *r, const uint8_t *in, uint32_t op_size)
+/* cxlctl_validate_set_features(): false means EINVAL, whatever went wrong. */
+static int set_feature_validate(const struct emu_rpc *r, const uint8_t *in, uint32_t op_size,
+                                struct cxl_access *acc)
 {
-        struct feat_state *st = r->dev->drv_state;
-        int idx;
         uint16_t eff;
         uint32_t need;
+        int idx;
 
-        if (op_size <= SET_FEAT_HDR)
-                return EINVAL;
+        if (op_size < 16)
+                return -1;
+        acc->reads = RPC_CXL_HDR + 16;                  /* uuid */
         idx = find_feature(in);
         if (idx < 0 || !(features[idx].flags & FEAT_F_CHANGEABLE))
-                return EINVAL;
+                return -1;
         eff = features[idx].effects;
         if ((eff & (EFF_RESERVED | EFF_BACKGROUND)) || !(eff & (EFF_IMMEDIATE | EFF_RESET)))
-                return EINVAL;
+                return -1;
         need = (eff & EFF_IMMEDIATE) ? FWCTL_RPC_DEBUG_WRITE_FULL : FWCTL_RPC_DEBUG_WRITE;
         if (r->scope < need)
+                return -1;
+        return idx;
+}
+
+static int set_feature(struct emu_rpc *r, const uint8_t *in, uint32_t op_size, struct cxl_access *acc)
+{
+        struct feat_state *st = r->dev->drv_state;
+        int idx = set_feature_validate(r, in, op_size, acc);
+
+        if (idx < 0 || op_size <= SET_FEAT_HDR)
                 return EINVAL;
         /* Valid request, but the kernel keeps these features to itself. */
         if (features[idx].kernel_exclusive)
@@ -257,6 +292,11 @@ static int set_feature(struct emu_rpc *r, const uint8_t *in, uint32_t op_size)
         uint8_t *o = new_out(r, 0);
         char fault[sizeof(r->dev->fault)];
 
+        /* kvzalloc(out_len), size and retval written (bytes 0-7); the data goes to the
+         * mailbox from the input, all op_size - 32 bytes of it. */
+        acc->writer = "cxlctl_set_feature";
+        acc->writes = RPC_CXL_OUT_HDR;
+        acc->reads = RPC_CXL_HDR + (size_t)op_size;
         emu_dev_get_fault(r->dev, fault, sizeof(fault));
         if (strcmp(fault, "busy") == 0) {
                 emu_put_le32(o + 4, MBOX_RC_BUSY);
@@ -266,10 +306,54 @@ static int set_feature(struct emu_rpc *r, const uint8_t *in, uint32_t op_size)
                 emu_put_le32(o + 4, MBOX_RC_INVALID_INPUT);
                 return 0;
         }
+        /* offset + len <= set_size <= 32: inside the emulator's zero-extended view. */
         memcpy(st->cur[idx] + offset, in + SET_FEAT_HDR, len);
         /* The kernel forces "saved across reset". */
         memcpy(st->saved[idx] + offset, in + SET_FEAT_HDR, len);
         return 0;
+}
+
+static int cxl_dispatch(struct emu_rpc *r, uint16_t opcode, const uint8_t *in, struct cxl_access *acc)
+{
+        uint32_t op_size = emu_get_le32(in + 8);
+        const uint8_t *payload = in + RPC_CXL_HDR;
+
+        switch (opcode) {
+        case CXL_OP_GET_SUPPORTED_FEATURES:
+                acc->reads = RPC_CXL_HDR - 4;           /* op_size */
+                if (op_size != GSF_IN_LEN)
+                        return EINVAL;
+                acc->reads = RPC_CXL_HDR + 6;           /* count, start_idx */
+                return get_supported(r, payload);
+        case CXL_OP_GET_FEATURE:
+                acc->reads = RPC_CXL_HDR - 4;
+                if (op_size != GET_FEAT_IN_LEN)
+                        return EINVAL;
+                return get_feature(r, payload, acc);
+        case CXL_OP_SET_FEATURE:
+                acc->reads = RPC_CXL_HDR - 4;
+                return set_feature(r, payload, op_size, acc);
+        default:
+                return EINVAL;
+        }
+}
+
+static void cxl_check_access(const struct emu_rpc *r, uint16_t opcode, const struct cxl_access *acc)
+{
+        if (acc->reads > r->in_len)
+                emu_report_fault(r->dev, opcode, r->in_len, r->user_out_len, "reads", acc->reads,
+                                 "cxlctl_fw_rpc() reads %zu request bytes from kvzalloc(in_len=%zu)%s",
+                                 acc->reads, r->in_len,
+                                 r->in_len ? ": kernel heap over-read"
+                                           : " = ZERO_SIZE_PTR: the kernel oopses");
+        if (acc->writes > r->user_out_len)
+                emu_report_fault(r->dev, opcode, r->in_len, r->user_out_len, "writes", acc->writes,
+                                 "%s() writes %zu bytes (8-byte size/retval header + %zu payload) "
+                                 "into kvzalloc(out_len=%zu)%s",
+                                 acc->writer, acc->writes, acc->writes - RPC_CXL_OUT_HDR,
+                                 r->user_out_len,
+                                 r->user_out_len ? ": kernel heap overflow"
+                                                 : " = ZERO_SIZE_PTR: the kernel oopses");
 }
 
 /*
@@ -279,32 +363,22 @@ static int set_feature(struct emu_rpc *r, const uint8_t *in, uint32_t op_size)
  *   busy        the mailbox answers Busy (0x6): size 0, retval 6, ioctl succeeds
  *   short-data  Get Feature returns one byte less than asked: the kernel reports
  *               size 0 with retval 0 (its min_out check failed)
+ *
+ * Memory-safety faults of the driver itself (an out_len or in_len too small for
+ * what it writes or reads) are detected, not injected: cxl_check_access().
  */
 static int cxl_rpc(struct emu_rpc *r)
 {
-        uint16_t opcode = (uint16_t)emu_get_le32(r->in);
-        uint32_t op_size = emu_get_le32(r->in + 8);
-        return cxl_dispatch(r, opcode, op_size, r->in + RPC_CXL_HDR);
-}
+        /* The request as the driver sees it: fields past in_len read as zero here,
+         * where the kernel would read whatever follows its allocation. */
+        g_autofree uint8_t *in = emu_rpc_in_view(r, RPC_CXL_HDR + SET_FEAT_HDR + MAX_FEAT_SIZE);
+        struct cxl_access acc = { .reads = 4 };         /* opcode */
+        uint16_t opcode = (uint16_t)emu_get_le32(in);
+        int err;
 
-static int cxl_dispatch(struct emu_rpc *r, uint16_t opcode, uint32_t op_size, const uint8_t *payload)
-{
-        switch (opcode) {
-        case CXL_OP_GET_SUPPORTED_FEATURES:
-                if (op_size != GSF_IN_LEN)
-                        return EINVAL;
-                return get_supported(r, payload);
-        case CXL_OP_GET_FEATURE:
-                if (op_size != GET_FEAT_IN_LEN)
-                        return EINVAL;
-                return get_feature(r, payload);
-        case CXL_OP_SET_FEATURE:
-                /* Data is read only after offset + len <= set_size (<= 32 bytes), so
-                 * it always lies inside the zero-padded copy of the input. */
-                return set_feature(r, payload, op_size);
-        default:
-                return EINVAL;
-        }
+        err = cxl_dispatch(r, opcode, in, &acc);
+        cxl_check_access(r, opcode, &acc);
+        return err;
 }
 
 const struct emu_driver emu_cxl_driver = {

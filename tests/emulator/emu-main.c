@@ -24,6 +24,7 @@
 
 static const struct emu_driver *const drivers[] = {
         &emu_mlx5_driver, &emu_cxl_driver, &emu_bnxt_driver, &emu_pds_driver,
+        &emu_sample_driver,     /* type 8: a future driver, not mainline (emu-sample.c) */
 };
 
 static UMockdevTestbed *tb;
@@ -145,20 +146,28 @@ static bool add_node(struct emu_dev *dev, GError **error)
         return umockdev_testbed_attach_ioctl(tb, dev->devnode, dev->handler, error);
 }
 
-/* The class device, child of the parent chosen by the driver. */
-static bool add_class_device(struct emu_dev *dev, GError **error)
+/* The class device, child of the parent chosen by the driver. node_dev (NULL: the true one) is
+ * the number the node reports to stat(): umockdev takes it from the "dev" attribute the device
+ * is added with, so a swapped node is added with node_dev there, then the attribute is set back
+ * to the true number (uevent and MAJOR/MINOR carry the true one throughout). */
+static bool add_class_device(struct emu_dev *dev, const char *node_dev, GError **error)
 {
         g_autofree char *rec = NULL;
+        g_autofree char *true_dev = g_strdup_printf("%d:%u", EMU_FWCTL_MAJOR, dev->num);
 
         if (dev->drv->fwctl_type == FWCTL_DEVICE_TYPE_CXL)
                 dev->fwctl_syspath = g_strdup_printf("%s/fwctl/%s", dev->mid_syspath, dev->name);
         else
                 dev->fwctl_syspath = g_strdup_printf("%s/fwctl/%s", dev->pci_syspath, dev->name);
         rec = g_strdup_printf("P: %s\nE: SUBSYSTEM=fwctl\nE: MAJOR=%d\nE: MINOR=%u\n"
-                              "E: DEVNAME=/dev/fwctl/%s\nA: dev=%d:%u\nL: device=../..\n",
+                              "E: DEVNAME=/dev/fwctl/%s\nA: dev=%s\nL: device=../..\n",
                               dev->fwctl_syspath + 4, EMU_FWCTL_MAJOR, dev->num, dev->name,
-                              EMU_FWCTL_MAJOR, dev->num);
-        return add_record(rec, error);
+                              node_dev ? node_dev : true_dev);
+        if (!add_record(rec, error))
+                return false;
+        if (node_dev)
+                umockdev_testbed_set_attribute(tb, dev->fwctl_syspath, "dev", true_dev);
+        return true;
 }
 
 static struct emu_dev *device_new(const struct emu_driver *drv, const char *pci)
@@ -178,7 +187,8 @@ static struct emu_dev *device_new(const struct emu_driver *drv, const char *pci)
         return dev;
 }
 
-static struct emu_dev *device_add(const struct emu_driver *drv, const char *pci, char **errmsg)
+static struct emu_dev *device_add(const struct emu_driver *drv, const char *pci, const char *node_dev,
+                                  char **errmsg)
 {
         g_autoptr(GError) error = NULL;
         struct emu_dev *dev;
@@ -197,7 +207,7 @@ static struct emu_dev *device_add(const struct emu_driver *drv, const char *pci,
 
         dev = device_new(drv, pci);
         if (!add_pci_function(dev, &error) || !add_parent(dev, &error) || !add_node(dev, &error) ||
-            !add_class_device(dev, &error)) {
+            !add_class_device(dev, node_dev, &error)) {
                 *errmsg = g_strdup_printf("testbed: %s", error ? error->message : "failed");
                 emu_dev_unref(dev);
                 return NULL;
@@ -318,20 +328,28 @@ static gint by_num(gconstpointer a, gconstpointer b)
 }
 
 /* Returns the reply, or NULL when the reply is sent later (remove). */
-/* add TYPE PCI */
+/* add TYPE PCI [node=MAJ:MIN] */
 static char *command_add(char **words, guint n)
 {
         const struct emu_driver *drv;
-        g_autofree char *err = NULL;
+        g_autofree char *err = NULL, *node_dev = NULL;
+        unsigned int maj, min;
+        char tail;
         struct emu_dev *d;
 
-        if (n != 3)
-                return g_strdup("error usage: add TYPE PCI");
+        if (n != 3 && n != 4)
+                return g_strdup("error usage: add TYPE PCI [node=MAJ:MIN]");
         if (!(drv = find_driver(words[1])))
                 return g_strdup("error unknown device type");
         if (!valid_pci(words[2]))
                 return g_strdup("error bad pci address");
-        d = device_add(drv, words[2], &err);
+        if (n == 4) {
+                if (sscanf(words[3], "node=%u:%u%c", &maj, &min, &tail) != 2 || maj > 4095 ||
+                    min > 1048575)
+                        return g_strdup("error bad node number");
+                node_dev = g_strdup_printf("%u:%u", maj, min);
+        }
+        d = device_add(drv, words[2], node_dev, &err);
         if (!d)
                 return g_strdup_printf("error %s", err);
         return g_strdup_printf("ok %s", d->name);
@@ -564,7 +582,9 @@ static void usage(void)
                 "usage: umockdev-wrapper fwctl-emu --control SOCKET [--taint-file PATH]\n"
                 "                        [--device TYPE@PCI]... -- COMMAND [ARGS...]\n"
                 "       fwctl-emu --ctl SOCKET WORD...\n"
-                "TYPE: mlx5, cxl, bnxt, pds\n");
+                "TYPE: mlx5, cxl, bnxt, pds, sample (type 8, not a mainline driver)\n"
+                "Faults (kernel memory-safety bugs a request would cause) are appended to\n"
+                "$FWCTL_EMU_FAULT_LOG when it is set.\n");
 }
 
 int main(int argc, char **argv)
@@ -612,7 +632,7 @@ int main(int argc, char **argv)
                 const struct emu_driver *drv;
 
                 if (!at || (*at = '\0', !(drv = find_driver(spec))) || !valid_pci(at + 1) ||
-                    !device_add(drv, at + 1, &err)) {
+                    !device_add(drv, at + 1, NULL, &err)) {
                         fprintf(stderr, "fwctl-emu: bad --device %s%s%s\n",
                                 (char *)initial->pdata[k], err ? ": " : "", err ? err : "");
                         return 2;

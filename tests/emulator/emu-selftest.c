@@ -3,7 +3,9 @@
  * emu-selftest: runs as fwctl-emu's COMMAND and issues raw fwctl ioctls,
  * checking the emulator against the kernel rules of kernel-fwctl.md (core
  * order and errnos, then each driver). Expects fwctl0=mlx5, fwctl1=cxl,
- * fwctl2=bnxt, fwctl3=pds. Usage: emu-selftest CONTROL_SOCKET TAINT_FILE
+ * fwctl2=bnxt, fwctl3=pds, fwctl4=sample, and FWCTL_EMU_FAULT_LOG set (the
+ * fault tests send requests that would corrupt a real kernel's memory and check
+ * the emulator reports each one there). Usage: emu-selftest CONTROL_SOCKET TAINT_FILE
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -24,7 +26,8 @@
 #include <fwctld/fwctl-uapi.h>
 
 static int passed, failed;
-static const char *ctl_path, *taint_path;
+static const char *ctl_path, *taint_path, *fault_log;
+static char last_fault[1024];
 
 __attribute__((format(printf, 2, 3)))
 static void check(bool ok, const char *fmt, ...)
@@ -475,6 +478,266 @@ static void test_pds(void)
         close(fd);
 }
 
+/* Lines in the fault log so far; the last one is kept in last_fault. */
+static int fault_lines(void)
+{
+        FILE *f = fault_log ? fopen(fault_log, "r") : NULL;
+        char line[sizeof(last_fault)];
+        int n = 0;
+
+        last_fault[0] = '\0';
+        if (!f)
+                return 0;
+        while (fgets(line, sizeof(line), f)) {
+                n++;
+                snprintf(last_fault, sizeof(last_fault), "%s", line);
+        }
+        fclose(f);
+        return n;
+}
+
+/* Exactly one new fault line since @before, containing every word of @want (NULL-terminated). */
+static bool new_fault(int before, const char *const *want)
+{
+        if (fault_lines() != before + 1)
+                return false;
+        for (size_t i = 0; want[i]; i++)
+                if (!strstr(last_fault, want[i]))
+                        return false;
+        return strncmp(last_fault, "EMULATOR FAULT: ", 16) == 0;
+}
+
+/* Get Feature of the 16-byte read-only feature, out_len @ol. */
+static int cxl_get_ro(int fd, uint8_t *out, uint32_t *ol, uint16_t count)
+{
+        uint8_t in[64];
+        uint32_t il = cxl_in(in, 0x501, 21);
+
+        memcpy(in + 16, uuid_ro, 16);
+        memcpy(in + 16 + 18, &count, 2);
+        return rpc(fd, 0, in, il, out, ol);
+}
+
+static void test_cxl_out_faults(int fd)
+{
+        uint8_t in[128], out[512];
+        uint32_t ol, il, count;
+        int n;
+
+        /* Get Feature: 8-byte header + 16 data bytes into kvzalloc(8). */
+        n = fault_lines();
+        memset(out, 0xee, sizeof(out));
+        ol = 8;
+        check(cxl_get_ro(fd, out, &ol, 16) == 0 && ol == 32 && out[0] == 16 && out[4] == 0 &&
+                      out[8] == 0xee,
+              "cxl Get Feature out_len 8: completes as mainline (out_len 32), 8 bytes written");
+        check(new_fault(n, (const char *const[]){ "device=fwctl1", "type=cxl", "opcode=0x0501",
+                                                 "out_len=8 ", "writes=24:", "heap overflow", NULL }),
+              "cxl Get Feature out_len 8 -> EMULATOR FAULT logged: %s", last_fault);
+        n = fault_lines();
+        ol = 0;
+        check(cxl_get_ro(fd, out, &ol, 16) == 0 && ol == 32 && out[0] == 16,
+              "cxl Get Feature out_len 0: completes, nothing written");
+        check(new_fault(n, (const char *const[]){ "out_len=0 ", "writes=24:", "ZERO_SIZE_PTR", NULL }),
+              "cxl Get Feature out_len 0 -> fault (ZERO_SIZE_PTR): %s", last_fault);
+        n = fault_lines();
+        ol = 24;
+        check(cxl_get_ro(fd, out, &ol, 16) == 0 && ol == 32 && fault_lines() == n,
+              "cxl Get Feature out_len 8 + count: no fault");
+        ol = 0;
+        check(cxl_get_ro(fd, out, &ol, 0) == EINVAL && fault_lines() == n,
+              "cxl Get Feature count 0, out_len 0: EINVAL before the allocation, no fault");
+        /* A mailbox failure still writes the 8-byte header. */
+        il = cxl_in(in, 0x501, 21);
+        memset(in + 16, 0x77, 16);
+        in[16 + 18] = 4;
+        ol = 4;
+        check(rpc(fd, 0, in, il, out, &ol) == 0 && ol == 16 &&
+                      new_fault(n, (const char *const[]){ "out_len=4 ", "writes=8:", NULL }),
+              "cxl Get Feature unknown uuid, out_len 4 -> fault writes=8: %s", last_fault);
+        /* Set Feature writes its header into kvzalloc(out_len). */
+        n = fault_lines();
+        il = cxl_in(in, 0x502, 32 + 4);
+        memcpy(in + 16, uuid_reset, 16);
+        ol = 4;
+        check(rpc(fd, 2, in, il, out, &ol) == 0 && ol == 16 &&
+                      new_fault(n, (const char *const[]){ "opcode=0x0502", "writes=8:",
+                                                         "cxlctl_set_feature", NULL }),
+              "cxl Set Feature out_len 4 -> fault writes=8: %s", last_fault);
+        n = fault_lines();
+        ol = 0;
+        check(rpc(fd, 1, in, il, out, &ol) == EINVAL && fault_lines() == n,
+              "cxl Set Feature refused before the allocation (scope): no fault");
+        /* Get Supported Features sizes its own buffer: a short out_len only truncates. */
+        il = cxl_in(in, 0x500, 8);
+        count = 10 * 48;
+        memcpy(in + 16, &count, 4);
+        ol = 8;
+        check(rpc(fd, 0, in, il, out, &ol) == 0 && ol == 16 + 8 + 6 * 48 && fault_lines() == n,
+              "cxl GSF out_len 8: truncated, no fault (kernel-sized buffer)");
+}
+
+static void test_cxl_in_faults(int fd)
+{
+        uint8_t in[64], out[64];
+        uint32_t ol = sizeof(out);
+        int n = fault_lines();
+
+        /* op_size 8 but only the 16-byte header sent: the driver reads count/start_idx. */
+        cxl_in(in, 0x500, 8);
+        check(rpc(fd, 0, in, 16, out, &ol) == 0 && ol == 24 &&
+                      new_fault(n, (const char *const[]){ "opcode=0x0500", "in_len=16 ", "reads=22:",
+                                                         "over-read", NULL }),
+              "cxl GSF in_len 16 -> fault reads=22: %s", last_fault);
+        n = fault_lines();
+        ol = sizeof(out);
+        check(rpc(fd, 0, in, 0, out, &ol) == EINVAL &&
+                      new_fault(n, (const char *const[]){ "in_len=0 ", "reads=4:", "ZERO_SIZE_PTR", NULL }),
+              "cxl in_len 0 -> EINVAL and fault (ZERO_SIZE_PTR): %s", last_fault);
+}
+
+static void test_pds_faults(void)
+{
+        int fd = open_dev(3), n = fault_lines();
+        uint8_t pin[8] = { 1, 2, 3, 4, 5, 6, 7, 8 }, pout[32], res[64];
+        struct pds_rpc q = { .op = 0x10001, .ep = 1, .in_len = 8, .in_payload = (uintptr_t)pin,
+                             .out_len = 32, .out_payload = (uintptr_t)pout };
+        uint8_t big[56];
+        uint32_t ol = sizeof(res);
+
+        /* The kernel reads 48 bytes from kvzalloc(40): out.payload is heap garbage. */
+        check(rpc(fd, 0, &q, 40, res, &ol) == EFAULT &&
+                      new_fault(n, (const char *const[]){ "type=pds", "opcode=0x10001", "in_len=40 ",
+                                                         "reads=48:", NULL }),
+              "pds in_len 40 -> fault reads=48: %s", last_fault);
+        /* 24 bytes validate (the rest reads as zero: no response payload) and succeed:
+         * out.retval lands past the kernel's 24-byte buffer. */
+        n = fault_lines();
+        ol = sizeof(res);
+        check(rpc(fd, 0, &q, 24, res, &ol) == 0 && ol == 24 &&
+                      new_fault(n, (const char *const[]){ "in_len=24 ", "writes=28:", "out.retval",
+                                                         "heap overflow", NULL }),
+              "pds in_len 24 -> fault writes=28: %s", last_fault);
+        /* No padding: a longer request comes back as it was sent, out_len = in_len. */
+        n = fault_lines();
+        memcpy(big, &q, sizeof(q));
+        memset(big + 48, 0xa5, 8);
+        memset(res, 0, sizeof(res));
+        ol = sizeof(res);
+        check(rpc(fd, 0, big, sizeof(big), res, &ol) == 0 && ol == 56 && res[48] == 0xa5 &&
+                      res[55] == 0xa5 && res[56] == 0 && fault_lines() == n,
+              "pds in_len 56: out_len 56, trailing bytes echoed, nothing more");
+        close(fd);
+}
+
+/* DBG_PTRACE request (layout as the emulator assumes it: see emu-bnxt.c PTRACE_*). */
+static void ptrace_req(uint8_t *in, const void *cmd, void *resp, uint32_t len)
+{
+        uint64_t a = (uintptr_t)cmd, b = (uintptr_t)resp;
+
+        memset(in, 0, 64);
+        in[0] = 0x2d, in[1] = 0xff;
+        memcpy(in + 16, &a, 8);
+        memcpy(in + 24, &b, 8);
+        memcpy(in + 32, &len, 4);
+}
+
+static void test_bnxt_ptrace(void)
+{
+        int fd = open_dev(2);
+        uint8_t in[64], out[64], cmd[16], resp[16];
+        uint32_t ol = sizeof(out);
+        bool echoed = true;
+
+        for (int i = 0; i < 16; i++)
+                cmd[i] = (uint8_t)(0x30 + i);
+        memset(resp, 0, sizeof(resp));
+        ptrace_req(in, cmd, resp, 0);
+        check(rpc(fd, 0, in, 40, out, &ol) == EINVAL, "bnxt DBG_PTRACE length 0 -> EINVAL before scope");
+        ptrace_req(in, cmd, resp, 0x10001);
+        check(rpc(fd, 0, in, 40, out, &ol) == EINVAL, "bnxt DBG_PTRACE length > 64 KiB -> EINVAL");
+        ptrace_req(in, cmd, resp, sizeof(cmd));
+        check(rpc(fd, 2, in, 48, out, &ol) == EINVAL, "bnxt DBG_PTRACE in_len 48 -> EINVAL");
+        check(rpc(fd, 1, in, 40, out, &ol) == EPERM, "bnxt DBG_PTRACE at scope 1 -> EPERM");
+        check(rpc(fd, 2, in, 40, out, &ol) == 0 && ol == sizeof(out) && out[0] == 0 && out[1] == 0 &&
+                      out[6] == 16,
+              "bnxt DBG_PTRACE at scope 2: DMA command, error_code 0, resp_len 16");
+        for (int i = 0; i < 16; i++)
+                echoed = echoed && (resp[i] ^ cmd[i]) == 0xff;
+        check(echoed, "bnxt DBG_PTRACE: command buffer read, response buffer written");
+        close(fd);
+}
+
+static void test_sample_device(int n, const char *what)
+{
+        int fd = open_dev(n);
+        uint8_t buf[16], in[32], out[64];
+        uint32_t len = 0, type = 0, ol;
+
+        memset(buf, 0xff, sizeof(buf));
+        check(info(fd, buf, sizeof(buf), &len, &type) == 0 && type == 8 && len == 8 &&
+                      memcmp(buf, "SMPL\1\0\0\0", 8) == 0 && buf[8] == 0,
+              "sample (%s) INFO: type 8, 8-byte blob", what);
+        memset(buf, 0xff, sizeof(buf));
+        check(info(fd, buf, 4, &len, NULL) == 0 && len == 8 && buf[4] == 0xff,
+              "sample (%s) INFO short buffer: true length 8", what);
+        for (int i = 0; i < 32; i++)
+                in[i] = (uint8_t)(i * 3 + 1);
+        memset(out, 0xee, sizeof(out));
+        ol = sizeof(out);
+        check(rpc(fd, 0, in, 24, out, &ol) == 0 && ol == 24 && memcmp(out, in, 24) == 0 &&
+                      out[24] == 0xee,
+              "sample (%s) RPC echoes the input, out_len = in_len", what);
+        close(fd);
+}
+
+static void test_sample(void)
+{
+        int fd = open_dev(4);
+        uint8_t in[32] = { 9, 8, 7 }, out[64];
+        uint32_t ol;
+        char link[256];
+        ssize_t l;
+
+        test_sample_device(4, "coldplugged");
+        memset(out, 0xee, sizeof(out));
+        ol = 10;
+        check(rpc(fd, 1, in, 24, out, &ol) == 0 && ol == 24 && out[2] == 7 && out[10] == 0xee,
+              "sample truncation: 10 bytes copied, out_len 24");
+        ol = sizeof(out);
+        check(rpc(fd, 0, in, 0, out, &ol) == 0 && ol == 0, "sample in_len 0 -> out_len 0");
+        check(rpc(fd, 4, in, 8, out, &ol) == EOPNOTSUPP, "sample scope 4 -> EOPNOTSUPP (core)");
+        set_rawio(false);
+        check(rpc(fd, 3, in, 8, out, &ol) == EPERM, "sample scope 3 without CAP_SYS_RAWIO -> EPERM");
+        set_rawio(true);
+        ol = sizeof(out);
+        check(rpc(fd, 3, in, 8, out, &ol) == 0 && ol == 8 && (read_taint() & 0x80000),
+              "sample scope 3 with CAP_SYS_RAWIO ok, tainted");
+        ol = FWCTLD_MAX_RPC_LEN + 1;
+        check(rpc(fd, 0, in, 8, out, &ol) == EMSGSIZE, "sample out_len > 2 MiB -> EMSGSIZE (core)");
+        l = readlink("/sys/bus/pci/devices/0000:08:00.0/fwctl_sample_core.fwctl.0/driver", link,
+                     sizeof(link) - 1);
+        link[l > 0 ? l : 0] = '\0';
+        check(l > 0 && strstr(link, "/fwctl_sample") && !strstr(link, "fwctl_sample_core"),
+              "sample aux device bound to driver fwctl_sample (%s)", link);
+        close(fd);
+
+        check(strcmp(ctl("add sample 0000:09:00.0"), "ok fwctl5") == 0, "hot-plug: add sample -> fwctl5");
+        check(strstr(ctl("list"), " fwctl5=sample@0000:09:00.0") != NULL, "list shows the sample");
+        test_sample_device(5, "hot-plugged");
+        check(strcmp(ctl("remove fwctl5"), "ok") == 0, "remove fwctl5");
+}
+
+static void test_faults(void)
+{
+        int fd = open_dev(1);
+
+        test_cxl_out_faults(fd);
+        test_cxl_in_faults(fd);
+        close(fd);
+        test_pds_faults();
+}
+
 struct slow { int fd; int err; double ms; };
 
 static void *slow_rpc(void *p)
@@ -521,8 +784,8 @@ static void test_delay_and_remove(void)
         check(access("/dev/fwctl/fwctl0", F_OK) != 0 && access("/sys/class/fwctl/fwctl0", F_OK) != 0,
               "node and sysfs gone");
         /* The open fd pins the number, as in the kernel. */
-        check(strcmp(ctl("add mlx5 0000:03:00.0"), "ok fwctl4") == 0, "re-add while fd open -> fwctl4");
-        check(strcmp(ctl("remove fwctl4"), "ok") == 0, "remove fwctl4");
+        check(strcmp(ctl("add mlx5 0000:03:00.0"), "ok fwctl5") == 0, "re-add while fd open -> fwctl5");
+        check(strcmp(ctl("remove fwctl5"), "ok") == 0, "remove fwctl5");
         close(f0);
         usleep(50000);
         r = ctl("add mlx5 0000:03:00.0");
@@ -538,13 +801,19 @@ int main(int argc, char **argv)
         }
         ctl_path = argv[1];
         taint_path = argv[2];
+        fault_log = getenv("FWCTL_EMU_FAULT_LOG");
         setvbuf(stdout, NULL, _IOLBF, 0);
 
         test_core();
+        check(fault_log && fault_lines() == 0, "FWCTL_EMU_FAULT_LOG set, no fault so far");
         test_mlx5();
         test_bnxt();
+        test_bnxt_ptrace();
         test_cxl();
         test_pds();
+        check(fault_lines() == 0, "no fault from the well-formed requests above");
+        test_faults();
+        test_sample();
         test_delay_and_remove();
 
         printf("%d passed, %d failed\n", passed, failed);

@@ -20,7 +20,7 @@ struct emu_dev;
 struct emu_rpc;
 
 struct emu_driver {
-        const char *type;          /* control-protocol name: mlx5, cxl, bnxt, pds */
+        const char *type;          /* control-protocol name: mlx5, cxl, bnxt, pds, sample */
         uint32_t fwctl_type;       /* enum fwctl_device_type */
         const char *pci_vendor, *pci_device, *pci_class, *pci_driver;
         const char *aux_prefix;    /* e.g. "mlx5_core.fwctl"; NULL: CXL memdev parent */
@@ -69,9 +69,9 @@ struct emu_rpc {
         struct emu_dev *dev;
         UMockdevIoctlClient *client;
         uint32_t scope;
-        uint8_t *in;               /* the "kernel" copy of the input, zero padded */
+        uint8_t *in;               /* the "kernel" copy of the input: exactly in_len bytes, as
+                                    * the core's kvzalloc(in_len); NULL when in_len is 0 */
         size_t in_len;             /* length the caller passed */
-        size_t in_alloc;           /* size of the zero-padded copy (>= in_len) */
         UMockdevIoctlData *in_data; /* caller's input buffer: for embedded user pointers */
         size_t user_out_len;       /* out_len the caller passed */
         uint8_t *out;              /* driver response (g_malloc'd) */
@@ -89,6 +89,7 @@ extern const struct emu_driver emu_mlx5_driver;
 extern const struct emu_driver emu_bnxt_driver;
 extern const struct emu_driver emu_cxl_driver;
 extern const struct emu_driver emu_pds_driver;
+extern const struct emu_driver emu_sample_driver;
 
 /* emu-core.c */
 UMockdevIoctlBase *emu_core_new_handler(struct emu_dev *dev);
@@ -98,6 +99,22 @@ void emu_dev_fds_changed(struct emu_dev *dev);  /* emu-main.c: number may become
 
 /* Resolve a user pointer stored at @offset of @parent, @len bytes. NULL: EFAULT. */
 UMockdevIoctlData *emu_resolve(UMockdevIoctlData *parent, size_t offset, size_t len);
+
+/*
+ * A detected fault: the request makes the mainline driver read or write kernel memory
+ * it does not own (heap overflow, over-read, ZERO_SIZE_PTR dereference). Printed to
+ * stderr as one "EMULATOR FAULT: ..." line and appended to $FWCTL_EMU_FAULT_LOG, so the
+ * test that sent it fails. @access is "writes" or "reads", @bytes how far the driver
+ * goes; the caller then completes the ioctl as mainline reports it, without touching
+ * anything beyond the client's buffers.
+ */
+void emu_report_fault(const struct emu_dev *dev, uint32_t opcode, size_t in_len, size_t out_len,
+                      const char *access, size_t bytes, const char *fmt, ...) G_GNUC_PRINTF(7, 8);
+
+/* A zero-extended copy of the request (at least @need bytes) for a driver that reads
+ * fixed fields whatever in_len is; the bytes past in_len are what the emulator uses
+ * where the kernel would read someone else's heap. g_free() it. */
+uint8_t *emu_rpc_in_view(const struct emu_rpc *r, size_t need);
 
 /* Little/big-endian helpers for firmware formats. */
 static inline uint16_t emu_get_le16(const uint8_t *p) { return (uint16_t)(p[0] | p[1] << 8); }

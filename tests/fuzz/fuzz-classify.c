@@ -6,6 +6,8 @@
  */
 #include <stdio.h>
 
+#include <fwctld/fwctl-uapi.h>
+
 #include "fuzz-plugin.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -42,6 +44,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                         }
                         if (!memchr(cls.operation, 0, sizeof(cls.operation)) || !fuzz_utf8_valid(cls.operation)) {
                                 fprintf(stderr, "fuzz: classify() returned a bad operation name\n");
+                                abort();
+                        }
+                        /* The daemon refuses a kernel_out_min above the core's 2 MiB limit. */
+                        if (cls.kernel_out_min > FWCTLD_MAX_RPC_LEN) {
+                                fprintf(stderr, "fuzz: classify() returned kernel_out_min %zu\n", cls.kernel_out_min);
                                 abort();
                         }
                 } else if (reason && !fuzz_utf8_valid(reason)) {

@@ -33,8 +33,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         fuzz_firmware_set(&in);
         fuzz_plugin_attach(fp);
 
-        /* call_classify(). */
+        /* call_classify(): the operation's scope and the names of the RPCs it declares. */
         cls.min_scope = op->min_scope;
+        (void) snprintf(cls.operation, sizeof(cls.operation), "%s", op->rpc_operations ? op->rpc_operations : "");
         if (fp->plugin->classify_execute) {
                 r = fp->plugin->classify_execute(fp->device, op, json, &cls, &reason);
                 if (r < 0 && reason && !fuzz_utf8_valid(reason)) {
@@ -47,10 +48,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                         abort();
                 }
         }
+        /* One name, every door: an accepted Execute names what it will send. */
+        if (r >= 0 && (!memchr(cls.operation, 0, sizeof(cls.operation)) || cls.operation[0] == '\0' ||
+                       !fuzz_utf8_valid(cls.operation))) {
+                fprintf(stderr, "fuzz: operation '%s' names no RPCs\n", op->name);
+                abort();
+        }
         if (r >= 0) {
                 if (call_new(fp->device->manager, fp->device, CALL_EXECUTE, NULL, &c) < 0)
                         abort();
                 c->operation = op;
+                (void) snprintf(c->execute_operation, sizeof(c->execute_operation), "%s", op->name);
                 c->cls = cls;
                 c->scope = cls.min_scope;
                 c->parameters_json = json;

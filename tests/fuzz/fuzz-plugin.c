@@ -203,6 +203,20 @@ void fuzz_check_call(const Call *c) {
                         fuzz_check_json(c->result_json, false);
                 return;
         }
+        /* The kernel never got an out buffer below what classify() said the driver writes. */
+        if (c->n_ioctls > 0 && c->kout && c->kout_len < c->cls.kernel_out_min) {
+                fprintf(stderr, "fuzz: out buffer of %zu bytes below kernel_out_min %zu\n", c->kout_len,
+                        c->cls.kernel_out_min);
+                abort();
+        }
+        /* Never above the scope asked for; the exact scope when the plugin knows it (a second
+         * ioctl, after EPERM there, runs at the authorised one). */
+        if (c->n_ioctls > 0 && (c->issued_scope > c->scope ||
+                                (c->cls.scope_exact && c->n_ioctls == 1 && c->issued_scope != c->cls.min_scope))) {
+                fprintf(stderr, "fuzz: ioctl at scope %u (asked %u, min %u)\n", c->issued_scope, c->scope,
+                        c->cls.min_scope);
+                abort();
+        }
         /* What bus_call_reply_rpc() sends. */
         if (c->response_set) {
                 if (c->response_size > c->max_response) {

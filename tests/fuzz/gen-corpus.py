@@ -103,6 +103,13 @@ write('cxl-classify', 'set-feature', classify(2, setf, cxl_attach))
 write('cxl-rpc', 'gsf', rpc(0, 200, gsf, cxl_attach + fw(cxl_out(u16(1) + u16(2) + u32(0) + entries[0]))))
 write('cxl-rpc', 'get-feature', rpc(0, 64, cxl_req(0x501, UUID_A + u16(0) + u16(4) + u8(0)),
                                      cxl_attach + fw(cxl_out(b'\x01\x02\x03\x04'))))
+# The reproducer: count 32 with a max_response far below 16 + count (the kernel buffer is not).
+write('cxl-rpc', 'get-feature-small', rpc(0, 4, cxl_req(0x501, UUID_A + u16(0) + u16(32) + u8(0)),
+                                           cxl_attach + fw(cxl_out(bytes(range(32))), ctl=3) + u16(48)))
+write('cxl-rpc', 'set-feature-zero', rpc(2, 0, setf, cxl_attach + fw(cxl_out(b''))))
+# What the driver accepts: a tail after op_size, any selection byte.
+write('cxl-classify', 'get-feature-tail', classify(0, cxl_req(0x501, UUID_A + u16(0) + u16(4) + u8(9)) + b'\0' * 11,
+                                                    cxl_attach))
 write('cxl-execute', 'gsf', execute(0, b'{}', cxl_attach + cxl_attach))
 write('cxl-execute', 'get-feature', execute(1, b'{"uuid":"%s","selection":"current"}' % uuid_str(UUID_A).encode(),
                                             cxl_attach + fw(cxl_out(b'\x01\x02\x03\x04'))))
@@ -126,6 +133,13 @@ write('bnxt-classify', 'nvm-read', classify(1, bytes(nvm_read)))
 write('bnxt-rpc', 'ver-get', rpc(1, 256, hwrm(0, b'\x01\x0a\x02\0' + b'\0' * 4),
                                  fw(hwrm_resp(0, b'\0' * 64), ctl=1)))
 write('bnxt-rpc', 'nvm-read', rpc(1, 256, bytes(nvm_read), fw(hwrm_resp(0xfffd, b''))))
+qext = bytearray(hwrm(0xb4, b'\0' * 24))
+qext[18:20] = u16(256)
+qext[20:22] = u16(488)
+write('bnxt-rpc', 'port-qstats-ext-small', rpc(1, 8, bytes(qext), fw(hwrm_resp(0xb4, b'\0' * 8), ctl=1)))
+# Unverified DMA layouts: refused in classify().
+write('bnxt-classify', 'dbg-token-cfg', classify(3, hwrm(0xff30, b'\0' * 16)))
+write('bnxt-classify', 'sch-grp-cfg', classify(2, hwrm(0x73, b'\0' * 72)))
 write('bnxt-execute', 'ver-get', execute(0, b'{}', fw(hwrm_resp(0, b'\x01' * 120))))
 write('bnxt-execute', 'func-qcaps', execute(1, b'{"fid":65535}', fw(hwrm_resp(0x15, b'\x02' * 80))))
 write('bnxt-execute', 'nvm-read', execute(4, b'{"dir_idx":1,"offset":0,"length":16}', fw(hwrm_resp(0xfffd, b''))))
@@ -144,6 +158,7 @@ write('pds-classify', 'ident', classify(0, pds_env(1, 0, b'', 64)))
 write('pds-classify', 'payload', classify(1, pds_env(2, 1, b'\x01\x02\x03\x04', 16)))
 write('pds-rpc', 'ident', rpc(0, 88, pds_env(1, 0, b'', 64), fw(pds_kout(0, 64))))
 write('pds-rpc', 'error', rpc(1, 40, pds_env(2, 1, b'\x01\x02', 16), fw(pds_kout(5, 16))))
+write('pds-rpc', 'small-max', rpc(0, 8, pds_env(1, 0, b'', 64), fw(pds_kout(0, 64))))
 write('pds-execute', 'rpc', execute(0, b'{"endpoint":0,"operation":1,"payload":"0102","response_size":32}',
                                     fw(pds_kout(0, 32))))
 write('pds-info', 'empty', info(b''))

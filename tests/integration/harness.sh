@@ -79,6 +79,12 @@ harness_setup() {
                  "$T"/ovl/{usr,etc,var}/{upper,work}
         export TMPDIR=$T/tmp
         chmod 1777 "$T/tmp"
+        # The emulator appends one line here per request that would make a real
+        # kernel overflow, over-read or oops (tests/emulator/README.md); the test
+        # that was running fails (run_one), and so does the suite (harness_summary).
+        export FWCTL_EMU_FAULT_LOG=$T/log/emu-faults.log
+        : >"$FWCTL_EMU_FAULT_LOG"
+        EMU_FAULTS_SEEN=0
         trap harness_teardown EXIT
 
         # /run is on the root disk here: never touch the host's.
@@ -270,6 +276,19 @@ harness_stop_daemon() {
         return "$rc"
 }
 
+# Inside a test: stop the harness's daemon on purpose, so that the test can run one of
+# its own (harness_start_daemon, then harness_stop_daemon before it returns, e.g. after
+# changing the installed plugins); the harness starts a fresh one after the test.
+harness_planned_stop() {
+        : >"$T/planned-stop"
+        kill -TERM "$DAEMON_PID" 2>/dev/null
+        wait_until 10 pid_gone "$DAEMON_PID" || return 1
+        wait_until 5 sh -c "! busctl --system --timeout=1 status $FWCTL_BUS" || return 1
+        mv "$T/log/daemon.log" "$T/log/daemon.log.stopped.$(date +%s%N)" 2>/dev/null
+        rm -f "$EMU_SOCK"
+        DAEMON_PID=""
+}
+
 harness_teardown() {
         local p
         trap - EXIT
@@ -286,6 +305,11 @@ harness_teardown() {
                 kill -KILL "$p" 2>/dev/null
                 wait "$p" 2>/dev/null
         done
+        if emu_fault_check; then
+                log "EMULATOR FAULTS not checked by any test (see $FWCTL_EMU_FAULT_LOG):"
+                printf '%s\n' "$EMU_NEW_FAULTS" | sed 's/^/[harness]     | /' >&2
+                HARNESS_FAILED=1
+        fi
         # mounts vanish with the namespace; keep $T for post-mortem unless asked
         if [ -n "$T" ] && [ "${FWCTL_IT_KEEP:-0}" = 0 ] && [ "${HARNESS_FAILED:-0}" = 0 ]; then
                 umount -R /usr /etc /var /run 2>/dev/null
@@ -366,6 +390,28 @@ mlx5_req() {
         printf '%04x%04x%04x%04x%016x' "$op" 0 0 "$opmod" 0
 }
 
+# le16/le32 VALUE -> little-endian hex (VALUE may be an arithmetic expression)
+le16() {
+        local v=$(( $1 ))
+        printf '%02x%02x' $((v & 255)) $((v >> 8 & 255))
+}
+le32() {
+        local v=$(( $1 ))
+        printf '%02x%02x%02x%02x' $((v & 255)) $((v >> 8 & 255)) $((v >> 16 & 255)) $((v >> 24 & 255))
+}
+
+# cxl_dev -> the current name of the emulated CXL device
+cxl_dev() {
+        local n
+        for n in 0 1 2 3 4 5 6 7 8 9; do
+                if [ "$(dev_prop "fwctl$n" DeviceTypeName 2>/dev/null)" = '"cxl"' ]; then
+                        echo "fwctl$n"
+                        return 0
+                fi
+        done
+        return 1
+}
+
 MLX5_QUERY_ADAPTER=0x0101
 MLX5_NOP=0x080d
 MLX5_SET_DIAGNOSTIC_PARAMS=0x0820
@@ -438,6 +484,29 @@ assert_ok() {
         LAST_OUT=$("$@" 2>&1) || fail "call failed: $* -> ${LAST_OUT:0:300}"
 }
 
+# ---------------------------------------------------------------- emulator faults
+
+# emu_fault_check: true if the emulator's fault log has lines not reported yet;
+# they are left in EMU_NEW_FAULTS (and count as reported from now on).
+emu_fault_check() {
+        local n
+        EMU_NEW_FAULTS=""
+        [ -s "${FWCTL_EMU_FAULT_LOG:-}" ] || return 1
+        n=$(wc -l <"$FWCTL_EMU_FAULT_LOG")
+        [ "$n" -gt "${EMU_FAULTS_SEEN:-0}" ] || return 1
+        EMU_NEW_FAULTS=$(sed -n "$(( ${EMU_FAULTS_SEEN:-0} + 1 )),${n}p" "$FWCTL_EMU_FAULT_LOG")
+        EMU_FAULTS_SEEN=$n
+        return 0
+}
+
+# emu_fault_reason: the FAIL reason for the faults in EMU_NEW_FAULTS
+emu_fault_reason() {
+        local first=${EMU_NEW_FAULTS%%$'\n'*} n
+        n=$(printf '%s\n' "$EMU_NEW_FAULTS" | wc -l)
+        printf 'EMULATOR FAULT x%s, a kernel memory-safety bug on real hardware: %s (all: %s)' \
+                "$n" "${first#EMULATOR FAULT: }" "$FWCTL_EMU_FAULT_LOG"
+}
+
 # ---------------------------------------------------------------- registry
 
 TESTS=()
@@ -456,7 +525,7 @@ TEST_TIMEOUT=${FWCTL_IT_TEST_TIMEOUT:-60}
 
 # run_one NAME: runs the test in a sub-shell with a watchdog
 run_one() {
-        local t=$1 rc pid wd why
+        local t=$1 rc pid wd why rc_daemon
         mkdir -p "$T/log/tests"
         TEST_FAIL_FILE=$T/log/tests/$t.fail
         : >"$TEST_FAIL_FILE"
@@ -472,9 +541,20 @@ run_one() {
         # a daemon that died during the test fails it; restart for the next ones
         if [ -n "${DAEMON_PID:-}" ] && pid_gone "$DAEMON_PID"; then
                 wait "$DAEMON_PID"
-                why="${why:+$why; }daemon exited during the test (status $?; see daemon.log)"
-                DAEMON_CRASHED=1
+                rc_daemon=$?
+                if [ -f "$T/planned-stop" ]; then
+                        # the test stopped it on purpose (harness_planned_stop): it must have exited cleanly
+                        [ "$rc_daemon" -eq 0 ] || why="${why:+$why; }daemon exit status $rc_daemon at a planned stop"
+                else
+                        why="${why:+$why; }daemon exited during the test (status $rc_daemon; see daemon.log)"
+                        DAEMON_CRASHED=1
+                fi
+                rm -f "$T/planned-stop"
                 harness_restart_daemon
+        fi
+        # a request the real kernel would have corrupted its memory with fails the test
+        if emu_fault_check; then
+                why="${why:+$why; }$(emu_fault_reason)"
         fi
         if [ "$rc" -eq 0 ] && [ -z "$why" ]; then
                 echo "PASS $t"
@@ -483,6 +563,9 @@ run_one() {
                 [ -n "$why" ] || why="exit status $rc$( [ "$rc" -eq 143 ] && echo ' (timed out)')"
                 echo "FAIL $t: $why"
                 FAILED=$(( FAILED + 1 ))
+                if [ -n "$EMU_NEW_FAULTS" ]; then
+                        printf '%s\n' "$EMU_NEW_FAULTS" | sed 's/^/    | /'
+                fi
                 if [ "${FWCTL_IT_VERBOSE:-0}" = 1 ]; then
                         sed 's/^/    | /' "$T/log/tests/$t.log"
                 fi
@@ -525,6 +608,12 @@ check_daemon_clean_shutdown() {
 }
 
 harness_summary() {
+        # faults after the last test (daemon shutdown, say) fail the suite too
+        if emu_fault_check; then
+                echo "FAIL emulator_faults: $(emu_fault_reason)"
+                printf '%s\n' "$EMU_NEW_FAULTS" | sed 's/^/    | /'
+                FAILED=$(( FAILED + 1 ))
+        fi
         echo "$PASSED passed, $FAILED failed"
         [ "$FAILED" -eq 0 ] || HARNESS_FAILED=1
         [ "$FAILED" -eq 0 ]

@@ -74,7 +74,9 @@ static int fake_execute(fwctld_device *device, const fwctld_operation *operation
 }
 
 static const fwctld_operation fake_operations[] = {
-        { .name = "reset", .description = "reset the thing", .min_scope = FWCTLD_SCOPE_DEBUG_WRITE },
+        { .name = "reset", .description = "reset the thing", .min_scope = FWCTLD_SCOPE_DEBUG_WRITE,
+          .rpc_operations = "WRITE_REGISTER" },
+        { .name = "unnamed", .description = "declares nothing", .min_scope = FWCTLD_SCOPE_CONFIGURATION },
 };
 
 static const uint32_t fake_types[] = { 1, FWCTLD_DEVICE_TYPE_END };
@@ -93,6 +95,19 @@ static const fwctld_plugin fake_desc = {
 
 static Plugin fake_plugin = {
         .desc = &fake_desc,
+};
+
+static const fwctld_plugin fake_fallback_desc = {
+        .abi_version = FWCTLD_PLUGIN_ABI_VERSION,
+        .size = sizeof(fwctld_plugin),
+        .name = "generic",
+        .fallback = true,
+        .info_to_json = fake_info_to_json,
+        .classify = fake_classify,
+};
+
+static Plugin fake_fallback_plugin = {
+        .desc = &fake_fallback_desc,
 };
 
 typedef struct Fixture {
@@ -357,16 +372,142 @@ static void test_execute_unknown_operation(void **state) {
         Call *c = NULL;
 
         assert_int_equal(call_new(f->m, f->d, CALL_EXECUTE, NULL, &c), 0);
-        strcpy(c->cls.operation, "frobnicate");
+        strcpy(c->execute_operation, "frobnicate");
         assert_start_fails(c, "org.freedesktop.fwctl1.Error.NoSuchOperation", "frobnicate");
+
+        /* An operation that does not name the RPCs it issues cannot be authorised. */
+        assert_int_equal(call_new(f->m, f->d, CALL_EXECUTE, NULL, &c), 0);
+        strcpy(c->execute_operation, "unnamed");
+        assert_start_fails(c, "org.freedesktop.fwctl1.Error.RequestRejected", "does not name");
 
         /* A known one takes the operation's scope and goes on to authorization. */
         assert_int_equal(call_new(f->m, f->d, CALL_EXECUTE, NULL, &c), 0);
-        strcpy(c->cls.operation, "reset");
+        strcpy(c->execute_operation, "reset");
         assert_int_equal(call_start(c, &error), 1);
         assert_false(sd_bus_error_is_set(&error));
         assert_int_equal(n_classify, 0);
         assert_null(f->m->calls);
+}
+
+static void load_deny_rules(Fixture *f, const char *text) {
+        DenyList *l = calloc(1, sizeof(DenyList));
+
+        assert_non_null(l);
+        assert_int_equal(deny_list_parse(l, text, "test.conf"), 0);
+        deny_list_free(f->m->deny);
+        f->m->deny = l;
+}
+
+/* One name, every door: a rule naming an RPC stops an Execute that issues it, and a scope is a floor. */
+static void test_deny_every_door(void **state) {
+        Fixture *f = *state;
+        Call *c = NULL;
+
+        load_deny_rules(f, "mlx5 WRITE_REGISTER debug-write\n");
+        assert_start_fails(new_rpc(f, NULL, 2, OP_NEEDS_DEBUG_WRITE, 4, 64),
+                           "org.freedesktop.fwctl1.Error.RequestRejected", "test.conf:1");
+        /* Scope 3 is above the rule's floor: stopped too. */
+        assert_start_fails(new_rpc(f, NULL, 3, OP_NEEDS_DEBUG_WRITE, 4, 64),
+                           "org.freedesktop.fwctl1.Error.RequestRejected", "local policy");
+        assert_int_equal(call_new(f->m, f->d, CALL_EXECUTE, NULL, &c), 0);
+        strcpy(c->execute_operation, "reset");
+        assert_start_fails(c, "org.freedesktop.fwctl1.Error.RequestRejected", "WRITE_REGISTER");
+
+        /* A rule naming the Execute operation stops it as well. */
+        load_deny_rules(f, "* reset\n");
+        assert_int_equal(call_new(f->m, f->d, CALL_EXECUTE, NULL, &c), 0);
+        strcpy(c->execute_operation, "reset");
+        assert_start_fails(c, "org.freedesktop.fwctl1.Error.RequestRejected", "reset");
+
+        /* A rule at debug-write leaves configuration alone. */
+        load_deny_rules(f, "mlx5 QUERY debug-write\n");
+        assert_start_fails(new_rpc(f, NULL, 0, OP_REJECTED, 4, 64), "org.freedesktop.fwctl1.Error.RequestRejected",
+                           "0xee");
+}
+
+/* The fallback never serves a known type, and an unknown one only to root or where opted in. */
+static void test_fallback_gate(void **state) {
+        Fixture *f = *state;
+        sd_bus_error error = SD_BUS_ERROR_NULL;
+        RawTypes *t;
+        Call *c;
+
+        f->d->plugin = &fake_fallback_plugin;
+        f->d->type = 4;
+        c = new_rpc(f, NULL, 0, 0x01, 48, 64);
+        c->uid = 0;
+        assert_start_fails(c, "org.freedesktop.fwctl1.Error.PluginMissing", "pds plugin is not loaded");
+
+        f->d->type = 8;
+        c = new_rpc(f, NULL, 0, 0x01, 8, 64);
+        c->uid = 4242;
+        assert_start_fails(c, "org.freedesktop.fwctl1.Error.NotAuthorized", "root only");
+        assert_int_equal(n_classify, 0);
+
+        /* Root passes the gate: the plugin gets to classify (and here rejects). */
+        c = new_rpc(f, NULL, 0, OP_REJECTED, 8, 64);
+        c->uid = 0;
+        assert_start_fails(c, "org.freedesktop.fwctl1.Error.RequestRejected", "0xee");
+        assert_int_equal(n_classify, 1);
+
+        /* Opted in: a non-root caller passes the gate and goes on to polkit. */
+        t = calloc(1, sizeof(RawTypes));
+        assert_non_null(t);
+        assert_int_equal(raw_types_parse(t, "8 4 0x10 junk # the sample driver\n", "raw-types.conf"), 2);
+        assert_true(raw_types_contains(t, 8));
+        assert_true(raw_types_contains(t, 16));
+        assert_false(raw_types_contains(t, 4)); /* known types are never opted in */
+        f->m->raw_types = t;
+        c = new_rpc(f, NULL, 0, 0x01, 8, 64);
+        c->uid = 4242;
+        assert_int_equal(call_start(c, &error), 1);
+        assert_false(sd_bus_error_is_set(&error));
+        assert_int_equal(n_classify, 2);
+
+        f->d->plugin = &fake_plugin;
+        f->d->type = 1;
+}
+
+/* An RPC inside an operation: refused before any ioctl when it was not declared or is above the call's scope. */
+static void test_nested_refusals(void **state) {
+        Fixture *f = *state;
+        const unsigned char query[4] = { 0x01 }, write_reg[4] = { OP_NEEDS_DEBUG_WRITE };
+        Call *parent = NULL, *sub = NULL;
+
+        assert_int_equal(call_new(f->m, f->d, CALL_EXECUTE, NULL, &parent), 0);
+        strcpy(parent->execute_operation, "reset");
+        strcpy(parent->cls.operation, "WRITE_REGISTER");
+        parent->scope = FWCTLD_SCOPE_DEBUG_WRITE;
+        parent->uid = 4242;
+
+        /* QUERY was not declared by "reset": refused, and the parent carries the refusal. */
+        assert_int_equal(call_run_nested(f->m, f->d, parent, 2, query, sizeof(query), 64, &sub), -EACCES);
+        assert_string_equal(parent->refusal_error, "org.freedesktop.fwctl1.Error.RequestRejected");
+        assert_non_null(strstr(parent->refusal_message, "did not declare"));
+        assert_int_equal(sub->n_ioctls, 0);
+        assert_int_equal(sub->uid, 4242);
+        call_free(sub);
+
+        /* Declared, but above the scope the plugin asked for. */
+        free(parent->refusal_message);
+        parent->refusal_message = NULL;
+        parent->refusal_error = NULL;
+        assert_int_equal(call_run_nested(f->m, f->d, parent, 1, write_reg, sizeof(write_reg), 64, &sub), -EACCES);
+        assert_string_equal(parent->refusal_error, "org.freedesktop.fwctl1.Error.ScopeTooLow");
+        assert_int_equal(sub->n_ioctls, 0);
+        call_free(sub);
+
+        /* Denied by a rule. */
+        free(parent->refusal_message);
+        parent->refusal_message = NULL;
+        parent->refusal_error = NULL;
+        load_deny_rules(f, "* WRITE_REGISTER\n");
+        assert_int_equal(call_run_nested(f->m, f->d, parent, 2, write_reg, sizeof(write_reg), 64, &sub), -EACCES);
+        assert_string_equal(parent->refusal_error, "org.freedesktop.fwctl1.Error.RequestRejected");
+        assert_non_null(strstr(parent->refusal_message, "test.conf:1"));
+        assert_int_equal(sub->n_ioctls, 0);
+        call_free(sub);
+        call_free(parent);
 }
 
 static void test_sender_limit(void **state) {
@@ -477,6 +618,9 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_device_not_ready, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_accepted_to_authorization, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_execute_unknown_operation, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_deny_every_door, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_fallback_gate, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_nested_refusals, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_sender_limit, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_answered_calls_do_not_count, setup, teardown),
         };

@@ -89,6 +89,31 @@ static void test_match(void **state) {
         deny_list_free(l);
 }
 
+/* A rule's scope is a floor: that scope and every higher one. */
+static void test_match_scope_floor(void **state) {
+        DenyList *l = parse("mlx5 QUERY_ADAPTER debug-read-only\n", 0);
+
+        assert_null(deny_list_match(l, "mlx5", "QUERY_ADAPTER", 0));
+        assert_non_null(deny_list_match(l, "mlx5", "QUERY_ADAPTER", 1));
+        assert_non_null(deny_list_match(l, "mlx5", "QUERY_ADAPTER", 2));
+        assert_non_null(deny_list_match(l, "mlx5", "QUERY_ADAPTER", 3));
+        deny_list_free(l);
+}
+
+/* Execute's RPC names come as a comma-separated list: any one of them matches. */
+static void test_match_any(void **state) {
+        DenyList *l = parse("pds ep1.op0x0002\n* * debug-write-full\n", 0);
+
+        assert_non_null(deny_list_match_any(l, "pds", "ep1.op0x0001,ep1.op0x0002", 0));
+        assert_non_null(deny_list_match_any(l, "pds", "ep1.op0x0002", 0));
+        assert_null(deny_list_match_any(l, "pds", "ep1.op0x0001,ep1.op0x0003", 0));
+        assert_null(deny_list_match_any(l, "mlx5", "ep1.op0x0002", 0));
+        /* an empty list still meets wildcard rules */
+        assert_non_null(deny_list_match_any(l, "mlx5", "", 3));
+        assert_null(deny_list_match_any(l, "mlx5", "", 2));
+        deny_list_free(l);
+}
+
 static void write_file(const char *dir, const char *name, const char *text) {
         char path[512];
         FILE *f;
@@ -140,6 +165,8 @@ int main(void) {
                 cmocka_unit_test(test_parse_rules_comments_and_scopes),
                 cmocka_unit_test(test_parse_bad_lines_are_skipped),
                 cmocka_unit_test(test_match),
+                cmocka_unit_test(test_match_scope_floor),
+                cmocka_unit_test(test_match_any),
                 cmocka_unit_test(test_load_dir),
         };
 

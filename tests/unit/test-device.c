@@ -5,6 +5,11 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <fcntl.h>
+#include <limits.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+
 #include <fwctld/fwctl-uapi.h>
 
 #include "device.h"
@@ -98,6 +103,156 @@ static void test_device_matches(void **state) {
         device_unref(d);
 }
 
+static void test_device_matches_sysfs_forms(void **state) {
+        Device *d = new_device();
+
+        /* The class and bus links, read as names: nothing on this host has to exist. */
+        assert_true(device_matches(d, "/sys/class/fwctl/fwctl0"));
+        assert_true(device_matches(d, "/sys/bus/pci/devices/0000:03:00.0"));
+        assert_false(device_matches(d, "/sys/class/fwctl/fwctl1"));
+        assert_false(device_matches(d, "/sys/class/fwctl/fwctl0/device"));
+        assert_false(device_matches(d, "/sys/class/fwctl/"));
+        assert_false(device_matches(d, "/sys/class/fwctl"));
+        assert_false(device_matches(d, "/sys/class/net/fwctl0"));
+        assert_false(device_matches(d, "/sys/bus/pci/devices/0000:04:00.0"));
+        assert_false(device_matches(d, "/sys/bus/pci/devices/0000:03:00.0/fwctl"));
+        assert_false(device_matches(d, "/sys/bus/pci/drivers/0000:03:00.0"));
+        assert_false(device_matches(d, "/sys/bus/pci/devices/"));
+        assert_false(device_matches(d, "/sys/bus/pci"));
+        assert_false(device_matches(d, "/sys/bus/0000:03:00.0"));
+        assert_false(device_matches(d, "/sys/devices/0000:03:00.0"));
+        assert_false(device_matches(d, "/sys/devices/pci0000:00/0000:00:02.0"));
+        assert_false(device_matches(d, "/sys/fwctl0"));
+        assert_false(device_matches(d, "/dev/fwctl0"));
+
+        /* Never resolved: any ".", ".." or empty component names nothing, whatever it would reach. */
+        assert_false(device_matches(d, "/sys/class/fwctl/../fwctl/fwctl0"));
+        assert_false(device_matches(d, "/sys/class/fwctl/./fwctl0"));
+        assert_false(device_matches(d, "/sys/class/fwctl//fwctl0"));
+        assert_false(device_matches(d, "/sys/class/fwctl/fwctl0/"));
+        assert_false(device_matches(d, "/sys/class/fwctl/fwctl0/."));
+        assert_false(device_matches(d, "/sys//class/fwctl/fwctl0"));
+        assert_false(device_matches(d, "/sys/../sys/class/fwctl/fwctl0"));
+        assert_false(device_matches(d, "/sys/../dev/fwctl/fwctl0"));
+        assert_false(device_matches(d, "/sys/../etc/passwd"));
+        assert_false(device_matches(d, "/sys/.."));
+        assert_false(device_matches(d, "/sys/bus/pci/devices/../devices/0000:03:00.0"));
+        assert_false(device_matches(d, "/sys/bus/./devices/0000:03:00.0"));
+        assert_false(device_matches(d, "/sys/bus//devices/0000:03:00.0"));
+        assert_false(device_matches(d, "/sys/devices/pci0000:00/0000:00:02.0/0000:03:00.0/fwctl/../fwctl/fwctl0"));
+        assert_false(device_matches(d, "/sys/devices/pci0000:00/0000:00:02.0/../0000:00:02.0/0000:03:00.0"));
+        assert_false(device_matches(d, SYSPATH "/"));
+        assert_false(device_matches(d, SYSPATH "/.."));
+        assert_false(device_matches(d, PARENT "/."));
+        assert_false(device_matches(d, PARENT "/fwctl/fwctl0/../fwctl0"));
+        assert_false(device_matches(d, "/dev/fwctl/../fwctl/fwctl0"));
+        assert_false(device_matches(d, "//sys/class/fwctl/fwctl0"));
+        assert_false(device_matches(d, "/"));
+        device_unref(d);
+}
+
+static void test_device_matches_auxiliary_parent(void **state) {
+        Device *d = NULL;
+
+        /* mlx5, bnxt, pds: the parent is the auxiliary device below the PCI function. */
+        assert_int_equal(device_new(NULL, "/sys/devices/pci0000:00/0000:00:02.0/0000:03:00.0/mlx5_core.fwctl.0/fwctl/fwctl2",
+                                    "fwctl2", "/dev/fwctl/fwctl2",
+                                    "/sys/devices/pci0000:00/0000:00:02.0/0000:03:00.0/mlx5_core.fwctl.0", PCI,
+                                    "mlx5_fwctl", &d),
+                         0);
+        assert_true(device_matches(d, "/sys/bus/auxiliary/devices/mlx5_core.fwctl.0"));
+        assert_true(device_matches(d, "/sys/bus/pci/devices/0000:03:00.0"));
+        assert_true(device_matches(d, "/sys/class/fwctl/fwctl2"));
+        assert_true(device_matches(d, PCI));
+        /* The PCI address names the device on the pci bus only. */
+        assert_false(device_matches(d, "/sys/bus/auxiliary/devices/0000:03:00.0"));
+        assert_false(device_matches(d, "/sys/bus/pcie/devices/0000:03:00.0"));
+        assert_false(device_matches(d, "/sys/bus/pci/devices/mlx5_core.fwctl.1"));
+        device_unref(d);
+
+        /* No parent, no PCI address: only the name, the node and the syspath forms. */
+        assert_int_equal(device_new(NULL, "/sys/devices/virtual/fwctl/fwctl7", "fwctl7", "/dev/fwctl/fwctl7", NULL,
+                                    NULL, NULL, &d),
+                         0);
+        assert_true(device_matches(d, "/sys/class/fwctl/fwctl7"));
+        assert_true(device_matches(d, "/sys/devices/virtual/fwctl/fwctl7"));
+        assert_false(device_matches(d, "/sys/bus/pci/devices/"));
+        assert_false(device_matches(d, "/sys/bus/virtual/devices/fwctl7"));
+        device_unref(d);
+}
+
+/* A device whose syspath is a real directory of this host's sysfs: the old realpath() lookup
+ * followed ".." (and symlinks) there; a lexical match must not. */
+static void test_device_matches_never_resolves(void **state) {
+        char *real = realpath("/sys/class/net/lo", NULL), *dotdot = NULL;
+        Device *d = NULL;
+
+        if (!real || strncmp(real, "/sys/devices/", 13) != 0) {
+                free(real);
+                skip();
+        }
+        assert_int_equal(device_new(NULL, real, "fwctl9", "/dev/fwctl/fwctl9", NULL, NULL, NULL, &d), 0);
+        assert_true(device_matches(d, real));
+
+        assert_false(device_matches(d, "/sys/class/net/lo"));
+        assert_false(device_matches(d, "/sys/class/net/../net/lo"));
+        assert_true(asprintf(&dotdot, "/sys/../sys%s", real + 4) > 0);
+        assert_false(device_matches(d, dotdot));
+        free(dotdot);
+        assert_true(asprintf(&dotdot, "%s/../%s", real, strrchr(real, '/') + 1) > 0);
+        assert_false(device_matches(d, dotdot));
+        free(dotdot);
+
+        device_unref(d);
+        free(real);
+}
+
+/* A probe of a device on a given node and device number; returns device_probe()'s result. */
+static int probe(const char *devnode, dev_t devnum) {
+        Device *d = NULL;
+        int r;
+
+        assert_int_equal(device_new(NULL, SYSPATH, "fwctl0", devnode, PARENT, PCI, "mlx5_fwctl", &d), 0);
+        d->devnum = devnum;
+        r = device_probe(d);
+        /* Refused or failed: the device holds no fd. */
+        assert_true(d->fd < 0);
+        device_unref(d);
+        return r;
+}
+
+static void test_device_probe_checks_node(void **state) {
+        struct stat st;
+        char path[PATH_MAX];
+        const char *tmp = getenv("TMPDIR");
+        int fd;
+
+        if (stat("/dev/null", &st) < 0 || !S_ISCHR(st.st_mode))
+                skip();
+
+        /* The node udev announced: the probe goes on to FWCTL_INFO, which /dev/null answers ENOTTY. */
+        assert_int_equal(probe("/dev/null", st.st_rdev), -ENOTTY);
+
+        /* Another device number than the one udev announced: refused before any ioctl. */
+        assert_int_equal(probe("/dev/null", makedev(major(st.st_rdev), minor(st.st_rdev) + 1)), -ENXIO);
+        assert_int_equal(probe("/dev/null", makedev(238, 0)), -ENXIO);
+        /* No number from udev: nothing to check against, so not served. */
+        assert_int_equal(probe("/dev/null", 0), -ENXIO);
+
+        /* A regular file where the node should be, with or without a number. */
+        assert_true((size_t) snprintf(path, sizeof(path), "%s/test-device-node.XXXXXX",
+                                      tmp && *tmp ? tmp : "/tmp") < sizeof(path));
+        fd = mkstemp(path);
+        assert_true(fd >= 0);
+        assert_int_equal(close(fd), 0);
+        assert_int_equal(probe(path, st.st_rdev), -ENXIO);
+        assert_int_equal(probe(path, 0), -ENXIO);
+        assert_int_equal(unlink(path), 0);
+
+        /* A missing node fails the open, as before. */
+        assert_int_equal(probe("/nonexistent/fwctl/fwctl0", st.st_rdev), -ENOENT);
+}
+
 static void test_device_type_to_string(void **state) {
         assert_string_equal(device_type_to_string(0), "unknown");
         assert_string_equal(device_type_to_string(1), "mlx5");
@@ -115,6 +270,10 @@ int main(void) {
                 cmocka_unit_test(test_device_new_optional),
                 cmocka_unit_test(test_device_new_invalid),
                 cmocka_unit_test(test_device_matches),
+                cmocka_unit_test(test_device_matches_sysfs_forms),
+                cmocka_unit_test(test_device_matches_auxiliary_parent),
+                cmocka_unit_test(test_device_matches_never_resolves),
+                cmocka_unit_test(test_device_probe_checks_node),
                 cmocka_unit_test(test_device_type_to_string),
         };
 

@@ -69,6 +69,8 @@ static void test_descriptor(void **state) {
         assert_non_null(f->desc->classify);
         assert_int_equal(f->desc->n_operations, 0);
         assert_null(f->desc->execute);
+        assert_null(f->desc->marshal);
+        assert_null(f->desc->decode);
         /* Only the entry point is exported. */
         assert_null(dlsym(f->handle, "generic_classify"));
         assert_null(dlsym(f->handle, "generic_info_to_json"));
@@ -116,6 +118,45 @@ static void test_info_empty(void **state) {
         json_object_put(o);
 }
 
+/* A known type reaches the fallback only when its own plugin is not loaded: Info says which. */
+static void test_info_plugin_missing(void **state) {
+        static const char *const names[] = { NULL, "mlx5", "cxl", "bnxt", "pds" };
+        Fixture *f = *state;
+
+        for (uint32_t type = 0; type <= 9; type++) {
+                json_object *o, *v = NULL;
+
+                f->d->type = type;
+                o = parse_info(f, NULL, 0);
+                if (type >= 1 && type <= 4) {
+                        assert_string_equal(json_object_get_string(get(o, "plugin_missing", json_type_string)),
+                                            names[type]);
+                        assert_string_equal(json_object_get_string(get(o, "device_type_name", json_type_string)),
+                                            names[type]);
+                } else
+                        assert_false(json_object_object_get_ex(o, "plugin_missing", &v));
+                json_object_put(o);
+        }
+}
+
+static void test_info_json_exact(void **state) {
+        static const unsigned char data[4] = { 0x0f, 0x00, 0x00, 0x00 };
+        Fixture *f = *state;
+        char *json = NULL;
+
+        f->d->type = 3;
+        assert_int_equal(f->desc->info_to_json(f->d, data, sizeof(data), &json), 0);
+        assert_string_equal(json, "{\"plugin\":\"generic\",\"device_type\":3,\"device_type_name\":\"bnxt\","
+                                  "\"decoded\":false,\"device_data_length\":4,\"device_data_hex\":\"0f000000\","
+                                  "\"plugin_missing\":\"bnxt\"}");
+        free(json);
+        f->d->type = 8;
+        assert_int_equal(f->desc->info_to_json(f->d, data, sizeof(data), &json), 0);
+        assert_string_equal(json, "{\"plugin\":\"generic\",\"device_type\":8,\"device_type_name\":\"unknown\","
+                                  "\"decoded\":false,\"device_data_length\":4,\"device_data_hex\":\"0f000000\"}");
+        free(json);
+}
+
 static void test_info_8_bytes(void **state) {
         static const unsigned char data[8] = { 0x00, 0x11, 0x22, 0x9a, 0xbc, 0xde, 0xf0, 0xff };
         Fixture *f = *state;
@@ -152,7 +193,11 @@ static void test_classify(void **state) {
                 assert_int_equal(f->desc->classify(f->d, request, sizeof(request), scope, &cls, &reason), 0);
                 assert_null(reason);
                 assert_int_equal(cls.min_scope, FWCTLD_SCOPE_CONFIGURATION);
-                assert_false(cls.configuration_write);
+                /* Nothing is known about an unknown format: a possible change, so journaled. */
+                assert_true(cls.configuration_write);
+                /* The kernel judges the caller's scope, and nothing is known about its out buffer. */
+                assert_false(cls.scope_exact);
+                assert_int_equal(cls.kernel_out_min, 0);
                 assert_string_equal(cls.operation, "raw");
         }
 }
@@ -184,6 +229,8 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_descriptor, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_info_empty, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_info_8_bytes, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_info_plugin_missing, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_info_json_exact, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_info_invalid, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_classify, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_classify_empty, setup, teardown),

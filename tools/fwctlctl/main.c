@@ -133,6 +133,8 @@ static const ErrorClass error_classes[] = {
         { "org.freedesktop.DBus.Error.InvalidArgs",                  EXIT_REJECTED,       "Invalid arguments" },
         { FWCTL_ERROR_PREFIX "NotSupported",                         EXIT_DEVICE,         "Not supported" },
         { FWCTL_ERROR_PREFIX "DeviceError",                          EXIT_DEVICE,         "Device error" },
+        { FWCTL_ERROR_PREFIX "PluginMissing",                        EXIT_DEVICE,         "Plugin missing" },
+        { FWCTL_ERROR_PREFIX "AuditFailed",                          EXIT_DEVICE,         "Not recorded, not run" },
         { FWCTL_ERROR_PREFIX "Busy",                                 EXIT_BUSY,           "Busy" },
         { "org.freedesktop.DBus.Error.NoReply",                      EXIT_BUSY,           "No reply" },
         { "org.freedesktop.DBus.Error.Timeout",                      EXIT_BUSY,           "Timed out" },
@@ -167,6 +169,11 @@ static const char *error_hint(const char *name, const CallContext *ctx, char *bu
         }
         if (streq(name, "org.freedesktop.DBus.Error.AccessDenied"))
                 return "the D-Bus policy does not allow this call";
+        if (streq(suffix, "PluginMissing"))
+                return "install the device type's plugin ('busctl get-property org.freedesktop.fwctl1 "
+                       "/org/freedesktop/fwctl1 org.freedesktop.fwctl1.Manager Plugins' lists what is missing)";
+        if (streq(suffix, "AuditFailed"))
+                return "the journal did not accept the record; check systemd-journald";
         if (streq(suffix, "InvalidScope"))
                 return "scopes are configuration, debug-read-only, debug-write, debug-write-full";
         if (streq(suffix, "ScopeTooLow"))

@@ -11,7 +11,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <fwctld/plugin.h>
+
 #include "cxl-proto.h"
+#include "test-daemon.h"
 
 /* --- Test data ---------------------------------------------------------------- */
 
@@ -189,10 +192,18 @@ static void test_classify_gets(void **state) {
         b[24] = 0;
         assert_int_equal(classify(NULL, b, 25, &c, &why), -EINVAL);
         free(why);
-        /* in_len != 16 + op_size */
+        /* in_len above 16 + op_size: the driver ignores the tail, so it is accepted. */
         cxl_put_le32(b + 8, 8);
+        assert_int_equal(classify(NULL, b, 48, &c, &why), 0);
+        assert_string_equal(c.operation, "GET_SUPPORTED_FEATURES");
+        /* in_len below it: the driver would read past its copy of the request. */
+        assert_int_equal(classify(NULL, b, 23, &c, &why), -EINVAL);
+        assert_string_equal(why, "GET_SUPPORTED_FEATURES: op_size 8 exceeds the 7 payload bytes sent (the driver "
+                                 "would read past the request)");
+        free(why);
+        cxl_put_le32(b + 8, UINT32_MAX);
         assert_int_equal(classify(NULL, b, 48, &c, &why), -EINVAL);
-        assert_non_null(strstr(why, "in_len must be 16 + op_size"));
+        assert_non_null(strstr(why, "op_size 4294967295 exceeds the 32 payload bytes"));
         free(why);
 
         assert_int_equal(cxl_uuid_from_string(U_RO, u), 0);
@@ -205,16 +216,65 @@ static void test_classify_gets(void **state) {
         assert_int_equal(classify(NULL, b, n, &c, &why), -EINVAL);
         assert_non_null(strstr(why, "count 0"));
         free(why);
+        /* Any selection byte: the driver passes it to the device. */
         n = cxl_build_get_feature(b, u, 0, 1, 3);
-        assert_int_equal(classify(NULL, b, n, &c, &why), -EINVAL);
-        free(why);
+        assert_int_equal(classify(NULL, b, n, &c, &why), 0);
+        n = cxl_build_get_feature(b, u, 0, 1, 0xff);
+        assert_int_equal(classify(NULL, b, n, &c, &why), 0);
         n = cxl_build_get_feature(b, u, 0, 1, 2);
         assert_int_equal(classify(NULL, b, n, &c, &why), 0);
+        /* A tail after the 21 bytes is ignored by the driver, so accepted; one byte short is not. */
+        memset(b + n, 0xee, 11);
+        assert_int_equal(classify(NULL, b, n + 11, &c, &why), 0);
+        assert_int_equal(classify(NULL, b, n - 1, &c, &why), -EINVAL);
+        assert_non_null(strstr(why, "op_size 21 exceeds the 20 payload bytes"));
+        free(why);
         /* op_size 20 for Get Feature */
         cxl_put_le32(b + 8, 20);
         assert_int_equal(classify(NULL, b, 36, &c, &why), -EINVAL);
         assert_non_null(strstr(why, "op_size must be 21"));
         free(why);
+}
+
+/* What the driver writes, whatever out_len says, and that the scope is the driver's own. */
+static void test_classify_kernel_out_min(void **state) {
+        cxl_features *fs = make_features();
+        fwctld_classification c;
+        uint8_t b[128], u[16];
+        char *why;
+        size_t n;
+
+        /* Get Feature: 16 + count. */
+        assert_int_equal(cxl_uuid_from_string(U_RO, u), 0);
+        n = cxl_build_get_feature(b, u, 0, 32, 0);
+        assert_int_equal(classify(NULL, b, n, &c, &why), 0);
+        assert_true(c.scope_exact);
+        assert_int_equal(c.kernel_out_min, 48);
+        n = cxl_build_get_feature(b, u, 0, 0xffff, 0);
+        assert_int_equal(classify(NULL, b, n, &c, &why), 0);
+        assert_int_equal(c.kernel_out_min, 16 + 0xffff);
+        assert_int_equal(cxl_kernel_out_min(CXL_OP_GET_FEATURE, b), 65551);
+
+        /* Set Feature: 16. */
+        n = sf_req(b, U_RESET, 8);
+        assert_int_equal(classify(fs, b, n, &c, &why), 0);
+        assert_true(c.scope_exact);
+        assert_int_equal(c.kernel_out_min, 16);
+
+        /* Get Supported Features: the whole reply, 16 + 8 + 48 per whole entry the count asks for. */
+        n = cxl_build_gsf(b, 0, 0);
+        assert_int_equal(classify(NULL, b, n, &c, &why), 0);
+        assert_true(c.scope_exact);
+        assert_int_equal(c.kernel_out_min, 24);
+        n = cxl_build_gsf(b, 3 * 48 + 47, 0);
+        assert_int_equal(classify(NULL, b, n, &c, &why), 0);
+        assert_int_equal(c.kernel_out_min, 24 + 3 * 48);
+        /* ... never beyond the 2 MiB the core takes (the driver allocates its own reply). */
+        n = cxl_build_gsf(b, UINT32_MAX, 0);
+        assert_int_equal(classify(NULL, b, n, &c, &why), 0);
+        assert_int_equal(c.kernel_out_min, 2 * 1024 * 1024);
+        assert_int_equal(cxl_kernel_out_min(0x0503, b), 0);
+        cxl_features_free(fs);
 }
 
 static void test_classify_other_opcodes(void **state) {
@@ -326,7 +386,12 @@ static void test_classify_set_refusals(void **state) {
         n = sf_req(b, U_RESET, 4);
         cxl_put_le32(b + 8, 37);
         assert_int_equal(classify(fs, b, n, &c, &why), -EINVAL);
+        assert_non_null(strstr(why, "op_size 37 exceeds the 36 payload bytes"));
         free(why);
+        /* One less than sent: the last byte is a tail the driver ignores. */
+        cxl_put_le32(b + 8, 35);
+        assert_int_equal(classify(fs, b, n, &c, &why), 0);
+        assert_int_equal(c.min_scope, FWCTLD_SCOPE_DEBUG_WRITE);
         /* Without a cached list nothing can be set. */
         n = sf_req(b, U_RESET, 4);
         assert_int_equal(classify(NULL, b, n, &c, &why), -EINVAL);
@@ -403,7 +468,8 @@ static void test_parse_entry(void **state) {
         assert_int_equal(cxl_feature_set_verdict(&f), CXL_SET_DEBUG_WRITE);
 }
 
-/* --- A fake firmware behind the rpc callback ---------------------------------- */
+/* --- A fake firmware behind the rpc callback: it answers as fwctld_device_rpc() does,
+ * in the Rpc format (size/retval header, then size bytes; *ret_out_len = 8 + size). --- */
 
 typedef struct Fw {
         cxl_features *fs;
@@ -691,10 +757,25 @@ static void test_exec_get_feature(void **state) {
         assert_non_null(strstr(why, "\"count\""));
         free(why);
         why = NULL;
+        /* Any selection byte the driver passes on; a name or 0-255. */
         assert_int_equal(cxl_exec_get_feature(fw_rpc, &fw, fw.fs, "{\"uuid\":\"" U_RO "\",\"selection\":3}", &s,
+                                              &why),
+                         0);
+        assert_int_equal(fw.last_in[36], 3);
+        o = parse(s);
+        assert_int_equal(jint(o, "selection"), 3);
+        json_object_put(o);
+        free(s);
+        assert_int_equal(cxl_exec_get_feature(fw_rpc, &fw, fw.fs, "{\"uuid\":\"" U_RO "\",\"selection\":256}", &s,
                                               &why),
                          -EINVAL);
         assert_non_null(strstr(why, "\"selection\""));
+        free(why);
+        why = NULL;
+        assert_int_equal(cxl_exec_get_feature(fw_rpc, &fw, fw.fs, "{\"uuid\":\"" U_RO "\",\"selection\":\"live\"}",
+                                              &s, &why),
+                         -EINVAL);
+        assert_non_null(strstr(why, "0-255"));
         free(why);
         why = NULL;
         assert_int_equal(cxl_exec_get_feature(fw_rpc, &fw, fw.fs, "{\"uuid\":\"" U_RO "\",\"count\":0}", &s,
@@ -756,6 +837,302 @@ static void test_exec_set_feature(void **state) {
         cxl_features_free(fw.fs);
 }
 
+/* --- The plugin through the daemon's path (test-daemon.c) and a fake CXL driver ----------- */
+
+/*
+ * The fake driver, after mainline drivers/cxl/core/features.c: Get Supported Features
+ * builds its own reply (16 + 8 + 48 per entry) and the core copies what fits; Get
+ * Feature and Set Feature write into a buffer of the caller's out_len without checking
+ * it. Here an out buffer below what they write fails the test loudly, as the kernel
+ * heap overflow it would be.
+ */
+typedef struct FakeCxl {
+        cxl_features *fs;
+        unsigned n;
+        uint32_t scope;
+        size_t in_len, out_len;
+        uint8_t in[128];
+        uint32_t retval;
+} FakeCxl;
+
+static void put_entry(uint8_t *e, const cxl_feature *f) {
+        memcpy(e, f->uuid, 16);
+        cxl_put_le16(e + 16, f->id);
+        cxl_put_le16(e + 18, f->get_size);
+        cxl_put_le16(e + 20, f->set_size);
+        cxl_put_le32(e + 22, f->flags);
+        e[26] = f->get_version;
+        e[27] = f->set_version;
+        cxl_put_le16(e + 28, f->effects);
+}
+
+static int fake_gsf(FakeCxl *k, const uint8_t *p, void *out, size_t out_len, size_t *ret_out_len) {
+        uint32_t count = cxl_get_le32(p + 16), requested = count / 48;
+        uint16_t start = cxl_get_le16(p + 20);
+        size_t out_size;
+        uint8_t *r;
+
+        if (cxl_get_le32(p + 8) != 8 || start >= k->fs->n)
+                return -EINVAL;
+        if (requested > k->fs->n - start)
+                requested = (uint32_t) (k->fs->n - start);
+        out_size = 16 + 8 + (size_t) requested * 48;
+        r = calloc(1, out_size);
+        assert_non_null(r);
+        cxl_put_le32(r, 8 + requested * 48);
+        cxl_put_le16(r + 8, (uint16_t) requested);
+        cxl_put_le16(r + 10, (uint16_t) k->fs->n);
+        for (uint32_t i = 0; i < requested; i++)
+                put_entry(r + 16 + i * 48, &k->fs->entries[start + i]);
+        memcpy(out, r, out_size < out_len ? out_size : out_len);
+        free(r);
+        *ret_out_len = out_size;
+        return 0;
+}
+
+static int fake_set(FakeCxl *k, uint32_t scope, const uint8_t *p, void *out, size_t out_len, size_t *ret_out_len) {
+        const cxl_feature *f = cxl_features_find(k->fs, p + 16);
+
+        if (cxl_get_le32(p + 8) <= 32 || !f || !(f->flags & CXL_FEAT_F_CHANGEABLE))
+                return -EINVAL;
+        if ((f->effects & CXL_EFF_IMMEDIATE) ? scope < 3 : scope < 2)
+                return -EINVAL;
+        if (out_len < 16)
+                fail_msg("Set Feature with out_len %zu: the driver writes 8 bytes into kvzalloc(out_len)", out_len);
+        memset(out, 0, 8);
+        cxl_put_le32((uint8_t *) out + 4, k->retval);
+        *ret_out_len = 16;
+        return 0;
+}
+
+static int fake_cxl_kernel(void *userdata, uint32_t scope, const void *in, size_t in_len, void *out, size_t out_len,
+                           size_t *ret_out_len) {
+        FakeCxl *k = userdata;
+        const uint8_t *p = in;
+        uint16_t count;
+        uint8_t *o = out;
+
+        k->n++;
+        k->scope = scope;
+        k->in_len = in_len;
+        k->out_len = out_len;
+        memcpy(k->in, in, in_len < sizeof(k->in) ? in_len : sizeof(k->in));
+        switch (cxl_get_le16(p)) {
+        case CXL_OP_GET_SUPPORTED_FEATURES:
+                return fake_gsf(k, p, out, out_len, ret_out_len);
+        case CXL_OP_GET_FEATURE:
+                count = cxl_get_le16(p + 16 + 18);
+                if (cxl_get_le32(p + 8) != 21 || count == 0)
+                        return -EINVAL;
+                if (out_len < 16u + count)
+                        fail_msg("Get Feature count %u with out_len %zu: the driver overflows the kernel heap", count,
+                                 out_len);
+                cxl_put_le32(o, count);
+                cxl_put_le32(o + 4, k->retval);
+                for (unsigned i = 0; i < count; i++)
+                        o[8 + i] = (uint8_t) (0x40 + i);
+                *ret_out_len = 16u + count;
+                return 0;
+        case CXL_OP_SET_FEATURE:
+                return fake_set(k, scope, p, out, out_len, ret_out_len);
+        default:
+                return -EINVAL;
+        }
+}
+
+typedef struct CxlFixture {
+        FakeCxl k;
+        fwctld_device *d;
+        const fwctld_plugin *p;
+} CxlFixture;
+
+static int cxl_setup(void **state) {
+        CxlFixture *f = calloc(1, sizeof(*f));
+
+        assert_non_null(f);
+        f->k.fs = make_features();
+        f->p = FWCTLD_PLUGIN_ENTRY();
+        f->d = test_device_new(f->p, 2);
+        test_daemon_set_kernel(fake_cxl_kernel, &f->k);
+        test_rpc_log_reset();
+        assert_int_equal(test_attach(f->d), 0);
+        *state = f;
+        return 0;
+}
+
+static int cxl_teardown(void **state) {
+        CxlFixture *f = *state;
+
+        test_daemon_set_kernel(NULL, NULL);
+        test_device_free(f->d);
+        cxl_features_free(f->k.fs);
+        free(f);
+        return 0;
+}
+
+/* attach() pages the list through the daemon: header, then one page of 6. */
+static void test_plugin_attach(void **state) {
+        CxlFixture *f = *state;
+        const cxl_features *fs = fwctld_device_get_plugin_data(f->d);
+        char *json = NULL;
+
+        assert_non_null(fs);
+        assert_int_equal(fs->n, 6);
+        assert_int_equal(test_rpc_log.n_calls, 2);
+        assert_string_equal(test_rpc_log.operation, "GET_SUPPORTED_FEATURES");
+        assert_int_equal(test_rpc_log.issued_scope, FWCTLD_SCOPE_CONFIGURATION);
+        assert_int_equal(cxl_get_le32(test_rpc_log.request + 16), 6 * 48);
+        /* The kernel had room for the whole page, whatever buffer the plugin passed. */
+        assert_int_equal(test_rpc_log.kout_len, 24 + 6 * 48);
+        assert_int_equal(f->p->info_to_json(f->d, NULL, 0, &json), 0);
+        assert_string_equal(json, "{\"plugin\":\"cxl\",\"info\":null,\"note\":\"the CXL fwctl driver reports no device "
+                                  "info\",\"features\":{\"count\":6,\"changeable\":5}}");
+        free(json);
+}
+
+/* The issue's reproducer: Get Feature count 32 at scope 0 with max_response 0, 4, 8, 20. */
+static void test_rpc_get_feature_small_out(void **state) {
+        static const size_t maxes[] = { 0, 4, 8, 20, 40, 4096 };
+        CxlFixture *f = *state;
+        uint8_t b[64], u[16], want[40];
+
+        assert_int_equal(cxl_uuid_from_string(U_RO, u), 0);
+        cxl_build_get_feature(b, u, 0, 32, 0);
+        unhex("20000000" "00000000", want);
+        for (unsigned i = 0; i < 32; i++)
+                want[8 + i] = (uint8_t) (0x40 + i);
+        for (size_t i = 0; i < sizeof(maxes) / sizeof(maxes[0]); i++) {
+                fwctld_rpc *c = test_rpc_new(b, 37, FWCTLD_SCOPE_CONFIGURATION, maxes[i]);
+                size_t got = maxes[i] < 40 ? maxes[i] : 40;
+
+                assert_int_equal(test_rpc_run(f->d, c, NULL), 0);
+                assert_true(f->k.out_len >= 48);
+                assert_int_equal(c->kout_len, maxes[i] > 48 ? maxes[i] : 48);
+                assert_int_equal(c->reply_size, got);
+                assert_int_equal(c->reply_length, 40);
+                assert_int_equal(c->truncated, maxes[i] < 40);
+                if (got > 0)
+                        assert_memory_equal(c->reply, want, got);
+                assert_true(c->status_set);
+                assert_int_equal(c->status, 0);
+                test_rpc_free(c);
+        }
+}
+
+/* Set Feature: 16 bytes for the driver whatever max_response is, at exactly the feature's scope. */
+static void test_rpc_set_feature(void **state) {
+        CxlFixture *f = *state;
+        fwctld_rpc *c;
+        uint8_t b[128];
+        size_t n;
+
+        n = sf_req(b, U_RESET, 8);
+        c = test_rpc_new(b, n, FWCTLD_SCOPE_DEBUG_WRITE_FULL, 0);
+        assert_int_equal(test_rpc_run(f->d, c, NULL), 0);
+        assert_int_equal(f->k.out_len, 16);
+        assert_int_equal(f->k.scope, FWCTLD_SCOPE_DEBUG_WRITE); /* reset-only effects: no write-full taint */
+        assert_int_equal(c->reply_size, 0);
+        assert_int_equal(c->reply_length, 8);
+        assert_true(c->truncated);
+        test_rpc_free(c);
+
+        f->k.retval = 6;
+        c = test_rpc_new(b, n, FWCTLD_SCOPE_DEBUG_WRITE, 64);
+        assert_int_equal(test_rpc_run(f->d, c, NULL), 0);
+        assert_int_equal(c->reply_size, 8);
+        assert_memory_equal(c->reply, "\x00\x00\x00\x00\x06\x00\x00\x00", 8);
+        assert_string_equal(c->status_name, "BUSY");
+        test_rpc_free(c);
+
+        /* Below the feature's scope: no ioctl. */
+        n = sf_req(b, U_FULL, 4);
+        c = test_rpc_new(b, n, FWCTLD_SCOPE_DEBUG_WRITE, 64);
+        assert_int_equal(test_rpc_run(f->d, c, NULL), -EACCES);
+        assert_int_equal(f->k.n, 2 + 2);
+        test_rpc_free(c);
+}
+
+/* Get Supported Features: the kernel always gets room for the whole reply; the caller gets max_response. */
+static void test_rpc_gsf_small_out(void **state) {
+        CxlFixture *f = *state;
+        uint8_t b[24];
+        fwctld_rpc *c;
+
+        cxl_build_gsf(b, 3 * 48, 1);
+        c = test_rpc_new(b, 24, FWCTLD_SCOPE_CONFIGURATION, 8);
+        assert_int_equal(test_rpc_run(f->d, c, NULL), 0);
+        assert_int_equal(f->k.out_len, 24 + 3 * 48);
+        assert_int_equal(c->reply_size, 8);
+        assert_int_equal(c->reply_length, 16 + 3 * 48);
+        assert_true(c->truncated);
+        assert_memory_equal(c->reply, "\x98\x00\x00\x00\x00\x00\x00\x00", 8);
+        test_rpc_free(c);
+}
+
+/* What the driver accepts and is safe: a longer in_len, any selection; never a shorter in_len. */
+static void test_rpc_lenient(void **state) {
+        CxlFixture *f = *state;
+        uint8_t b[64], u[16];
+        char *why = NULL;
+        fwctld_rpc *c;
+
+        assert_int_equal(cxl_uuid_from_string(U_RO, u), 0);
+        cxl_build_get_feature(b, u, 0, 4, 7);
+        memset(b + 37, 0, 11);
+        c = test_rpc_new(b, 48, FWCTLD_SCOPE_CONFIGURATION, 64);
+        assert_int_equal(test_rpc_run(f->d, c, NULL), 0);
+        assert_int_equal(f->k.in_len, 48);
+        assert_int_equal(f->k.in[36], 7);
+        assert_int_equal(c->reply_size, 12);
+        test_rpc_free(c);
+
+        c = test_rpc_new(b, 36, FWCTLD_SCOPE_CONFIGURATION, 64);
+        assert_int_equal(test_rpc_run(f->d, c, &why), -EINVAL);
+        assert_non_null(strstr(why, "read past the request"));
+        free(why);
+        assert_int_equal(f->k.n, 2 + 1);
+        test_rpc_free(c);
+}
+
+static void test_execute_cxl(void **state) {
+        CxlFixture *f = *state;
+        fwctld_classification cls;
+        char *json = NULL, *reason = NULL;
+        json_object *o;
+
+        assert_string_equal(f->p->operations[0].rpc_operations, "GET_SUPPORTED_FEATURES");
+        assert_string_equal(f->p->operations[1].rpc_operations, "GET_FEATURE");
+        assert_string_equal(f->p->operations[2].rpc_operations, "SET_FEATURE");
+
+        assert_int_equal(test_execute(f->d, &f->p->operations[0], "{}", &cls, &json, &reason), 0);
+        assert_string_equal(cls.operation, "GET_SUPPORTED_FEATURES");
+        assert_string_equal(test_rpc_log.operation, "GET_SUPPORTED_FEATURES");
+        o = parse(json);
+        assert_int_equal(jint(o, "count"), 6);
+        json_object_put(o);
+        free(json);
+
+        assert_int_equal(test_execute(f->d, &f->p->operations[1], "{\"uuid\":\"" U_RESET "\",\"selection\":9}", &cls,
+                                      &json, &reason), 0);
+        assert_string_equal(test_rpc_log.operation, "GET_FEATURE");
+        assert_int_equal(test_rpc_log.kout_len, 16 + 8);
+        assert_string_equal(json, "{\"uuid\":\"" U_RESET "\",\"selection\":9,\"offset\":0,\"count\":8,\"length\":8,"
+                                  "\"data\":\"4041424344454647\",\"retval\":0,\"status\":\"SUCCESS\"}");
+        free(json);
+
+        /* set-feature: classify_execute() raises the scope for an immediate effect; the RPC runs there. */
+        assert_int_equal(test_execute(f->d, &f->p->operations[2], "{\"uuid\":\"" U_FULL "\",\"data\":\"01\"}", &cls,
+                                      &json, &reason), 0);
+        assert_int_equal(cls.min_scope, FWCTLD_SCOPE_DEBUG_WRITE_FULL);
+        assert_true(cls.configuration_write);
+        assert_string_equal(cls.operation, "SET_FEATURE");
+        assert_string_equal(test_rpc_log.operation, "SET_FEATURE");
+        assert_int_equal(f->k.scope, FWCTLD_SCOPE_DEBUG_WRITE_FULL);
+        assert_int_equal(test_rpc_log.kout_len, 16);
+        assert_false(f->d->refused);
+        free(json);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_build_gsf),
@@ -765,6 +1142,7 @@ int main(void) {
                 cmocka_unit_test(test_kernel_exclusive_names),
                 cmocka_unit_test(test_mbox_rc_names),
                 cmocka_unit_test(test_classify_gets),
+                cmocka_unit_test(test_classify_kernel_out_min),
                 cmocka_unit_test(test_classify_other_opcodes),
                 cmocka_unit_test(test_classify_set_scopes),
                 cmocka_unit_test(test_classify_set_refusals),
@@ -778,6 +1156,12 @@ int main(void) {
                 cmocka_unit_test(test_set_feature_params),
                 cmocka_unit_test(test_exec_get_feature),
                 cmocka_unit_test(test_exec_set_feature),
+                cmocka_unit_test_setup_teardown(test_plugin_attach, cxl_setup, cxl_teardown),
+                cmocka_unit_test_setup_teardown(test_rpc_get_feature_small_out, cxl_setup, cxl_teardown),
+                cmocka_unit_test_setup_teardown(test_rpc_set_feature, cxl_setup, cxl_teardown),
+                cmocka_unit_test_setup_teardown(test_rpc_gsf_small_out, cxl_setup, cxl_teardown),
+                cmocka_unit_test_setup_teardown(test_rpc_lenient, cxl_setup, cxl_teardown),
+                cmocka_unit_test_setup_teardown(test_execute_cxl, cxl_setup, cxl_teardown),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);

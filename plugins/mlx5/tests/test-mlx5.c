@@ -1,53 +1,53 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <errno.h>
-#include <fcntl.h>
 #include <json-c/json.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 #include <cmocka.h>
-
-#include "call.h"
-#include "device.h"
-#include "manager.h"
 
 #include "mlx5-plugin.h"
 #include "mlx5-prm.h"
 #include "plugin-util.h"
+#include "test-daemon.h"
 
-/* --- the fake firmware behind fwctl_ioctl_rpc() ------------------------------------ */
+/* --- the fake mlx5_fwctl + firmware behind the stand-in daemon (test-daemon.c) ---------- */
 
 static unsigned n_ioctls;
 static uint32_t last_scope;
 static uint8_t last_in[64];
-static size_t last_in_len;
+static size_t last_in_len, last_out_len;
 static int fake_errno;           /* returned instead of running the command */
 static size_t fake_reported = 0; /* 0: echo out_len as mlx5 does */
 static uint8_t fake_status;
 static uint32_t fake_syndrome;
 
-int __wrap_fwctl_ioctl_rpc(int fd, uint32_t scope, const void *in, size_t in_len, void *out, size_t out_len,
-                           size_t *ret_out_len);
-int __wrap_fwctl_ioctl_rpc(int fd, uint32_t scope, const void *in, size_t in_len, void *out, size_t out_len,
-                           size_t *ret_out_len) {
+static int fake_kernel(void *userdata, uint32_t scope, const void *in, size_t in_len, void *out, size_t out_len,
+                       size_t *ret_out_len) {
         const uint8_t *p = in;
         uint8_t *o = out;
+        const Mlx5Opcode *op;
 
         n_ioctls++;
         last_scope = scope;
         last_in_len = in_len;
+        last_out_len = out_len;
         memcpy(last_in, in, in_len < sizeof(last_in) ? in_len : sizeof(last_in));
         if (fake_errno)
                 return -fake_errno;
+        /* The driver's own checks: sizes, then the allowlist at the scope it runs at. */
+        if (in_len < MLX5_HDR_LEN || out_len < MLX5_HDR_LEN)
+                return -EMSGSIZE;
+        op = mlx5_opcode_lookup(mlx5_get_be16(p));
+        if (!op || scope < op->min_scope)
+                return -EBADMSG;
         memset(out, 0, out_len);
-        if (out_len >= 8) {
-                o[0] = fake_status;
-                mlx5_put_be32(o + 4, fake_syndrome);
-        }
+        o[0] = fake_status;
+        mlx5_put_be32(o + 4, fake_syndrome);
         if (mlx5_get_be16(p) == MLX5_OP_QUERY_ADAPTER && out_len >= MLX5_QUERY_ADAPTER_OUT_LEN) {
                 o[MLX5_QA_IEEE_VENDOR_ID_OFF] = 0x00;
                 o[MLX5_QA_IEEE_VENDOR_ID_OFF + 1] = 0x02;
@@ -72,22 +72,18 @@ int __wrap_fwctl_ioctl_rpc(int fd, uint32_t scope, const void *in, size_t in_len
 /* --- fixtures ------------------------------------------------------------------------ */
 
 typedef struct Fixture {
-        Manager *m;
-        Device *d;
+        fwctld_device *d;
+        const fwctld_plugin *p;
 } Fixture;
 
 static int setup(void **state) {
         Fixture *f = calloc(1, sizeof(*f));
 
         assert_non_null(f);
-        assert_int_equal(manager_new("/nonexistent/fwctld-test-plugins", &f->m), 0);
-        assert_int_equal(device_new(f->m, "/sys/devices/pci0000:00/0000:00:02.0/0000:03:00.0/fwctl/fwctl0",
-                                    "fwctl0", "/dev/fwctl/fwctl0", "/sys/devices/pci0000:00/0000:00:02.0/0000:03:00.0",
-                                    "0000:03:00.0", "mlx5_fwctl", &f->d),
-                         0);
-        f->d->type = 1;
-        f->d->fd = open("/dev/null", O_RDWR | O_CLOEXEC);
-        assert_true(f->d->fd >= 0);
+        f->p = FWCTLD_PLUGIN_ENTRY();
+        f->d = test_device_new(f->p, 1);
+        test_daemon_set_kernel(fake_kernel, NULL);
+        test_rpc_log_reset();
         n_ioctls = 0;
         fake_errno = 0;
         fake_reported = 0;
@@ -100,8 +96,8 @@ static int setup(void **state) {
 static int teardown(void **state) {
         Fixture *f = *state;
 
-        device_unref(f->d);
-        manager_free(f->m);
+        test_daemon_set_kernel(NULL, NULL);
+        test_device_free(f->d);
         free(f);
         return 0;
 }
@@ -188,6 +184,10 @@ static void expect(uint16_t opcode, uint16_t op_mod, uint32_t scope, bool write,
         assert_int_equal(cls.min_scope, scope);
         assert_int_equal(cls.configuration_write, write);
         assert_string_equal(cls.operation, name);
+        /* The allowlist is the driver's own check; the out buffer never below the header or
+         * a command's fixed output. */
+        assert_true(cls.scope_exact);
+        assert_int_equal(cls.kernel_out_min, opcode == 0x101 ? 272 : opcode == 0x100 ? 4112 : 16);
 }
 
 static void test_classify_configuration(void **state) {
@@ -549,124 +549,132 @@ static void test_result_diag_and_reg(void **state) {
         free(json);
 }
 
-/* --- marshal / decode through a real Call ---------------------------------------------------- */
+/* --- raw Rpc through the daemon's path (test-daemon.c) ------------------------------------- */
 
-static Call *rpc_call(Fixture *f, const uint8_t *request, size_t size, size_t max_response) {
-        Call *c = NULL;
+static fwctld_rpc *run_rpc(Fixture *f, uint16_t opcode, uint16_t op_mod, uint32_t scope, size_t max_response,
+                           int want) {
+        uint8_t r[MLX5_HDR_LEN];
+        fwctld_rpc *c;
 
-        assert_int_equal(call_new(f->m, f->d, CALL_RPC, NULL, &c), 0);
-        c->request = malloc(size);
-        assert_non_null(c->request);
-        memcpy(c->request, request, size);
-        c->request_size = size;
-        c->max_response = max_response;
+        req(r, opcode, op_mod);
+        c = test_rpc_new(r, sizeof(r), scope, max_response);
+        assert_int_equal(test_rpc_run(f->d, c, NULL), want);
         return c;
 }
 
-static void test_marshal(void **state) {
+/* No marshal(): the request goes as is, the out buffer from max_response and kernel_out_min. */
+static void test_no_marshal(void **state) {
         Fixture *f = *state;
-        uint8_t r[MLX5_HDR_LEN];
-        char *reason = NULL;
-        Call *c;
 
-        req(r, MLX5_OP_QUERY_ADAPTER, 0);
-        c = rpc_call(f, r, sizeof(r), 15);
-        assert_int_equal(mlx5_plugin_marshal(f->d, c, &reason), -EINVAL);
-        assert_non_null(strstr(reason, "max_response 15"));
-        assert_null(c->kin);
-        free(reason);
-        reason = NULL;
-        call_free(c);
+        assert_null(f->p->marshal);
+        assert_non_null(f->p->decode);
+        assert_string_equal(f->p->operations[MLX5_OPERATION_QUERY_ADAPTER].rpc_operations, "QUERY_ADAPTER");
+        assert_string_equal(f->p->operations[MLX5_OPERATION_QUERY_HCA_CAP].rpc_operations, "QUERY_HCA_CAP");
+        assert_string_equal(f->p->operations[MLX5_OPERATION_QUERY_DIAGNOSTIC_COUNTERS].rpc_operations,
+                            "QUERY_DIAGNOSTIC_COUNTERS");
+        assert_string_equal(f->p->operations[MLX5_OPERATION_ACCESS_REG_READ].rpc_operations, "ACCESS_REG");
+        assert_int_equal(mlx5_kernel_out_min(0x101), 272);
+        assert_int_equal(mlx5_kernel_out_min(0x100), 4112);
+        assert_int_equal(mlx5_kernel_out_min(0x80d), 16);
+        assert_int_equal(mlx5_kernel_out_min(0xffff), 16);
+}
 
-        c = rpc_call(f, r, sizeof(r), 16);
-        assert_int_equal(mlx5_plugin_marshal(f->d, c, &reason), 0);
-        assert_null(reason);
-        assert_int_equal(c->kin_len, 16);
-        assert_memory_equal(c->kin, r, 16);
-        assert_ptr_not_equal(c->kin, c->request);
-        assert_int_equal(c->kout_len, 16);
-        call_free(c);
+/* A caller at debug-write asking QUERY_ADAPTER: the ioctl runs at configuration, no taint. */
+static void test_rpc_issued_scope(void **state) {
+        Fixture *f = *state;
+        fwctld_rpc *c;
+
+        c = run_rpc(f, MLX5_OP_QUERY_ADAPTER, 0, FWCTLD_SCOPE_DEBUG_WRITE, 512, 0);
+        assert_int_equal(last_scope, FWCTLD_SCOPE_CONFIGURATION);
+        assert_int_equal(c->issued_scope, FWCTLD_SCOPE_CONFIGURATION);
+        test_rpc_free(c);
+        c = run_rpc(f, MLX5_OP_SET_DIAGNOSTIC_PARAMS, 0, FWCTLD_SCOPE_DEBUG_WRITE_FULL, 64, 0);
+        assert_int_equal(last_scope, FWCTLD_SCOPE_DEBUG_WRITE);
+        test_rpc_free(c);
+        /* ACCESS_REG read at debug-read-only even for a write-full caller. */
+        c = run_rpc(f, MLX5_OP_ACCESS_REG, 1, FWCTLD_SCOPE_DEBUG_WRITE_FULL, 64, 0);
+        assert_int_equal(last_scope, FWCTLD_SCOPE_DEBUG_READ_ONLY);
+        test_rpc_free(c);
+        /* Too low: ScopeTooLow, no ioctl. */
+        c = run_rpc(f, MLX5_OP_NOP, 0, FWCTLD_SCOPE_CONFIGURATION, 64, -EACCES);
+        assert_int_equal(n_ioctls, 3);
+        test_rpc_free(c);
 }
 
 static void test_decode_ok_and_trim(void **state) {
         Fixture *f = *state;
-        uint8_t r[MLX5_HDR_LEN];
-        Call *c;
+        fwctld_rpc *c;
 
-        req(r, MLX5_OP_QUERY_ADAPTER, 0);
         /* A 4 KiB buffer for a 272-byte command: the reply is trimmed to 272. */
-        c = rpc_call(f, r, sizeof(r), 4096);
-        f->d->plugin = NULL;
-        assert_int_equal(mlx5_plugin_marshal(f->d, c, NULL), 0);
-        assert_int_equal(__wrap_fwctl_ioctl_rpc(f->d->fd, 0, c->kin, c->kin_len, c->kout, c->kout_len,
-                                                &c->reported_len), 0);
+        c = run_rpc(f, MLX5_OP_QUERY_ADAPTER, 0, 0, 4096, 0);
+        assert_int_equal(last_out_len, 4096);
         assert_int_equal(c->reported_len, 4096);
-        assert_int_equal(mlx5_plugin_decode(f->d, c, NULL), 0);
         assert_true(c->status_set);
         assert_int_equal(c->status, 0);
         assert_string_equal(c->status_name, "OK");
-        assert_true(c->response_length_set);
-        assert_int_equal(c->response_length, 272);
-        assert_true(c->response_set);
-        assert_int_equal(c->response_size, 272);
-        assert_memory_equal((uint8_t *) c->response + 256, "MT_0000000001", 13);
-        call_free(c);
+        assert_int_equal(c->reply_length, 272);
+        assert_int_equal(c->reply_size, 272);
+        assert_false(c->truncated);
+        assert_memory_equal(c->reply + 256, "MT_0000000001", 13);
+        test_rpc_free(c);
 
-        /* A buffer smaller than the command: the true length is reported (truncation). */
-        c = rpc_call(f, r, sizeof(r), 64);
-        assert_int_equal(mlx5_plugin_marshal(f->d, c, NULL), 0);
-        assert_int_equal(__wrap_fwctl_ioctl_rpc(f->d->fd, 0, c->kin, c->kin_len, c->kout, c->kout_len,
-                                                &c->reported_len), 0);
-        assert_int_equal(mlx5_plugin_decode(f->d, c, NULL), 0);
-        assert_int_equal(c->response_length, 272);
-        assert_false(c->response_set);
-        call_free(c);
+        /* A smaller max_response: the kernel still gets all 272 bytes; the caller a prefix. */
+        c = run_rpc(f, MLX5_OP_QUERY_ADAPTER, 0, 0, 64, 0);
+        assert_int_equal(last_out_len, 272);
+        assert_int_equal(c->reply_length, 272);
+        assert_int_equal(c->reply_size, 64);
+        assert_true(c->truncated);
+        test_rpc_free(c);
+
+        /* Below the 16-byte header (the driver's EMSGSIZE): the kernel gets 16, the caller 4 bytes. */
+        fake_status = 3;
+        c = run_rpc(f, MLX5_OP_NOP, 0, 1, 4, 0);
+        assert_int_equal(last_out_len, 16);
+        assert_int_equal(c->reply_size, 4);
+        assert_int_equal(c->reply_length, 16);
+        assert_true(c->truncated);
+        assert_memory_equal(c->reply, "\x03\x00\x00\x00", 4);
+        assert_string_equal(c->status_name, "BAD_PARAM");
+        test_rpc_free(c);
 }
 
 static void test_decode_failure_status(void **state) {
         Fixture *f = *state;
-        uint8_t r[MLX5_HDR_LEN];
-        Call *c;
+        fwctld_rpc *c;
 
-        req(r, MLX5_OP_QUERY_HCA_CAP, 0xffff);
-        c = rpc_call(f, r, sizeof(r), 64);
-        assert_int_equal(mlx5_plugin_marshal(f->d, c, NULL), 0);
         fake_status = 2;
         fake_syndrome = 0x5b7d2e11;
-        assert_int_equal(__wrap_fwctl_ioctl_rpc(f->d->fd, 0, c->kin, c->kin_len, c->kout, c->kout_len,
-                                                &c->reported_len), 0);
-        assert_int_equal(mlx5_plugin_decode(f->d, c, NULL), 0);
+        c = run_rpc(f, MLX5_OP_QUERY_HCA_CAP, 0xffff, 0, 64, 0);
         assert_int_equal(c->status, 2);
         assert_string_equal(c->status_name, "BAD_OP (syndrome 0x5b7d2e11)");
-        call_free(c);
+        assert_int_equal(last_out_len, 4112);
+        test_rpc_free(c);
 }
 
 static void test_decode_short_reply(void **state) {
         Fixture *f = *state;
         uint8_t r[MLX5_HDR_LEN];
         char *reason = NULL;
-        Call *c;
+        fwctld_rpc *c;
 
         req(r, MLX5_OP_NOP, 0);
-        c = rpc_call(f, r, sizeof(r), 64);
-        assert_int_equal(mlx5_plugin_marshal(f->d, c, NULL), 0);
+        c = test_rpc_new(r, sizeof(r), 1, 64);
         fake_reported = 8;
-        assert_int_equal(__wrap_fwctl_ioctl_rpc(f->d->fd, 1, c->kin, c->kin_len, c->kout, c->kout_len,
-                                                &c->reported_len), 0);
-        assert_int_equal(mlx5_plugin_decode(f->d, c, &reason), -EBADMSG);
+        assert_int_equal(test_rpc_run(f->d, c, &reason), -EBADMSG);
         assert_non_null(strstr(reason, "8 bytes"));
         assert_false(c->status_set);
         free(reason);
-        call_free(c);
+        test_rpc_free(c);
 }
 
 /* --- execute through fwctld_device_rpc() ------------------------------------------------------ */
 
 static int execute(Fixture *f, Mlx5Operation op, const char *params, char **json, char **reason) {
-        return mlx5_plugin_execute(f->d, &mlx5_operations[op], params, json, reason);
+        return test_execute(f->d, &mlx5_operations[op], params, NULL, json, reason);
 }
 
 static void test_execute_query_adapter(void **state) {
+        static const uint8_t want[16] = { 0x01, 0x01 };
         Fixture *f = *state;
         char *json = NULL, *reason = NULL;
         json_object *j;
@@ -675,7 +683,11 @@ static void test_execute_query_adapter(void **state) {
         assert_int_equal(n_ioctls, 1);
         assert_int_equal(last_scope, 0);
         assert_int_equal(last_in_len, 16);
-        assert_int_equal(mlx5_get_be16(last_in), 0x101);
+        assert_int_equal(test_rpc_log.n_calls, 1);
+        assert_int_equal(test_rpc_log.request_size, 16);
+        assert_memory_equal(test_rpc_log.request, want, 16);
+        assert_string_equal(test_rpc_log.operation, "QUERY_ADAPTER");
+        assert_false(f->d->refused);
         j = parse(json);
         assert_string_equal(jstr(j, "psid"), "MT_0000000001");
         assert_int_equal(jint(j, "ieee_vendor_id"), 0x2c9);
@@ -695,6 +707,7 @@ static void test_execute_access_reg(void **state) {
         assert_int_equal(mlx5_get_be16(last_in), 0x805);
         assert_int_equal(mlx5_get_be16(last_in + 6), 1);
         assert_int_equal(mlx5_get_be16(last_in + 10), 0x9007);
+        assert_string_equal(test_rpc_log.operation, "ACCESS_REG");
         j = parse(json);
         assert_string_equal(jstr(j, "data"), "ffee");
         json_object_put(j);
@@ -711,12 +724,31 @@ static void test_execute_diag(void **state) {
         assert_int_equal(last_scope, 1);
         assert_int_equal(mlx5_get_be16(last_in + 8), 2);
         assert_int_equal(mlx5_get_be16(last_in + 10), 1);
+        assert_string_equal(test_rpc_log.operation, "QUERY_DIAGNOSTIC_COUNTERS");
         j = parse(json);
         assert_true(json_object_object_get_ex(j, "counters", &a));
         assert_int_equal(json_object_array_length(a), 1);
         assert_int_equal(jint(json_object_array_get_idx(a, 0), "counter_id"), 0x1001);
         json_object_put(j);
         free(json);
+}
+
+/* Every operation issues the name it declares: what polkit, the deny list and the journal see. */
+static void test_execute_names(void **state) {
+        static const char *const params[_MLX5_OPERATION_MAX] = {
+                "{}", "{\"op_mod\": 1}", "{}", "{\"register_id\": 1, \"payload\": \"00\"}",
+        };
+        Fixture *f = *state;
+
+        for (int op = 0; op < _MLX5_OPERATION_MAX; op++) {
+                char *json = NULL, *reason = NULL;
+
+                assert_int_equal(execute(f, (Mlx5Operation) op, params[op], &json, &reason), 0);
+                assert_false(f->d->refused);
+                assert_string_equal(test_rpc_log.operation, mlx5_operations[op].rpc_operations);
+                assert_int_equal(test_rpc_log.issued_scope, mlx5_operations[op].min_scope);
+                free(json);
+        }
 }
 
 static void test_execute_errors(void **state) {
@@ -736,11 +768,10 @@ static void test_execute_errors(void **state) {
         reason = NULL;
         assert_int_equal(n_ioctls, 0);
 
-        /* A short reply. */
+        /* A short reply: decode() refuses it, the operation gets the errno. */
         fake_reported = 8;
         assert_int_equal(execute(f, MLX5_OPERATION_QUERY_ADAPTER, "{}", &json, &reason), -EBADMSG);
         assert_null(json);
-        assert_non_null(strstr(reason, "8 bytes"));
         free(reason);
         reason = NULL;
 
@@ -773,13 +804,15 @@ int main(void) {
                 cmocka_unit_test(test_result_query_adapter),
                 cmocka_unit_test(test_result_failure_header_only),
                 cmocka_unit_test(test_result_diag_and_reg),
-                cmocka_unit_test_setup_teardown(test_marshal, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_no_marshal, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_rpc_issued_scope, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_decode_ok_and_trim, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_decode_failure_status, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_decode_short_reply, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_execute_query_adapter, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_execute_access_reg, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_execute_diag, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_execute_names, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_execute_errors, setup, teardown),
         };
 

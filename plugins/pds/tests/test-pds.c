@@ -12,11 +12,9 @@
 
 #include <fwctld/plugin.h>
 
-#include "call.h"
-#include "device.h"
-#include "manager.h"
 #include "pds-proto.h"
 #include "plugin-util.h"
+#include "test-daemon.h"
 
 /* The envelope of docs/plugin-pds.md, byte by byte: magic "PDSQ", version 1, reserved 0,
  * op 0x00010001 (command 1, version 1), ep 1, payload_len 4, response_len 16. */
@@ -28,15 +26,6 @@ static const uint8_t vec_req[] = {
         0x10, 0x00, 0x00, 0x00,                         /* response_len */
         0xde, 0xad, 0xbe, 0xef,                         /* payload */
 };
-
-static uint8_t *copy_vec(size_t *ret_size) {
-        uint8_t *p = malloc(sizeof(vec_req));
-
-        assert_non_null(p);
-        memcpy(p, vec_req, sizeof(vec_req));
-        *ret_size = sizeof(vec_req);
-        return p;
-}
 
 static void expect_reject(const uint8_t *buf, size_t size, const char *needle) {
         struct pds_request req = { .op = 0xAAAA };
@@ -368,12 +357,111 @@ static void test_result_json(void **state) {
         free(s);
 }
 
-/* --- marshal/classify/decode through the daemon's Call object ------------------- */
+/* --- envelopes built and parsed for Execute ---------------------------------------- */
+
+static void test_request_build(void **state) {
+        static const uint8_t payload[4] = { 0xde, 0xad, 0xbe, 0xef };
+        uint8_t *p = NULL;
+        size_t n = 0;
+
+        assert_int_equal(pds_request_build(0x00010001, 1, payload, 4, 16, &p, &n), 0);
+        assert_int_equal(n, sizeof(vec_req));
+        assert_memory_equal(p, vec_req, sizeof(vec_req));
+        free(p);
+        assert_int_equal(pds_request_build(1, 2, NULL, 0, 0, &p, &n), 0);
+        assert_int_equal(n, 24);
+        free(p);
+        assert_int_equal(pds_request_build(1, 2, NULL, 4, 0, &p, &n), -EINVAL);
+        assert_int_equal(pds_request_build(1, 2, payload, 4, PDS_MAX_LEN + 1, &p, &n), -EMSGSIZE);
+}
+
+static void test_response_parse(void **state) {
+        uint8_t b[24 + 3];
+        struct pds_response r;
+        char *reason = NULL;
+
+        pds_response_header_pack(b, 5, 3, 0x10, 2);
+        memcpy(b + 24, "\x01\x02\x03", 3);
+        assert_int_equal(pds_response_parse(b, sizeof(b), &r, &reason), 0);
+        assert_null(reason);
+        assert_int_equal(r.retval, 5);
+        assert_int_equal(r.response_len, 3);
+        assert_int_equal(r.op, 0x10);
+        assert_int_equal(r.ep, 2);
+        assert_ptr_equal(r.response, b + 24);
+        /* One byte short of what it claims. */
+        assert_int_equal(pds_response_parse(b, sizeof(b) - 1, &r, &reason), -EBADMSG);
+        assert_string_equal(reason, "response envelope claims 3 bytes but carries 2");
+        free(reason);
+        reason = NULL;
+        assert_int_equal(pds_response_parse(b, 23, &r, &reason), -EBADMSG);
+        assert_non_null(strstr(reason, "shorter than the 24-byte"));
+        free(reason);
+        reason = NULL;
+        b[0] = 'X';
+        assert_int_equal(pds_response_parse(b, sizeof(b), &r, &reason), -EBADMSG);
+        assert_non_null(strstr(reason, "PDSA"));
+        free(reason);
+        reason = NULL;
+        assert_int_equal(pds_response_parse(NULL, 0, &r, &reason), -EBADMSG);
+        free(reason);
+}
+
+/* --- the plugin through the daemon's path (test-daemon.c) and a fake pds_fwctl ------------ */
+
+/*
+ * The fake driver, after mainline pds_fwctl: in_len is the 48-byte struct, in.len bytes
+ * are read from in.payload and all out.len bytes written to out.payload, then the struct
+ * comes back with out.retval and out_len 48. A payload or response buffer smaller than
+ * those lengths fails the test (the kernel would copy past it in the daemon).
+ */
+typedef struct FakePds {
+        unsigned n;
+        uint32_t scope;
+        size_t in_len, out_len;
+        struct pds_kernel_rpc k;
+        uint8_t payload[16];
+        uint32_t retval;
+        int fail;
+        size_t reported; /* 0: 48 */
+        uint32_t out_len_override;
+} FakePds;
+
+static int fake_pds_kernel(void *userdata, uint32_t scope, const void *in, size_t in_len, void *out,
+                           size_t out_len, size_t *ret_out_len) {
+        FakePds *f = userdata;
+        uint8_t *resp;
+
+        f->n++;
+        f->scope = scope;
+        f->in_len = in_len;
+        f->out_len = out_len;
+        if (f->fail)
+                return -f->fail;
+        assert_int_equal(in_len, 48);
+        memcpy(&f->k, in, sizeof(f->k));
+        if (f->k.in_len > 0) {
+                if (test_daemon_room((const void *) (uintptr_t) f->k.in_payload) < f->k.in_len)
+                        fail_msg("in.payload holds fewer than in.len %u bytes", f->k.in_len);
+                memcpy(f->payload, (const void *) (uintptr_t) f->k.in_payload,
+                       f->k.in_len < sizeof(f->payload) ? f->k.in_len : sizeof(f->payload));
+        }
+        resp = (uint8_t *) (uintptr_t) f->k.out_payload;
+        if (f->k.out_len > 0 && test_daemon_room(resp) < f->k.out_len)
+                fail_msg("out.payload holds fewer than out.len %u bytes", f->k.out_len);
+        for (uint32_t i = 0; i < f->k.out_len; i++)
+                resp[i] = (uint8_t) (0xa0 + i);
+        f->k.out_retval = f->retval;
+        if (f->out_len_override)
+                f->k.out_len = f->out_len_override;
+        memcpy(out, &f->k, out_len < sizeof(f->k) ? out_len : sizeof(f->k));
+        *ret_out_len = f->reported ? f->reported : 48;
+        return 0;
+}
 
 typedef struct Fixture {
-        Manager *m;
-        Device *d;
-        Call *c;
+        FakePds k;
+        fwctld_device *d;
         const fwctld_plugin *p;
 } Fixture;
 
@@ -381,18 +469,10 @@ static int setup(void **state) {
         Fixture *f = calloc(1, sizeof(*f));
 
         assert_non_null(f);
-        assert_int_equal(manager_new("/nonexistent/fwctld-test-plugins", &f->m), 0);
-        assert_int_equal(device_new(f->m, "/sys/devices/pci0000:00/0000:00:07.1/fwctl/fwctl3", "fwctl3",
-                                    "/dev/fwctl/fwctl3", "/sys/devices/pci0000:00/0000:07:00.1", "0000:07:00.1",
-                                    "pds_fwctl", &f->d),
-                         0);
-        f->d->type = 4;
-        f->d->state = DEVICE_READY;
-        assert_int_equal(call_new(f->m, f->d, CALL_RPC, NULL, &f->c), 0);
-        f->c->request = copy_vec(&f->c->request_size);
-        f->c->max_response = 64;
-        f->c->scope = 0;
         f->p = FWCTLD_PLUGIN_ENTRY();
+        f->d = test_device_new(f->p, 4);
+        test_daemon_set_kernel(fake_pds_kernel, &f->k);
+        test_rpc_log_reset();
         *state = f;
         return 0;
 }
@@ -400,11 +480,18 @@ static int setup(void **state) {
 static int teardown(void **state) {
         Fixture *f = *state;
 
-        call_free(f->c);
-        device_unref(f->d);
-        manager_free(f->m);
+        test_daemon_set_kernel(NULL, NULL);
+        test_device_free(f->d);
         free(f);
         return 0;
+}
+
+static fwctld_rpc *run(Fixture *f, const uint8_t *req, size_t size, uint32_t scope, size_t max_response, int want,
+                       char **reason) {
+        fwctld_rpc *c = test_rpc_new(req, size, scope, max_response);
+
+        assert_int_equal(test_rpc_run(f->d, c, reason), want);
+        return c;
 }
 
 static void test_descriptor(void **state) {
@@ -419,6 +506,8 @@ static void test_descriptor(void **state) {
         assert_int_equal(p->n_operations, 1);
         assert_string_equal(p->operations[0].name, "rpc");
         assert_int_equal(p->operations[0].min_scope, FWCTLD_SCOPE_CONFIGURATION);
+        /* Named from the parameters by classify_execute(). */
+        assert_null(p->operations[0].rpc_operations);
         assert_non_null(p->marshal);
         assert_non_null(p->decode);
         assert_non_null(p->classify_execute);
@@ -437,6 +526,8 @@ static void test_classify(void **state) {
                 assert_int_equal(f->p->classify(f->d, vec_req, sizeof(vec_req), s, &cls, &reason), 0);
                 assert_null(reason);
                 assert_int_equal(cls.min_scope, FWCTLD_SCOPE_CONFIGURATION);
+                assert_false(cls.scope_exact);
+                assert_int_equal(cls.kernel_out_min, 48);
                 assert_true(cls.configuration_write);
                 assert_string_equal(cls.operation, "ep1.op0x10001");
         }
@@ -447,46 +538,26 @@ static void test_classify(void **state) {
 
 static void test_marshal_decode(void **state) {
         Fixture *f = *state;
-        struct pds_kernel_rpc kin, kout;
-        char *reason = NULL;
-        uint8_t *resp_buf;
-        const uint8_t *in_buf, *r;
+        const uint8_t *r;
+        fwctld_rpc *c;
 
-        assert_int_equal(f->p->marshal(f->d, f->c, &reason), 0);
-        assert_null(reason);
-        assert_int_equal(f->c->kin_len, 48);
-        assert_int_equal(f->c->kout_len, 48);
-        assert_ptr_not_equal(f->c->kin, f->c->kout);
-        memcpy(&kin, f->c->kin, sizeof(kin));
-        assert_int_equal(kin.in_op, 0x00010001);
-        assert_int_equal(kin.in_ep, 1);
-        assert_int_equal(kin.in_rsvd, 0);
-        assert_int_equal(kin.in_len, 4);
-        assert_int_equal(kin.out_retval, 0);
-        assert_int_equal(kin.out_rsvd[0] | kin.out_rsvd[1], 0);
-        assert_int_equal(kin.out_len, 16);
-        in_buf = (const uint8_t *) (uintptr_t) kin.in_payload;
-        resp_buf = (uint8_t *) (uintptr_t) kin.out_payload;
-        assert_non_null(in_buf);
-        assert_non_null(resp_buf);
+        f->k.retval = 5;
+        c = run(f, vec_req, sizeof(vec_req), 0, 64, 0, NULL);
+        assert_int_equal(f->k.in_len, 48);
+        assert_int_equal(f->k.out_len, 48);
+        assert_int_equal(f->k.k.in_op, 0x00010001);
+        assert_int_equal(f->k.k.in_ep, 1);
+        assert_int_equal(f->k.k.in_rsvd, 0);
+        assert_int_equal(f->k.k.in_len, 4);
+        assert_int_equal(f->k.k.out_len, 16);
         /* The payload was copied into a daemon buffer, not pointed at the caller's request. */
-        assert_ptr_not_equal(in_buf, (const uint8_t *) f->c->request + 24);
-        assert_memory_equal(in_buf, vec_req + 24, 4);
-        for (int i = 0; i < 16; i++)
-                assert_int_equal(resp_buf[i], 0);
-
-        /* Play the kernel: fill out.payload, return the struct with retval 5, out_len 48. */
-        for (int i = 0; i < 16; i++)
-                resp_buf[i] = (uint8_t) (0xa0 + i);
-        kout = kin;
-        kout.out_retval = 5;
-        memcpy(f->c->kout, &kout, sizeof(kout));
-        f->c->reported_len = 48;
-        assert_int_equal(f->p->decode(f->d, f->c, &reason), 0);
-        assert_null(reason);
-        assert_true(f->c->response_set);
-        assert_int_equal(f->c->response_size, 40);
-        r = f->c->response;
+        assert_true((const uint8_t *) (uintptr_t) f->k.k.in_payload != c->request + 24);
+        assert_memory_equal(f->k.payload, vec_req + 24, 4);
+        assert_true(c->response_set);
+        assert_int_equal(c->reply_size, 40);
+        assert_int_equal(c->reply_length, 40);
+        assert_false(c->truncated);
+        r = c->reply;
         assert_memory_equal(r, "PDSA", 4);
         assert_int_equal(pds_get_le16(r + 4), 1);
         assert_int_equal(pds_get_le16(r + 6), 0);
@@ -494,97 +565,96 @@ static void test_marshal_decode(void **state) {
         assert_int_equal(pds_get_le32(r + 12), 16);
         assert_int_equal(pds_get_le32(r + 16), 0x00010001);
         assert_int_equal(pds_get_le32(r + 20), 1);
-        assert_memory_equal(r + 24, resp_buf, 16);
-        assert_true(f->c->response_length_set);
-        assert_int_equal(f->c->response_length, 40);
-        assert_true(f->c->status_set);
-        assert_int_equal(f->c->status, 5);
-        assert_string_equal(f->c->status_name, "ERROR_5");
+        for (int i = 0; i < 16; i++)
+                assert_int_equal(r[24 + i], 0xa0 + i);
+        assert_true(c->status_set);
+        assert_int_equal(c->status, 5);
+        assert_string_equal(c->status_name, "ERROR_5");
+        test_rpc_free(c);
 }
 
-static void test_decode_success_status(void **state) {
+/* pds scopes are the kernel's: the caller's scope is what the ioctl runs at. */
+static void test_issued_scope(void **state) {
         Fixture *f = *state;
-        struct pds_kernel_rpc k;
+        fwctld_rpc *c;
 
-        assert_int_equal(f->p->marshal(f->d, f->c, NULL), 0);
-        memcpy(&k, f->c->kin, sizeof(k));
-        memcpy(f->c->kout, &k, sizeof(k));
-        f->c->reported_len = 48;
-        assert_int_equal(f->p->decode(f->d, f->c, NULL), 0);
-        assert_int_equal(f->c->status, 0);
-        assert_string_equal(f->c->status_name, "SUCCESS");
+        c = run(f, vec_req, sizeof(vec_req), FWCTLD_SCOPE_DEBUG_WRITE, 64, 0, NULL);
+        assert_int_equal(f->k.scope, FWCTLD_SCOPE_DEBUG_WRITE);
+        assert_int_equal(c->issued_scope, FWCTLD_SCOPE_DEBUG_WRITE);
+        assert_string_equal(c->status_name, "SUCCESS");
+        test_rpc_free(c);
+}
+
+/* The response buffer is sized from response_len (what the kernel writes), not max_response. */
+static void test_small_max_response(void **state) {
+        static const size_t maxes[] = { 0, 10, 39 };
+        Fixture *f = *state;
+
+        for (size_t i = 0; i < sizeof(maxes) / sizeof(maxes[0]); i++) {
+                fwctld_rpc *c = run(f, vec_req, sizeof(vec_req), 0, maxes[i], 0, NULL);
+
+                assert_int_equal(f->k.k.out_len, 16);
+                assert_int_equal(c->reply_size, maxes[i]);
+                assert_int_equal(c->reply_length, 40);
+                assert_true(c->truncated);
+                if (maxes[i] >= 4)
+                        assert_memory_equal(c->reply, "PDSA", 4);
+                test_rpc_free(c);
+        }
 }
 
 static void test_decode_malformed(void **state) {
         Fixture *f = *state;
-        struct pds_kernel_rpc k;
         char *reason = NULL;
+        fwctld_rpc *c;
 
-        assert_int_equal(f->p->marshal(f->d, f->c, NULL), 0);
-        memcpy(&k, f->c->kin, sizeof(k));
-        memcpy(f->c->kout, &k, sizeof(k));
-        f->c->reported_len = 40;
-        assert_int_equal(f->p->decode(f->d, f->c, &reason), -EBADMSG);
+        f->k.reported = 40;
+        c = run(f, vec_req, sizeof(vec_req), 0, 64, -EBADMSG, &reason);
         assert_non_null(strstr(reason, "out_len 40"));
+        assert_false(c->response_set);
         free(reason);
         reason = NULL;
-        assert_false(f->c->response_set);
+        test_rpc_free(c);
 
         /* a returned out.len larger than the buffer the daemon passed */
-        k.out_len = 17;
-        memcpy(f->c->kout, &k, sizeof(k));
-        f->c->reported_len = 48;
-        assert_int_equal(f->p->decode(f->d, f->c, &reason), -EBADMSG);
+        f->k.reported = 0;
+        f->k.out_len_override = 17;
+        c = run(f, vec_req, sizeof(vec_req), 0, 64, -EBADMSG, &reason);
         assert_non_null(strstr(reason, "out.len 17"));
+        assert_false(c->response_set);
         free(reason);
-        assert_false(f->c->response_set);
-}
-
-static void test_marshal_max_response(void **state) {
-        Fixture *f = *state;
-        char *reason = NULL;
-
-        /* 24 + 16 = 40 bytes needed */
-        f->c->max_response = 39;
-        assert_int_equal(f->p->marshal(f->d, f->c, &reason), -EINVAL);
-        assert_non_null(strstr(reason, "max_response 39 is smaller"));
-        free(reason);
-        assert_null(f->c->kin);
-        f->c->max_response = 40;
-        assert_int_equal(f->p->marshal(f->d, f->c, NULL), 0);
-        assert_non_null(f->c->kin);
+        test_rpc_free(c);
 }
 
 static void test_marshal_bad_envelope(void **state) {
         Fixture *f = *state;
+        uint8_t b[sizeof(vec_req)];
         char *reason = NULL;
+        fwctld_rpc *c;
 
-        ((uint8_t *) f->c->request)[0] = 'X';
-        assert_int_equal(f->p->marshal(f->d, f->c, &reason), -EINVAL);
+        memcpy(b, vec_req, sizeof(b));
+        b[0] = 'X';
+        c = run(f, b, sizeof(b), 0, 64, -EINVAL, &reason);
         assert_non_null(strstr(reason, "magic"));
         free(reason);
-        assert_null(f->c->kin);
+        assert_int_equal(f->k.n, 0);
+        test_rpc_free(c);
 }
 
 static void test_marshal_empty_payload(void **state) {
         Fixture *f = *state;
-        struct pds_kernel_rpc k;
-        uint8_t *b;
+        uint8_t b[24];
+        fwctld_rpc *c;
 
-        b = f->c->request;
+        memcpy(b, vec_req, 24);
         pds_put_le32(b + PDS_ENV_OFF_PAYLOAD_LEN, 0);
         pds_put_le32(b + PDS_ENV_OFF_RESPONSE_LEN, 0);
-        f->c->request_size = 24;
-        f->c->max_response = 24;
-        assert_int_equal(f->p->marshal(f->d, f->c, NULL), 0);
-        memcpy(&k, f->c->kin, sizeof(k));
-        assert_int_equal(k.in_len, 0);
-        assert_int_equal(k.out_len, 0);
-        memcpy(f->c->kout, &k, sizeof(k));
-        f->c->reported_len = 48;
-        assert_int_equal(f->p->decode(f->d, f->c, NULL), 0);
-        assert_int_equal(f->c->response_size, 24);
-        assert_int_equal(pds_get_le32((const uint8_t *) f->c->response + 12), 0);
+        c = run(f, b, 24, 0, 24, 0, NULL);
+        assert_int_equal(f->k.k.in_len, 0);
+        assert_int_equal(f->k.k.out_len, 0);
+        assert_int_equal(c->reply_size, 24);
+        assert_int_equal(pds_get_le32(c->reply + 12), 0);
+        test_rpc_free(c);
 }
 
 static void test_classify_execute(void **state) {
@@ -596,10 +666,13 @@ static void test_classify_execute(void **state) {
         assert_int_equal(f->p->classify_execute(f->d, op, "{\"endpoint\":2,\"operation\":16,\"payload\":\"\","
                                                 "\"response_size\":8,\"scope\":2}", &cls, &reason), 0);
         assert_int_equal(cls.min_scope, 2);
+        /* What reaches the device, named as a raw Rpc of it is named. */
+        assert_string_equal(cls.operation, "ep2.op0x0010");
         cls.min_scope = 0;
-        assert_int_equal(f->p->classify_execute(f->d, op, "{\"endpoint\":2,\"operation\":16,\"payload\":\"\","
+        assert_int_equal(f->p->classify_execute(f->d, op, "{\"endpoint\":7,\"operation\":65537,\"payload\":\"\","
                                                 "\"response_size\":8}", &cls, &reason), 0);
         assert_int_equal(cls.min_scope, 0);
+        assert_string_equal(cls.operation, "ep7.op0x10001");
         /* never lowers a scope */
         cls.min_scope = 1;
         assert_int_equal(f->p->classify_execute(f->d, op, "{\"endpoint\":2,\"operation\":16,\"payload\":\"\","
@@ -611,21 +684,53 @@ static void test_classify_execute(void **state) {
         free(reason);
 }
 
-static void test_execute_no_device(void **state) {
+/* Execute sends the envelope a caller would send to Rpc, byte for byte, under the declared name. */
+static void test_execute_rpc(void **state) {
+        Fixture *f = *state;
+        fwctld_classification cls;
+        char *result = NULL, *reason = NULL;
+
+        f->k.retval = 5;
+        assert_int_equal(test_execute(f->d, &f->p->operations[0],
+                                      "{\"endpoint\":1,\"operation\":65537,\"payload\":\"deadbeef\","
+                                      "\"response_size\":16,\"scope\":1}", &cls, &result, &reason), 0);
+        assert_null(reason);
+        assert_string_equal(cls.operation, "ep1.op0x10001");
+        assert_int_equal(cls.min_scope, 1);
+        assert_int_equal(test_rpc_log.n_calls, 1);
+        assert_int_equal(test_rpc_log.request_size, sizeof(vec_req));
+        assert_memory_equal(test_rpc_log.request, vec_req, sizeof(vec_req));
+        assert_string_equal(test_rpc_log.operation, "ep1.op0x10001");
+        assert_int_equal(f->k.scope, 1);
+        assert_false(f->d->refused);
+        assert_string_equal(result, "{\"retval\":5,\"status_name\":\"ERROR_5\",\"response_length\":16,\"response\":"
+                                    "\"a0a1a2a3a4a5a6a7a8a9aaabacadaeaf\"}");
+        free(result);
+}
+
+static void test_execute_errors(void **state) {
         Fixture *f = *state;
         const fwctld_operation *op = &f->p->operations[0];
         char *result = NULL, *reason = NULL;
 
-        /* No fd: fwctld_device_rpc() says ENODEV, and nothing is produced. */
-        assert_int_equal(f->p->execute(f->d, op, "{\"endpoint\":1,\"operation\":1,\"payload\":\"00\","
-                                       "\"response_size\":8}", &result, &reason), -ENODEV);
+        f->k.fail = EPERM;
+        assert_int_equal(test_execute(f->d, op, "{\"endpoint\":1,\"operation\":1,\"payload\":\"00\","
+                                      "\"response_size\":8}", NULL, &result, &reason), -EPERM);
+        assert_non_null(strstr(reason, "EPERM"));
         assert_null(result);
         free(reason);
         reason = NULL;
-        assert_int_equal(f->p->execute(f->d, op, "{\"endpoint\":1}", &result, &reason), -EINVAL);
+        f->k.fail = EINVAL;
+        assert_int_equal(test_execute(f->d, op, "{\"endpoint\":1,\"operation\":1,\"payload\":\"00\","
+                                      "\"response_size\":8}", NULL, &result, &reason), -EINVAL);
+        assert_non_null(strstr(reason, "EINVAL"));
+        free(reason);
+        reason = NULL;
+        assert_int_equal(test_execute(f->d, op, "{\"endpoint\":1}", NULL, &result, &reason), -EINVAL);
         assert_non_null(strstr(reason, "missing field \"operation\""));
         assert_null(result);
         free(reason);
+        assert_int_equal(f->k.n, 2);
 }
 
 int main(void) {
@@ -642,16 +747,19 @@ int main(void) {
                 cmocka_unit_test(test_params),
                 cmocka_unit_test(test_info_json),
                 cmocka_unit_test(test_result_json),
+                cmocka_unit_test(test_request_build),
+                cmocka_unit_test(test_response_parse),
                 cmocka_unit_test(test_descriptor),
                 cmocka_unit_test_setup_teardown(test_classify, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_marshal_decode, setup, teardown),
-                cmocka_unit_test_setup_teardown(test_decode_success_status, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_issued_scope, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_small_max_response, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_decode_malformed, setup, teardown),
-                cmocka_unit_test_setup_teardown(test_marshal_max_response, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_marshal_bad_envelope, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_marshal_empty_payload, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_classify_execute, setup, teardown),
-                cmocka_unit_test_setup_teardown(test_execute_no_device, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_execute_rpc, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_execute_errors, setup, teardown),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);

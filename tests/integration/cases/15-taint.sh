@@ -14,7 +14,11 @@ test_taint_flips_after_scope2_rpc() {
         assert_eq 0 "$(cat /proc/sys/kernel/tainted)" "taint word after a scope-1 RPC"
         assert_eq false "$(mgr_prop KernelTainted)" "KernelTainted after a scope-1 RPC"
 
+        # QUERY_ADAPTER at scope 2 runs at the scope it needs (0): no taint
         assert_ok client rpc fwctl0 2 64 "hex:$(mlx5_req $MLX5_QUERY_ADAPTER)"
+        assert_eq 0 "$(cat /proc/sys/kernel/tainted)" "taint word after QUERY_ADAPTER at scope 2"
+        # SET_DIAGNOSTIC_PARAMS needs debug-write: the kernel taints
+        assert_ok client rpc fwctl0 2 64 "hex:$(mlx5_req $MLX5_SET_DIAGNOSTIC_PARAMS)"
         out=$(cat /proc/sys/kernel/tainted)
         (( (out & TAINT_FWCTL) != 0 )) || { kill $monpid; fail "emulator did not taint (tainted=$out)"; }
         if ! wait_until 3 sh -c "busctl --system get-property $FWCTL_BUS $FWCTL_MGR_PATH $FWCTL_MGR_IFACE KernelTainted | grep -q true"; then

@@ -141,13 +141,16 @@ test_bnxt_rpc_rejected_before_ioctl() {
         assert_dbus_error RequestRejected client rpc "$BNXT" 1 64 "hex:$(bnxt_req 0 129)"
         assert_match '129' "$LAST_OUT" "reason names the size"
         assert_dbus_error RequestRejected client rpc "$BNXT" 1 64 "hex:$(bnxt_req 0 15)"
-        # max_response below the 8-byte response header (the driver's EINVAL)
-        assert_dbus_error RequestRejected client rpc "$BNXT" 1 7 "hex:$(bnxt_req 0 24)"
-        assert_match 'max_response 7' "$LAST_OUT" "reason names max_response"
-        # a DMA command whose layout the plugin does not define (DBG_PTRACE: layout not confirmed)
+        # DMA commands whose layout is not verified against the HSI header are refused
         assert_dbus_error RequestRejected client rpc "$BNXT" 2 64 "hex:$(bnxt_req 0xff2d 48)"
         assert_match 'DBG_PTRACE' "$LAST_OUT" "reason names the DMA command"
+        assert_dbus_error RequestRejected client rpc "$BNXT" 3 64 "hex:$(bnxt_req 0xff30 48)"
+        assert_match 'not verified' "$LAST_OUT" "DBG_TOKEN_CFG refused until verified"
         assert_eq "$before" "$(emu_rpc_count "$BNXT")" "RPCs reaching the device"
+        # max_response below the 8-byte response header: the kernel still gets 8, the reply is trimmed
+        assert_ok client rpc "$BNXT" 1 7 "hex:$(bnxt_req 0 24)"
+        assert_eq 7 "$(kv response_size <<<"$LAST_OUT")" "bytes returned for max_response 7"
+        assert_eq true "$(kv result.truncated <<<"$LAST_OUT")" "truncated"
 }
 
 test_bnxt_rpc_nvm_read_envelope() {

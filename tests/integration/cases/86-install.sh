@@ -102,6 +102,11 @@ static int oot_classify(fwctld_device *d, const void *req, size_t size, uint32_t
                         fwctld_classification *ret, char **reason) {
         memset(ret, 0, sizeof(*ret));
         ret->min_scope = FWCTLD_SCOPE_CONFIGURATION;
+        /* ABI 2: the kernel judges the scope, nothing extra to size, a possible change. */
+        ret->scope_exact = false;
+        ret->kernel_out_min = 0;
+        ret->configuration_write = true;
+        strncpy(ret->operation, "oot", sizeof(ret->operation) - 1);
         return 0;
 }
 
@@ -122,17 +127,17 @@ PLUGIN_EOF
         cc -Wall -Wextra -Werror -Wno-unused-parameter -fPIC -shared -fvisibility=hidden $cflags \
                 -o "$d/oot.so" "$d/oot.c" >"$d/cc.log" 2>&1 || fail "out-of-tree plugin build failed: $(cat "$d/cc.log")"
         install -m 0644 "$d/oot.so" "$plugindir/oot.so" || fail "install into plugindir failed"
-        nm -D --defined-only "$plugindir/oot.so" | grep -q ' T fwctld_plugin_entry_v1$' || fail "entry symbol not exported"
-        # loadable, and the descriptor says ABI 1 / "oot" (what the daemon checks at start)
+        nm -D --defined-only "$plugindir/oot.so" | grep -q ' T fwctld_plugin_entry_v2$' || fail "entry symbol not exported"
+        # loadable, and the descriptor says ABI 2 / "oot" (what the daemon checks at start)
         python3 - "$plugindir/oot.so" <<'PY_EOF' || fail "plugin descriptor check failed"
 import ctypes, sys
 lib = ctypes.CDLL(sys.argv[1])
-f = lib.fwctld_plugin_entry_v1
+f = lib.fwctld_plugin_entry_v2
 f.restype = ctypes.POINTER(ctypes.c_uint32)
 p = f()
 abi, size = p[0], p[1]
 name = ctypes.cast(ctypes.cast(p, ctypes.c_void_p).value + 8, ctypes.POINTER(ctypes.c_char_p))[0]
-assert abi == 1 and size > 16 and name == b"oot", (abi, size, name)
+assert abi == 2 and size > 16 and name == b"oot", (abi, size, name)
 PY_EOF
         rm -f "$plugindir/oot.so"
 }
@@ -140,7 +145,9 @@ PY_EOF
 test_install_catalog() {
         local out
         journalctl --update-catalog || fail "journalctl --update-catalog failed"
-        journalctl --list-catalog 2>/dev/null | grep -q '^935491da429e4a4ca4f6900714ecb8a9 ' \
+        # read it whole first: grep -q closing the pipe early would kill journalctl (pipefail)
+        out=$(journalctl --list-catalog 2>/dev/null)
+        grep -q '^935491da429e4a4ca4f6900714ecb8a9 ' <<<"$out" \
                 || fail "catalog id 935491da... not in the catalog database"
         journalctl --sync >/dev/null 2>&1
         out=$(journalctl --directory=/run/log/journal -x --no-pager -o short \

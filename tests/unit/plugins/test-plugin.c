@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <dlfcn.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,6 +35,15 @@ static const fwctld_plugin test_plugin = {
         .info_to_json = test_info_to_json,
         .classify = test_classify,
 };
+
+/* Code that runs as soon as the file is mapped: the loader's test counts these runs to prove that a
+ * refused file never got that far. The counter lives in the test executable, if it has one. */
+__attribute__((constructor)) static void test_plugin_constructor(void) {
+        unsigned *runs = dlsym(RTLD_DEFAULT, "test_plugin_constructor_runs");
+
+        if (runs)
+                (*runs)++;
+}
 
 #ifdef TEST_PLUGIN_NO_ENTRY
 EXPORT const fwctld_plugin *fwctld_plugin_entry_v0(void);
