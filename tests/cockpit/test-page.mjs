@@ -18,6 +18,7 @@ const DEV = "org.freedesktop.fwctl1.Device";
 const MGR_PATH = "/org/freedesktop/fwctl1";
 const T_WAIT = 15000;
 const QUERY_ADAPTER_HEX = "01010000000000000000000000000000"; // mlx5 QUERY_ADAPTER, scope 0
+const SET_DIAGNOSTIC_PARAMS_HEX = "08200000000000000000000000000000"; // mlx5, needs debug-write
 
 let failed = 0;
 const results = [];
@@ -218,7 +219,9 @@ try {
 
     await check("taint_banner_after_scope2_call", async () => {
         assert(await page.isHidden("#taint-banner"), "banner already shown");
-        sh(env.FWCTL_CK_CLIENT, ["rpc", "fwctl0", "2", "64", "hex:" + QUERY_ADAPTER_HEX]);
+        // SET_DIAGNOSTIC_PARAMS needs debug-write: the kernel taints (QUERY_ADAPTER sent at
+        // scope 2 would run at 0, the scope it needs, and taint nothing).
+        sh(env.FWCTL_CK_CLIENT, ["rpc", "fwctl0", "2", "64", "hex:" + SET_DIAGNOSTIC_PARAMS_HEX]);
         await page.waitForSelector("#taint-banner", { state: "visible", timeout: T_WAIT });
         await page.click("#back-link");
         await page.waitForSelector("#list-view:not([hidden])", { timeout: T_WAIT });
