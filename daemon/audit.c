@@ -8,10 +8,8 @@
 #include <systemd/sd-journal.h>
 
 #include "audit.h"
-#include "call.h"
-#include "device.h"
-#include "manager.h"
 #include "names.h"
+#include "scope.h"
 #include "util.h"
 
 typedef struct Record {
@@ -51,74 +49,71 @@ static int record_send(Record *rec) {
         return r < 0 ? r : 0;
 }
 
-static const char *call_operation(const Call *c) {
-        return isempty(c->cls.operation) ? "unknown" : c->cls.operation;
+static const char *audit_operation(const AuditCall *a) {
+        return isempty(a->operation) ? "unknown" : a->operation;
 }
 
-static size_t call_request_size(const Call *c) {
-        return c->kind == CALL_EXECUTE ? strlen(strempty(c->parameters_json)) : c->request_size;
-}
-
-static void record_add_device(Record *rec, const Device *d) {
-        record_add(rec, "FWCTL_DEVICE=%s", d->name);
-        record_add(rec, "FWCTL_DEVICE_TYPE=%s", device_type_to_string(d->type));
-        record_add(rec, "FWCTL_PARENT=%s", d->parent);
+static void record_add_device(Record *rec, const AuditDevice *d) {
+        record_add(rec, "FWCTL_DEVICE=%s", strempty(d->name));
+        record_add(rec, "FWCTL_DEVICE_TYPE=%s", strempty(d->type_name));
+        record_add(rec, "FWCTL_PARENT=%s", strempty(d->parent));
 }
 
 /* Who asked what of which device: shared by every call record. */
-static void record_add_call(Record *rec, const Call *c) {
-        record_add_device(rec, c->device);
-        record_add(rec, "FWCTL_SCOPE=%" PRIu32, c->scope);
-        record_add(rec, "FWCTL_SCOPE_NAME=%s", strempty(scope_to_string(c->scope)));
-        record_add(rec, "FWCTL_OPERATION=%s", call_operation(c));
-        if (!isempty(c->execute_operation))
-                record_add(rec, "FWCTL_EXECUTE_OPERATION=%s", c->execute_operation);
-        record_add(rec, "FWCTL_CONFIGURATION_WRITE=%i", c->cls.configuration_write ? 1 : 0);
-        record_add(rec, "FWCTL_REQUEST_SIZE=%zu", call_request_size(c));
-        record_add(rec, "FWCTL_CALLER_UID=%u", (unsigned) c->uid);
-        record_add(rec, "FWCTL_CALLER_PID=%d", (int) c->pid);
-        record_add(rec, "FWCTL_CALLER_UNIT=%s", strempty(c->unit));
-        record_add(rec, "FWCTL_CALLER_BUS_NAME=%s", strempty(c->sender));
+static void record_add_call(Record *rec, const AuditCall *a) {
+        record_add_device(rec, &a->device);
+        record_add(rec, "FWCTL_SCOPE=%" PRIu32, a->scope);
+        record_add(rec, "FWCTL_SCOPE_NAME=%s", strempty(scope_to_string(a->scope)));
+        record_add(rec, "FWCTL_OPERATION=%s", audit_operation(a));
+        if (!isempty(a->execute_operation))
+                record_add(rec, "FWCTL_EXECUTE_OPERATION=%s", a->execute_operation);
+        record_add(rec, "FWCTL_CONFIGURATION_WRITE=%i", a->configuration_write ? 1 : 0);
+        record_add(rec, "FWCTL_REQUEST_SIZE=%zu", a->request_size);
+        record_add(rec, "FWCTL_CALLER_UID=%u", (unsigned) a->uid);
+        record_add(rec, "FWCTL_CALLER_PID=%d", (int) a->pid);
+        record_add(rec, "FWCTL_CALLER_UNIT=%s", strempty(a->unit));
+        record_add(rec, "FWCTL_CALLER_BUS_NAME=%s", strempty(a->sender));
 }
 
-static const char *call_change_kind(const Call *c) {
-        if (scope_taints(c->scope))
+static const char *audit_change_kind(const AuditCall *a) {
+        if (scope_taints(a->scope))
                 return "the kernel may be tainted";
         return "a configuration write";
 }
 
-int audit_rpc_attempt(const Call *c) {
+int audit_rpc_attempt(const AuditCall *a) {
         Record rec = {};
 
         record_add(&rec, "MESSAGE_ID=%s", FWCTLD_MESSAGE_RPC_ATTEMPT);
-        record_add(&rec, "MESSAGE=%s at scope %s on '%s' requested by uid %u (pid %d): %s.", call_operation(c),
-                   scope_to_string(c->scope), c->device->name, (unsigned) c->uid, (int) c->pid,
-                   call_change_kind(c));
+        record_add(&rec, "MESSAGE=%s at scope %s on '%s' requested by uid %u (pid %d): %s.", audit_operation(a),
+                   strempty(scope_to_string(a->scope)), strempty(a->device.name), (unsigned) a->uid, (int) a->pid,
+                   audit_change_kind(a));
         record_add(&rec, "PRIORITY=%i", LOG_WARNING);
-        record_add_call(&rec, c);
+        record_add_call(&rec, a);
         record_add(&rec, "FWCTL_RESULT=pending");
-        record_add(&rec, "FWCTL_KERNEL_TAINTED_BEFORE=%i", c->tainted_before ? 1 : 0);
+        record_add(&rec, "FWCTL_KERNEL_TAINTED_BEFORE=%i", a->tainted_before ? 1 : 0);
         return record_send(&rec);
 }
 
-void audit_rpc_result(const Call *c, bool tainted_after) {
+void audit_rpc_result(const AuditCall *a) {
         Record rec = {};
 
         record_add(&rec, "MESSAGE_ID=%s", FWCTLD_MESSAGE_RPC_RESULT);
-        record_add(&rec, "MESSAGE=%s at scope %s on '%s' for uid %u: %s.", call_operation(c),
-                   scope_to_string(c->scope), c->device->name, (unsigned) c->uid, errno_name(c->error));
-        record_add(&rec, "PRIORITY=%i", c->error < 0 ? LOG_WARNING : LOG_NOTICE);
-        record_add_call(&rec, c);
-        record_add(&rec, "FWCTL_RESULT=%s", errno_name(c->error));
-        if (c->n_ioctls > 0)
-                record_add(&rec, "FWCTL_ISSUED_SCOPE=%" PRIu32, c->issued_scope);
-        if (c->status_set) {
-                record_add(&rec, "FWCTL_DEVICE_STATUS=%" PRIu32, c->status);
-                record_add(&rec, "FWCTL_DEVICE_STATUS_NAME=%s", strempty(c->status_name));
+        record_add(&rec, "MESSAGE=%s at scope %s on '%s' for uid %u: %s.", audit_operation(a),
+                   strempty(scope_to_string(a->scope)), strempty(a->device.name), (unsigned) a->uid,
+                   errno_name(a->result));
+        record_add(&rec, "PRIORITY=%i", a->result < 0 ? LOG_WARNING : LOG_NOTICE);
+        record_add_call(&rec, a);
+        record_add(&rec, "FWCTL_RESULT=%s", errno_name(a->result));
+        if (a->issued)
+                record_add(&rec, "FWCTL_ISSUED_SCOPE=%" PRIu32, a->issued_scope);
+        if (a->status_set) {
+                record_add(&rec, "FWCTL_DEVICE_STATUS=%" PRIu32, a->status);
+                record_add(&rec, "FWCTL_DEVICE_STATUS_NAME=%s", strempty(a->status_name));
         }
-        record_add(&rec, "FWCTL_IOCTLS=%u", c->n_ioctls);
-        record_add(&rec, "FWCTL_KERNEL_TAINTED_BEFORE=%i", c->tainted_before ? 1 : 0);
-        record_add(&rec, "FWCTL_KERNEL_TAINTED_AFTER=%i", tainted_after ? 1 : 0);
+        record_add(&rec, "FWCTL_IOCTLS=%u", a->n_ioctls);
+        record_add(&rec, "FWCTL_KERNEL_TAINTED_BEFORE=%i", a->tainted_before ? 1 : 0);
+        record_add(&rec, "FWCTL_KERNEL_TAINTED_AFTER=%i", a->tainted_after ? 1 : 0);
         (void) record_send(&rec);
 }
 
@@ -175,9 +170,8 @@ void audit_flush_suppressed_denials(bool force) {
         pthread_mutex_unlock(&denial_lock);
 }
 
-/* May a denial record for uid be written now? */
-static bool denial_record_allowed(uid_t uid) {
-        uint64_t now = now_usec();
+/* May a denial record for uid be written at now (CLOCK_MONOTONIC, usec)? */
+bool audit_denial_record_allowed(uid_t uid, uint64_t now) {
         DenialBucket *b = NULL, *oldest = &denial_buckets[0];
         bool allowed;
 
@@ -211,44 +205,40 @@ static bool denial_record_allowed(uid_t uid) {
         return allowed;
 }
 
-void audit_auth_denied(const Call *c, const char *why) {
+void audit_auth_denied(const AuditCall *a, const char *polkit_action, const char *why) {
         Record rec = {};
 
-        if (!denial_record_allowed(c->uid))
+        if (!audit_denial_record_allowed(a->uid, now_usec()))
                 return;
-
         record_add(&rec, "MESSAGE_ID=%s", FWCTLD_MESSAGE_AUTH_DENIED);
-        record_add(&rec, "MESSAGE=Denied %s at scope %s on '%s' to uid %u (pid %d): %s.", call_operation(c),
-                   scope_to_string(c->scope), c->device->name, (unsigned) c->uid, (int) c->pid, why);
+        record_add(&rec, "MESSAGE=Denied %s at scope %s on '%s' to uid %u (pid %d): %s.", audit_operation(a),
+                   strempty(scope_to_string(a->scope)), strempty(a->device.name), (unsigned) a->uid, (int) a->pid,
+                   why);
         record_add(&rec, "PRIORITY=%i", LOG_NOTICE);
-        record_add_call(&rec, c);
-        record_add(&rec, "FWCTL_POLKIT_ACTION=%s", strempty(scope_to_action(c->scope)));
+        record_add_call(&rec, a);
+        record_add(&rec, "FWCTL_POLKIT_ACTION=%s", strempty(polkit_action));
         record_add(&rec, "FWCTL_DENIAL=%s", why);
         (void) record_send(&rec);
 }
 
-void audit_device_event(const Device *d, bool added) {
+void audit_device_event(const AuditDevice *d, bool added) {
         Record rec = {};
 
         record_add(&rec, "MESSAGE_ID=%s", added ? FWCTLD_MESSAGE_DEVICE_ADDED : FWCTLD_MESSAGE_DEVICE_REMOVED);
-        record_add(&rec, "MESSAGE=fwctl device '%s' (%s) %s.", d->name, device_type_to_string(d->type),
+        record_add(&rec, "MESSAGE=fwctl device '%s' (%s) %s.", strempty(d->name), strempty(d->type_name),
                    added ? "added" : "removed");
         record_add(&rec, "PRIORITY=%i", LOG_INFO);
         record_add_device(&rec, d);
-        record_add(&rec, "FWCTL_PCI_ADDRESS=%s", d->pci_address);
-        record_add(&rec, "FWCTL_PLUGIN=%s", device_plugin_name(d));
+        record_add(&rec, "FWCTL_PCI_ADDRESS=%s", strempty(d->pci_address));
+        record_add(&rec, "FWCTL_PLUGIN=%s", strempty(d->plugin));
         (void) record_send(&rec);
 }
 
-void audit_started(const Manager *m) {
+void audit_started(unsigned n_devices, size_t n_plugins) {
         Record rec = {};
-        unsigned n = 0;
 
-        for (const Device *d = m->devices; d; d = d->next)
-                if (d->state == DEVICE_READY)
-                        n++;
         record_add(&rec, "MESSAGE_ID=%s", FWCTLD_MESSAGE_STARTED);
-        record_add(&rec, "MESSAGE=fwctld serving %u fwctl device(s) with %zu plugin(s).", n, m->n_plugins);
+        record_add(&rec, "MESSAGE=fwctld serving %u fwctl device(s) with %zu plugin(s).", n_devices, n_plugins);
         record_add(&rec, "PRIORITY=%i", LOG_INFO);
         (void) record_send(&rec);
 }

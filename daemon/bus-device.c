@@ -1,21 +1,69 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <assert.h>
+#include <inttypes.h>
 #include <stddef.h>
 
 #include <fwctld/fwctl-uapi.h>
 
-#include "bus.h"
+#include "bus-device.h"
 #include "call.h"
 #include "device.h"
 #include "log.h"
 #include "manager.h"
 #include "names.h"
 #include "plugin-loader.h"
+#include "polkit.h"
+#include "scope.h"
 
+static const char *const bus_error_table[_CALL_ERROR_MAX] = {
+        [CALL_ERROR_NO_SUCH_DEVICE] = FWCTLD_ERROR_NO_SUCH_DEVICE,
+        [CALL_ERROR_DEVICE_GONE] = FWCTLD_ERROR_DEVICE_GONE,
+        [CALL_ERROR_INVALID_SCOPE] = FWCTLD_ERROR_INVALID_SCOPE,
+        [CALL_ERROR_SCOPE_TOO_LOW] = FWCTLD_ERROR_SCOPE_TOO_LOW,
+        [CALL_ERROR_REQUEST_REJECTED] = FWCTLD_ERROR_REQUEST_REJECTED,
+        [CALL_ERROR_PAYLOAD_TOO_LARGE] = FWCTLD_ERROR_PAYLOAD_TOO_LARGE,
+        [CALL_ERROR_NOT_AUTHORIZED] = FWCTLD_ERROR_NOT_AUTHORIZED,
+        [CALL_ERROR_INTERACTIVE_AUTHORIZATION_REQUIRED] = FWCTLD_ERROR_INTERACTIVE_AUTH_REQUIRED,
+        [CALL_ERROR_NOT_SUPPORTED] = FWCTLD_ERROR_NOT_SUPPORTED,
+        [CALL_ERROR_BUSY] = FWCTLD_ERROR_BUSY,
+        [CALL_ERROR_DEVICE_ERROR] = FWCTLD_ERROR_DEVICE_ERROR,
+        [CALL_ERROR_INVALID_ARGUMENTS] = FWCTLD_ERROR_INVALID_ARGUMENTS,
+        [CALL_ERROR_NO_SUCH_OPERATION] = FWCTLD_ERROR_NO_SUCH_OPERATION,
+        [CALL_ERROR_PLUGIN_MISSING] = FWCTLD_ERROR_PLUGIN_MISSING,
+        [CALL_ERROR_AUDIT_FAILED] = FWCTLD_ERROR_AUDIT_FAILED,
+};
+
+const char *bus_error_name(CallError e) {
+        return e > CALL_ERROR_NONE && e < _CALL_ERROR_MAX ? bus_error_table[e] : NULL;
+}
+
+/* Let sd-bus clients map our error names back to errnos. */
+const sd_bus_error_map fwctld_bus_errors[] = {
+        SD_BUS_ERROR_MAP(FWCTLD_ERROR_NO_SUCH_DEVICE, ENODEV),
+        SD_BUS_ERROR_MAP(FWCTLD_ERROR_DEVICE_GONE, ENODEV),
+        SD_BUS_ERROR_MAP(FWCTLD_ERROR_INVALID_SCOPE, EINVAL),
+        SD_BUS_ERROR_MAP(FWCTLD_ERROR_SCOPE_TOO_LOW, EPERM),
+        SD_BUS_ERROR_MAP(FWCTLD_ERROR_REQUEST_REJECTED, EINVAL),
+        SD_BUS_ERROR_MAP(FWCTLD_ERROR_PAYLOAD_TOO_LARGE, EMSGSIZE),
+        SD_BUS_ERROR_MAP(FWCTLD_ERROR_NOT_AUTHORIZED, EACCES),
+        SD_BUS_ERROR_MAP(FWCTLD_ERROR_NOT_SUPPORTED, EOPNOTSUPP),
+        SD_BUS_ERROR_MAP(FWCTLD_ERROR_BUSY, EBUSY),
+        SD_BUS_ERROR_MAP(FWCTLD_ERROR_DEVICE_ERROR, EIO),
+        SD_BUS_ERROR_MAP(FWCTLD_ERROR_INVALID_ARGUMENTS, EINVAL),
+        SD_BUS_ERROR_MAP(FWCTLD_ERROR_NO_SUCH_OPERATION, ENOENT),
+        SD_BUS_ERROR_MAP(FWCTLD_ERROR_PLUGIN_MISSING, ENOPKG),
+        SD_BUS_ERROR_MAP(FWCTLD_ERROR_AUDIT_FAILED, ENOLINK),
+        SD_BUS_ERROR_MAP_END,
+};
+
+int bus_device_path(const Device *d, char **ret) {
+        return sd_bus_path_encode(FWCTLD_DEVICE_PATH_PREFIX, d->name, ret);
+}
 
 static int device_find(sd_bus *bus, const char *path, const char *interface, void *userdata,
                        void **ret_found, sd_bus_error *error) {
         _cleanup_(freep) char *name = NULL;
-        Manager *m = userdata;
+        BusContext *b = userdata;
         int r;
 
         r = sd_bus_path_decode(path, FWCTLD_DEVICE_PATH_PREFIX, &name);
@@ -23,7 +71,7 @@ static int device_find(sd_bus *bus, const char *path, const char *interface, voi
                 return r;
 
         /* A device being removed stays findable until InterfacesRemoved went out. */
-        for (Device *d = m->devices; d; d = d->next)
+        for (Device *d = manager_devices(b->manager); d; d = d->next)
                 if (d->state != DEVICE_PROBING && streq(d->name, name)) {
                         *ret_found = d;
                         return 1;
@@ -33,25 +81,26 @@ static int device_find(sd_bus *bus, const char *path, const char *interface, voi
 
 static int device_enumerate(sd_bus *bus, const char *path, void *userdata, char ***ret_nodes,
                             sd_bus_error *error) {
-        Manager *m = userdata;
+        BusContext *b = userdata;
         char **nodes;
         size_t n = 0, k = 0;
+        int r;
 
-        for (Device *d = m->devices; d; d = d->next)
+        for (Device *d = manager_devices(b->manager); d; d = d->next)
                 if (d->state == DEVICE_READY)
                         n++;
         nodes = calloc(n + 1, sizeof(char *));
         if (!nodes)
                 return -ENOMEM;
-        for (Device *d = m->devices; d && k < n; d = d->next) {
+        for (Device *d = manager_devices(b->manager); d && k < n; d = d->next) {
                 if (d->state != DEVICE_READY)
                         continue;
-                nodes[k] = strdup(d->object_path);
-                if (!nodes[k]) {
+                r = bus_device_path(d, &nodes[k]);
+                if (r < 0) {
                         for (size_t i = 0; i < k; i++)
                                 free(nodes[i]);
                         free(nodes);
-                        return -ENOMEM;
+                        return r;
                 }
                 k++;
         }
@@ -125,57 +174,129 @@ static int method_list_operations(sd_bus_message *message, void *userdata, sd_bu
 }
 
 /* Identity from the bus daemon, never from anything the caller says. */
-static int call_fill_caller(Call *c, sd_bus_message *message) {
+static int bus_call_fill_caller(Call *c, sd_bus_message *message) {
         _cleanup_(sd_bus_creds_unrefp) sd_bus_creds *creds = NULL, *unit_creds = NULL;
         const char *unit = NULL;
         uid_t uid;
         pid_t pid;
         int r;
 
-        c->sender = strdup(strempty(sd_bus_message_get_sender(message)));
-        if (!c->sender)
+        c->caller.sender = strdup(strempty(sd_bus_message_get_sender(message)));
+        if (!c->caller.sender)
                 return -ENOMEM;
-        c->interactive = sd_bus_message_get_allow_interactive_authorization(message) > 0;
+        c->caller.interactive = sd_bus_message_get_allow_interactive_authorization(message) > 0;
 
         r = sd_bus_query_sender_creds(message, SD_BUS_CREDS_EUID | SD_BUS_CREDS_UID | SD_BUS_CREDS_PID, &creds);
         if (r < 0)
                 return r;
         if (sd_bus_creds_get_euid(creds, &uid) >= 0 || sd_bus_creds_get_uid(creds, &uid) >= 0)
-                c->uid = uid;
+                c->caller.uid = uid;
         else
                 return -EPERM; /* without a uid nothing can be authorised */
         if (sd_bus_creds_get_pid(creds, &pid) >= 0)
-                c->pid = pid;
+                c->caller.pid = pid;
         /* The unit is for the audit record only: read from /proc, best effort (the pid may be gone). */
-        if (c->pid > 0 && sd_bus_creds_new_from_pid(&unit_creds, c->pid, SD_BUS_CREDS_UNIT) >= 0 &&
+        if (c->caller.pid > 0 && sd_bus_creds_new_from_pid(&unit_creds, c->caller.pid, SD_BUS_CREDS_UNIT) >= 0 &&
             sd_bus_creds_get_unit(unit_creds, &unit) >= 0 && unit) {
-                c->unit = strdup(unit);
-                if (!c->unit)
+                c->caller.unit = strdup(unit);
+                if (!c->caller.unit)
                         return -ENOMEM;
         }
         return 0;
 }
 
-static int device_start_call(Device *d, Call *c, sd_bus_message *message, sd_bus_error *error) {
+/* --- Rpc and Execute: a call per request, answered from its completion --------------- */
+
+static void bus_reply_error(sd_bus_message *message, const Call *c) {
+        const char *name = bus_error_name(c->domain_error) ?: FWCTLD_ERROR_DEVICE_ERROR;
+
+        (void) sd_bus_reply_method_errorf(message, name, "%s", strempty(c->error_message));
+}
+
+static int append_result(sd_bus_message *reply, const Call *c) {
+        const RpcExchange *x = &c->rpc;
         int r;
 
-        r = call_fill_caller(c, message);
+        r = sd_bus_message_open_container(reply, 'a', "{sv}");
+        if (r < 0)
+                return r;
+        r = sd_bus_message_append(reply, "{sv}{sv}{sv}{sv}{sv}{sv}{sv}",
+                                  "truncated", "b", x->response_length > x->response_size,
+                                  "response_length", "u", (uint32_t) MIN(x->response_length, (size_t) UINT32_MAX),
+                                  "kernel_out_len", "u", (uint32_t) MIN(x->reported_len, (size_t) UINT32_MAX),
+                                  "operation", "s", isempty(c->cls.operation) ? "unknown" : c->cls.operation,
+                                  "scope", "u", c->scope,
+                                  "issued_scope", "u", c->issued_scope,
+                                  "configuration_write", "b", c->cls.configuration_write);
+        if (r < 0)
+                return r;
+        if (x->status_set) {
+                r = sd_bus_message_append(reply, "{sv}{sv}", "status", "u", x->status,
+                                          "status_name", "s", strempty(x->status_name));
+                if (r < 0)
+                        return r;
+        }
+        return sd_bus_message_close_container(reply);
+}
+
+static void bus_reply_rpc(sd_bus_message *message, const Call *c) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        int r;
+
+        r = sd_bus_message_new_method_return(message, &reply);
+        if (r >= 0)
+                r = sd_bus_message_append_array(reply, 'y', c->rpc.response ?: "", c->rpc.response_size);
+        if (r >= 0)
+                r = append_result(reply, c);
+        if (r >= 0)
+                r = sd_bus_send(NULL, reply, NULL);
+        if (r < 0) {
+                log_device_warning_errno(c->device->name, r, "Failed to send Rpc reply: %m");
+                (void) sd_bus_reply_method_errno(message, r, NULL);
+        }
+}
+
+/* The completion: the one place a call's answer is sent. userdata is the method call message. */
+static void on_call_done(Call *c, void *userdata) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *message = userdata;
+        int r;
+
+        if (c->domain_error == CALL_ERROR_CANCELLED)
+                return; /* the caller left */
+        if (c->domain_error != CALL_ERROR_NONE)
+                return bus_reply_error(message, c);
+        if (c->kind == CALL_RPC)
+                return bus_reply_rpc(message, c);
+        r = sd_bus_reply_method_return(message, "s", c->result_json ?: "{}");
+        if (r < 0)
+                log_device_warning_errno(c->device->name, r, "Failed to send Execute reply: %m");
+}
+
+/* The vtable's own userdata (the found object is the Device). */
+static BusContext *bus_current_context(sd_bus_message *message) {
+        return sd_bus_slot_get_userdata(sd_bus_get_current_slot(sd_bus_message_get_bus(message)));
+}
+
+static int bus_submit_call(BusContext *b, Call *c, sd_bus_message *message) {
+        int r;
+
+        r = bus_call_fill_caller(c, message);
         if (r < 0) {
                 call_free(c);
                 return r;
         }
-        r = call_start(c, error);
-        if (r < 0)
-                call_free(c);
-        return r;
+        /* The manager answers through on_call_done(), which drops this ref. */
+        manager_submit_call(b->manager, c, on_call_done, sd_bus_message_ref(message));
+        return 1;
 }
 
 static int method_rpc(sd_bus_message *message, void *userdata, sd_bus_error *error) {
+        BusContext *b = bus_current_context(message);
         Device *d = userdata;
-        Call *c;
         const void *request;
         size_t size;
         uint32_t scope, max_response;
+        Call *c;
         int r;
 
         r = sd_bus_message_read(message, "u", &scope);
@@ -188,13 +309,13 @@ static int method_rpc(sd_bus_message *message, void *userdata, sd_bus_error *err
         if (r < 0)
                 return r;
 
-        r = call_new(d->manager, d, CALL_RPC, message, &c);
+        r = call_new(d, NULL, CALL_RPC, &c);
         if (r < 0)
                 return r;
         c->scope = scope;
         c->max_response = max_response;
         c->request_size = size;
-        /* Copy only what is within the limit; call_start() rejects the rest by size. */
+        /* Copy only what is within the limit; the checks reject the rest by size. */
         if (size > 0 && size <= FWCTLD_MAX_RPC_LEN) {
                 c->request = malloc(size);
                 if (!c->request) {
@@ -203,10 +324,11 @@ static int method_rpc(sd_bus_message *message, void *userdata, sd_bus_error *err
                 }
                 memcpy(c->request, request, size);
         }
-        return device_start_call(d, c, message, error);
+        return bus_submit_call(b, c, message);
 }
 
 static int method_execute(sd_bus_message *message, void *userdata, sd_bus_error *error) {
+        BusContext *b = bus_current_context(message);
         Device *d = userdata;
         const char *operation, *parameters;
         Call *c;
@@ -221,7 +343,7 @@ static int method_execute(sd_bus_message *message, void *userdata, sd_bus_error 
         if (strlen(operation) >= FWCTLD_OPERATION_NAME_MAX)
                 return sd_bus_error_setf(error, FWCTLD_ERROR_NO_SUCH_OPERATION, "Operation name too long.");
 
-        r = call_new(d->manager, d, CALL_EXECUTE, message, &c);
+        r = call_new(d, NULL, CALL_EXECUTE, &c);
         if (r < 0)
                 return r;
         (void) snprintf(c->execute_operation, sizeof(c->execute_operation), "%s", operation);
@@ -230,7 +352,7 @@ static int method_execute(sd_bus_message *message, void *userdata, sd_bus_error 
                 call_free(c);
                 return -ENOMEM;
         }
-        return device_start_call(d, c, message, error);
+        return bus_submit_call(b, c, message);
 }
 
 static const sd_bus_vtable device_vtable[] = {
@@ -266,83 +388,108 @@ static const sd_bus_vtable device_vtable[] = {
         SD_BUS_VTABLE_END,
 };
 
-int bus_device_setup(Manager *m) {
+int bus_device_setup(BusContext *b) {
         int r;
 
-        r = sd_bus_add_fallback_vtable(m->bus, NULL, FWCTLD_DEVICE_PATH_PREFIX, FWCTLD_DEVICE_INTERFACE,
-                                       device_vtable, device_find, m);
+        r = sd_bus_add_fallback_vtable(b->bus, NULL, FWCTLD_DEVICE_PATH_PREFIX, FWCTLD_DEVICE_INTERFACE,
+                                       device_vtable, device_find, b);
         if (r < 0)
                 return log_error_errno(r, "Failed to add device objects: %m");
-        r = sd_bus_add_node_enumerator(m->bus, NULL, FWCTLD_DEVICE_PATH_PREFIX, device_enumerate, m);
+        r = sd_bus_add_node_enumerator(b->bus, NULL, FWCTLD_DEVICE_PATH_PREFIX, device_enumerate, b);
         if (r < 0)
                 return log_error_errno(r, "Failed to add device enumerator: %m");
         return 0;
 }
 
-void bus_device_emit_added(Device *d) {
-        int r = sd_bus_emit_object_added(d->manager->bus, d->object_path);
-
-        if (r < 0)
-                log_device_warning_errno(d->name, r, "Failed to announce '%s': %m", d->object_path);
-}
-
-void bus_device_emit_removed(Device *d) {
-        int r = sd_bus_emit_object_removed(d->manager->bus, d->object_path);
-
-        if (r < 0)
-                log_device_warning_errno(d->name, r, "Failed to announce removal of '%s': %m", d->object_path);
-}
-
-void bus_call_reply_error(Call *c, const char *name, const char *message) {
-        if (c->message)
-                (void) sd_bus_reply_method_errorf(c->message, name, "%s", message);
-}
-
-static int append_result(sd_bus_message *reply, Call *c) {
+void bus_device_emit_added(BusContext *b, Device *d) {
+        _cleanup_(freep) char *path = NULL;
         int r;
 
-        r = sd_bus_message_open_container(reply, 'a', "{sv}");
+        r = bus_device_path(d, &path);
+        if (r >= 0)
+                r = sd_bus_emit_object_added(b->bus, path);
         if (r < 0)
-                return r;
-        r = sd_bus_message_append(reply, "{sv}{sv}{sv}{sv}{sv}{sv}{sv}",
-                                  "truncated", "b", c->response_length > c->response_size,
-                                  "response_length", "u", (uint32_t) MIN(c->response_length, (size_t) UINT32_MAX),
-                                  "kernel_out_len", "u", (uint32_t) MIN(c->reported_len, (size_t) UINT32_MAX),
-                                  "operation", "s", isempty(c->cls.operation) ? "unknown" : c->cls.operation,
-                                  "scope", "u", c->scope,
-                                  "issued_scope", "u", c->issued_scope,
-                                  "configuration_write", "b", c->cls.configuration_write);
-        if (r < 0)
-                return r;
-        if (c->status_set) {
-                r = sd_bus_message_append(reply, "{sv}{sv}", "status", "u", c->status,
-                                          "status_name", "s", strempty(c->status_name));
-                if (r < 0)
-                        return r;
-        }
-        return sd_bus_message_close_container(reply);
+                log_device_warning_errno(d->name, r, "Failed to announce '%s': %m", d->name);
 }
 
-void bus_call_reply_rpc(Call *c) {
-        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+void bus_device_emit_removed(BusContext *b, Device *d) {
+        _cleanup_(freep) char *path = NULL;
         int r;
 
-        r = sd_bus_message_new_method_return(c->message, &reply);
+        r = bus_device_path(d, &path);
         if (r >= 0)
-                r = sd_bus_message_append_array(reply, 'y', c->response ?: "", c->response_size);
-        if (r >= 0)
-                r = append_result(reply, c);
-        if (r >= 0)
-                r = sd_bus_send(NULL, reply, NULL);
+                r = sd_bus_emit_object_removed(b->bus, path);
+        if (r < 0)
+                log_device_warning_errno(d->name, r, "Failed to announce removal of '%s': %m", d->name);
+}
+
+/* --- The manager's authorizer: polkit, with what the call is about ------------------- */
+
+typedef struct BusAuthorization {
+        BusContext *context;
+        Call *call;
+        PolkitCheck *check;
+} BusAuthorization;
+
+static void on_polkit_answer(int r, bool authorized, bool challenge, const char *error_message, void *userdata) {
+        BusAuthorization *a = userdata;
+        BusContext *b = a->context;
+        Call *c = a->call;
+
+        free(a);
+        manager_authorization_done(b->manager, c, r, authorized, challenge, error_message);
+}
+
+static int authorizer_start(Call *c, void *userdata) {
+        BusContext *b = userdata;
+        const Device *d = c->device;
+        char scope[16];
+        BusAuthorization *a;
+        int r;
+
+        if (isempty(c->caller.sender))
+                return -EPERM;
+        (void) snprintf(scope, sizeof(scope), "%" PRIu32, c->scope);
+        /* operation: the RPC names that reach the device, for Rpc and Execute alike. */
+        char *const details[] = {
+                (char *) "device", d->name,
+                (char *) "device_type", (char *) device_type_to_string(d->type),
+                (char *) "parent", d->parent,
+                (char *) "scope", scope,
+                (char *) "operation", (char *) (isempty(c->cls.operation) ? "unknown" : c->cls.operation),
+                (char *) "execute_operation", (char *) c->execute_operation,
+                (char *) "configuration_write", (char *) (c->cls.configuration_write ? "true" : "false"),
+                NULL,
+        };
+
+        a = calloc(1, sizeof(*a));
+        if (!a)
+                return -ENOMEM;
+        *a = (BusAuthorization) { .context = b, .call = c };
+        r = polkit_check(b->bus, c->caller.sender, scope_to_action(c->scope), details, c->caller.interactive,
+                         on_polkit_answer, a, &a->check);
         if (r < 0) {
-                log_device_warning_errno(c->device->name, r, "Failed to send Rpc reply: %m");
-                (void) sd_bus_reply_method_errno(c->message, r, NULL);
+                free(a);
+                return r;
         }
+        c->authorization = a;
+        return 0;
 }
 
-void bus_call_reply_execute(Call *c) {
-        int r = sd_bus_reply_method_return(c->message, "s", c->result_json ?: "{}");
+static void authorizer_cancel(Call *c, void *userdata) {
+        BusAuthorization *a = c->authorization;
 
-        if (r < 0)
-                log_device_warning_errno(c->device->name, r, "Failed to send Execute reply: %m");
+        if (!a)
+                return;
+        (void) polkit_check_cancel(a->check);
+        free(a);
+        c->authorization = NULL;
+}
+
+void bus_device_authorizer(BusContext *b, ManagerAuthorizer *ret) {
+        *ret = (ManagerAuthorizer) {
+                .start = authorizer_start,
+                .cancel = authorizer_cancel,
+                .userdata = b,
+        };
 }

@@ -1,36 +1,20 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <assert.h>
 #include <stddef.h>
+#include <systemd/sd-daemon.h>
 
-#include "bus.h"
-#include "call.h"
+#include "bus-device.h"
+#include "bus-manager.h"
 #include "device.h"
 #include "log.h"
 #include "manager.h"
 #include "names.h"
 #include "plugin-loader.h"
+#include "scope.h"
 
 #ifndef FWCTLD_VERSION
 #error "FWCTLD_VERSION must be defined by the build"
 #endif
-
-/* Let sd-bus clients map our error names back to errnos. */
-const sd_bus_error_map fwctld_bus_errors[] = {
-        SD_BUS_ERROR_MAP(FWCTLD_ERROR_NO_SUCH_DEVICE, ENODEV),
-        SD_BUS_ERROR_MAP(FWCTLD_ERROR_DEVICE_GONE, ENODEV),
-        SD_BUS_ERROR_MAP(FWCTLD_ERROR_INVALID_SCOPE, EINVAL),
-        SD_BUS_ERROR_MAP(FWCTLD_ERROR_SCOPE_TOO_LOW, EPERM),
-        SD_BUS_ERROR_MAP(FWCTLD_ERROR_REQUEST_REJECTED, EINVAL),
-        SD_BUS_ERROR_MAP(FWCTLD_ERROR_PAYLOAD_TOO_LARGE, EMSGSIZE),
-        SD_BUS_ERROR_MAP(FWCTLD_ERROR_NOT_AUTHORIZED, EACCES),
-        SD_BUS_ERROR_MAP(FWCTLD_ERROR_NOT_SUPPORTED, EOPNOTSUPP),
-        SD_BUS_ERROR_MAP(FWCTLD_ERROR_BUSY, EBUSY),
-        SD_BUS_ERROR_MAP(FWCTLD_ERROR_DEVICE_ERROR, EIO),
-        SD_BUS_ERROR_MAP(FWCTLD_ERROR_INVALID_ARGUMENTS, EINVAL),
-        SD_BUS_ERROR_MAP(FWCTLD_ERROR_NO_SUCH_OPERATION, ENOENT),
-        SD_BUS_ERROR_MAP(FWCTLD_ERROR_PLUGIN_MISSING, ENOPKG),
-        SD_BUS_ERROR_MAP(FWCTLD_ERROR_AUDIT_FAILED, ENOLINK),
-        SD_BUS_ERROR_MAP_END,
-};
 
 static int property_get_version(sd_bus *bus, const char *path, const char *interface, const char *property,
                                 sd_bus_message *reply, void *userdata, sd_bus_error *error) {
@@ -39,37 +23,40 @@ static int property_get_version(sd_bus *bus, const char *path, const char *inter
 
 static int property_get_tainted(sd_bus *bus, const char *path, const char *interface, const char *property,
                                 sd_bus_message *reply, void *userdata, sd_bus_error *error) {
-        Manager *m = userdata;
+        BusContext *b = userdata;
 
-        return sd_bus_message_append(reply, "b", m->tainted);
+        return sd_bus_message_append(reply, "b", manager_tainted(b->manager));
 }
 
 static int property_get_plugins(sd_bus *bus, const char *path, const char *interface, const char *property,
                                 sd_bus_message *reply, void *userdata, sd_bus_error *error) {
-        Manager *m = userdata;
+        BusContext *b = userdata;
+        Plugin *const *plugins;
+        size_t n;
         int r;
 
+        plugins = manager_plugins(b->manager, &n);
         r = sd_bus_message_open_container(reply, 'a', "(sus)");
         if (r < 0)
                 return r;
-        for (size_t i = 0; i < m->n_plugins; i++) {
-                const fwctld_plugin *p = m->plugins[i]->desc;
+        for (size_t i = 0; i < n; i++) {
+                const fwctld_plugin *p = plugins[i]->desc;
 
                 /* The fallback plugin is listed with type 0xffffffff: "any type nobody claims". */
                 if (p->fallback) {
-                        r = sd_bus_message_append(reply, "(sus)", p->name, UINT32_MAX, m->plugins[i]->path);
+                        r = sd_bus_message_append(reply, "(sus)", p->name, UINT32_MAX, plugins[i]->path);
                         if (r < 0)
                                 return r;
                 }
                 for (const uint32_t *t = p->device_types; t && *t != FWCTLD_DEVICE_TYPE_END; t++) {
-                        r = sd_bus_message_append(reply, "(sus)", p->name, *t, m->plugins[i]->path);
+                        r = sd_bus_message_append(reply, "(sus)", p->name, *t, plugins[i]->path);
                         if (r < 0)
                                 return r;
                 }
         }
         /* Known types whose plugin is not loaded, with an empty file: their devices are not served. */
         for (uint32_t t = 1; device_type_is_known(t); t++) {
-                const Plugin *p = manager_find_plugin(m, t);
+                const Plugin *p = plugin_find(plugins, n, t);
 
                 if (p && !p->desc->fallback)
                         continue;
@@ -81,7 +68,8 @@ static int property_get_plugins(sd_bus *bus, const char *path, const char *inter
 }
 
 static int method_get_device(sd_bus_message *message, void *userdata, sd_bus_error *error) {
-        Manager *m = userdata;
+        _cleanup_(freep) char *path = NULL;
+        BusContext *b = userdata;
         const char *name;
         Device *d;
         int r;
@@ -90,12 +78,15 @@ static int method_get_device(sd_bus_message *message, void *userdata, sd_bus_err
         if (r < 0)
                 return r;
 
-        d = manager_find_device(m, name);
+        d = manager_find_device(b->manager, name);
         if (!d)
                 return sd_bus_error_setf(error, FWCTLD_ERROR_NO_SUCH_DEVICE,
                                          "No fwctl device '%s' (give a name like fwctl0, a PCI address or a sysfs path).",
                                          name);
-        return sd_bus_reply_method_return(message, "o", d->object_path);
+        r = bus_device_path(d, &path);
+        if (r < 0)
+                return r;
+        return sd_bus_reply_method_return(message, "o", path);
 }
 
 static const sd_bus_vtable manager_vtable[] = {
@@ -111,57 +102,122 @@ static const sd_bus_vtable manager_vtable[] = {
         SD_BUS_VTABLE_END,
 };
 
-void bus_manager_emit_tainted_changed(Manager *m) {
-        (void) sd_bus_emit_properties_changed(m->bus, FWCTLD_MANAGER_PATH, FWCTLD_MANAGER_INTERFACE,
-                                              "KernelTainted", NULL);
-}
-
 static int on_name_owner_changed(sd_bus_message *message, void *userdata, sd_bus_error *error) {
-        Manager *m = userdata;
+        BusContext *b = userdata;
         const char *name, *old_owner, *new_owner;
 
         if (sd_bus_message_read(message, "sss", &name, &old_owner, &new_owner) < 0)
                 return 0;
         /* A unique name losing its owner is a client that disconnected. */
-        if (name[0] == ':' && isempty(new_owner) && m->calls)
-                manager_sender_gone(m, name);
+        if (name[0] == ':' && isempty(new_owner))
+                manager_cancel_sender(b->manager, name);
         return 0;
 }
 
-int bus_setup(Manager *m) {
+/* --- The manager's events ------------------------------------------------------------ */
+
+static void on_device_added(Device *d, void *userdata) {
+        bus_device_emit_added(userdata, d);
+}
+
+static void on_device_removed(Device *d, void *userdata) {
+        bus_device_emit_removed(userdata, d);
+}
+
+static void on_tainted_changed(bool tainted, void *userdata) {
+        BusContext *b = userdata;
+
+        (void) sd_bus_emit_properties_changed(b->bus, FWCTLD_MANAGER_PATH, FWCTLD_MANAGER_INTERFACE, "KernelTainted",
+                                              NULL);
+}
+
+/* The devices found at start are published: a client that sees the name sees them too. */
+static void on_ready(void *userdata) {
+        BusContext *b = userdata;
         int r;
 
-        r = sd_bus_open_system(&m->bus);
+        if (b->name_requested)
+                return;
+        b->name_requested = true;
+        r = sd_bus_request_name(b->bus, FWCTLD_BUS_NAME, 0);
+        if (r < 0) {
+                log_error_errno(r, "Failed to acquire bus name '%s': %m", FWCTLD_BUS_NAME);
+                (void) sd_event_exit(sd_bus_get_event(b->bus), r);
+                return;
+        }
+        (void) sd_notify(false, "READY=1\nSTATUS=Serving fwctl devices.");
+}
+
+static int bus_context_connect(BusContext *b, sd_event *e) {
+        int r;
+
+        r = sd_bus_open_system(&b->bus);
         if (r < 0)
                 return log_error_errno(r, "Failed to connect to the system bus: %m");
-
         r = sd_bus_error_add_map(fwctld_bus_errors);
         if (r < 0)
                 return log_error_errno(r, "Failed to register error map: %m");
-
-        r = sd_bus_add_object_vtable(m->bus, NULL, FWCTLD_MANAGER_PATH, FWCTLD_MANAGER_INTERFACE,
-                                     manager_vtable, m);
+        r = sd_bus_add_object_vtable(b->bus, NULL, FWCTLD_MANAGER_PATH, FWCTLD_MANAGER_INTERFACE, manager_vtable, b);
         if (r < 0)
                 return log_error_errno(r, "Failed to add manager object: %m");
-
-        r = sd_bus_add_object_manager(m->bus, NULL, FWCTLD_MANAGER_PATH);
+        r = sd_bus_add_object_manager(b->bus, NULL, FWCTLD_MANAGER_PATH);
         if (r < 0)
                 return log_error_errno(r, "Failed to add object manager: %m");
+        r = bus_device_setup(b);
+        if (r < 0)
+                return r;
+        r = sd_bus_match_signal_async(b->bus, &b->name_owner_slot, "org.freedesktop.DBus", "/org/freedesktop/DBus",
+                                      "org.freedesktop.DBus", "NameOwnerChanged", on_name_owner_changed, NULL, b);
+        if (r < 0)
+                return log_error_errno(r, "Failed to watch client disconnects: %m");
+        r = sd_bus_attach_event(b->bus, e, SD_EVENT_PRIORITY_NORMAL);
+        if (r < 0)
+                return log_error_errno(r, "Failed to attach bus to event loop: %m");
+        /* Losing the bus means nobody can reach us: exit and let systemd restart. */
+        (void) sd_bus_set_exit_on_disconnect(b->bus, true);
+        return 0;
+}
 
-        r = bus_device_setup(m);
+int bus_context_new(Manager *m, sd_event *e, BusContext **ret) {
+        _cleanup_(bus_context_freep) BusContext *b = NULL;
+        ManagerAuthorizer authorizer;
+        int r;
+
+        assert(m);
+        assert(e);
+        assert(ret);
+
+        b = calloc(1, sizeof(*b));
+        if (!b)
+                return -ENOMEM;
+        b->manager = m;
+        r = bus_context_connect(b, e);
         if (r < 0)
                 return r;
 
-        r = sd_bus_match_signal_async(m->bus, &m->name_owner_slot, "org.freedesktop.DBus", "/org/freedesktop/DBus",
-                                      "org.freedesktop.DBus", "NameOwnerChanged", on_name_owner_changed, NULL, m);
-        if (r < 0)
-                return log_error_errno(r, "Failed to watch client disconnects: %m");
-
-        r = sd_bus_attach_event(m->bus, m->event, SD_EVENT_PRIORITY_NORMAL);
-        if (r < 0)
-                return log_error_errno(r, "Failed to attach bus to event loop: %m");
-
-        /* Losing the bus means nobody can reach us: exit and let systemd restart. */
-        (void) sd_bus_set_exit_on_disconnect(m->bus, true);
+        manager_set_listener(m, &(ManagerListener) {
+                .device_added = on_device_added,
+                .device_removed = on_device_removed,
+                .tainted_changed = on_tainted_changed,
+                .ready = on_ready,
+                .userdata = b,
+        });
+        bus_device_authorizer(b, &authorizer);
+        manager_set_authorizer(m, &authorizer);
+        *ret = TAKE_PTR(b);
         return 0;
+}
+
+BusContext *bus_context_free(BusContext *b) {
+        if (!b)
+                return NULL;
+        if (b->manager) {
+                manager_set_listener(b->manager, NULL);
+                manager_set_authorizer(b->manager, NULL);
+        }
+        sd_bus_slot_unref(b->name_owner_slot);
+        if (b->bus)
+                sd_bus_flush_close_unref(b->bus);
+        free(b);
+        return NULL;
 }

@@ -5,46 +5,80 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
-#include <systemd/sd-bus.h>
 
+#include "audit.h"
+#include "rpc-exchange.h"
+#include "scope.h"
 #include "types.h"
 #include "util.h"
 
 /*
- * One caller request, whatever door it came through (Rpc, Execute): the single
- * internal path is classify -> authorise -> audit -> worker -> reply.
+ * One caller request, whatever door it came through (Rpc, Execute, or an RPC a plugin
+ * issues inside an operation): validate, classify, check, run. The engine: no D-Bus here.
+ * A failed call carries a domain error (CallError) and a message; the bus layer maps it.
  */
 
 typedef enum CallKind {
         CALL_RPC,
         CALL_EXECUTE,
+        _CALL_KIND_MAX,
+        _CALL_KIND_INVALID = -EINVAL,
 } CallKind;
 
 typedef enum CallState {
         CALL_NEW,
-        CALL_AUTHORIZING, /* waiting for polkit */
+        CALL_AUTHORIZING, /* waiting for the authorizer (polkit) */
         CALL_QUEUED,      /* on the device worker (queued or running) */
         CALL_DONE,
+        _CALL_STATE_MAX,
+        _CALL_STATE_INVALID = -EINVAL,
 } CallState;
 
-typedef struct CallBuffer CallBuffer;
+typedef enum CallError {
+        CALL_ERROR_NONE,
+        CALL_ERROR_NO_SUCH_DEVICE,
+        CALL_ERROR_DEVICE_GONE,
+        CALL_ERROR_INVALID_SCOPE,
+        CALL_ERROR_SCOPE_TOO_LOW,
+        CALL_ERROR_REQUEST_REJECTED,
+        CALL_ERROR_PAYLOAD_TOO_LARGE,
+        CALL_ERROR_NOT_AUTHORIZED,
+        CALL_ERROR_INTERACTIVE_AUTHORIZATION_REQUIRED,
+        CALL_ERROR_NOT_SUPPORTED,
+        CALL_ERROR_BUSY,
+        CALL_ERROR_DEVICE_ERROR,
+        CALL_ERROR_INVALID_ARGUMENTS,
+        CALL_ERROR_NO_SUCH_OPERATION,
+        CALL_ERROR_PLUGIN_MISSING,
+        CALL_ERROR_AUDIT_FAILED,
+        CALL_ERROR_CANCELLED, /* the caller left: nobody to answer */
+        _CALL_ERROR_MAX,
+        _CALL_ERROR_INVALID = -EINVAL,
+} CallError;
 
-struct fwctld_rpc {
-        Manager *manager;
-        Device *device;          /* ref */
-        sd_bus_message *message; /* ref; NULL once answered */
-        CallKind kind;
-        CallState state;
-        /* An RPC a plugin issues inside another call (Execute) or attach(): not on the bus,
-         * not tracked by the manager, run synchronously on the worker. */
-        Call *parent;
+const char *call_error_to_string(CallError e);
+CallError call_error_from_string(const char *s);
+/* The error a kernel errno stands for. */
+CallError call_error_from_errno(int err);
 
-        /* Who asked. */
-        char *sender;
+/* Who asked: from the bus daemon, never from anything the caller says. */
+typedef struct CallCaller {
+        char *sender; /* unique bus name */
         uid_t uid;
         pid_t pid;
         char *unit;
-        bool interactive;
+        bool interactive; /* the caller allowed an authentication dialog */
+} CallCaller;
+
+typedef void (*CallDoneFunc)(Call *c, void *userdata);
+
+struct Call {
+        CallKind kind;
+        CallState state;
+        Device *device; /* ref */
+        Policy *policy;
+        Call *parent;   /* an RPC a plugin issues inside this call (never tracked, never on the bus) */
+        CallCaller caller;
 
         /* What was asked. */
         uint32_t scope;
@@ -56,47 +90,31 @@ struct fwctld_rpc {
         char execute_operation[FWCTLD_OPERATION_NAME_MAX]; /* Execute's name (of the parent for its RPCs) */
         char *parameters_json;
 
-        /* Authorisation. */
-        sd_bus_slot *polkit_slot;
-        char *polkit_cancel_id;
+        RpcExchange rpc;
 
-        /* Kernel buffers (worker), from fwctld_rpc_alloc() or the default copy. */
-        CallBuffer *buffers;
-        void *kin;
-        size_t kin_len;
-        void *kout;
-        size_t kout_len;
-
-        /* Results (worker writes, loop reads after the completion). */
-        int error;        /* negative errno of the ioctl or of a plugin hook */
+        /* How it went. */
+        int error; /* negative errno of the ioctl or of a plugin hook */
         char *error_reason;
         bool error_from_plugin;
-        /* The daemon refused an RPC inside an Execute (deny list, scope, undeclared name,
-         * journal): the caller gets this, whatever the plugin made of it. */
-        const char *refusal_error;
-        char *refusal_message;
-        uint32_t issued_scope;    /* the scope the (last) ioctl ran at */
-        bool attempt_recorded;    /* the journal holds this call's attempt record */
-        size_t reported_len;
-        void *response;
-        size_t response_size;
-        bool response_set;
-        size_t response_length;
-        bool response_length_set;
-        uint32_t status;
-        char *status_name;
-        bool status_set;
-        char *result_json;
-        bool tainted_before;
+        CallError domain_error; /* the answer, once it failed (the first refusal wins) */
+        char *error_message;
+        uint32_t issued_scope;
         unsigned n_ioctls;
+        bool attempt_recorded; /* the journal holds this call's attempt record */
+        bool tainted_before;
+        char *result_json;
 
         atomic_bool cancelled; /* caller gone: skip the ioctl if not started */
 
-        bool tracked;      /* on the manager's list (nested calls never are) */
-        Call *prev, *next; /* manager's list of live calls */
+        /* The manager's: authorisation handle, completion, list. */
+        void *authorization;
+        CallDoneFunc done;
+        void *done_userdata;
+        bool tracked;
+        Call *prev, *next;
 };
 
-int call_new(Manager *m, Device *d, CallKind kind, sd_bus_message *message, Call **ret);
+int call_new(Device *d, Policy *policy, CallKind kind, Call **ret);
 Call *call_free(Call *c);
 
 static inline void call_freep(Call **c) {
@@ -104,23 +122,20 @@ static inline void call_freep(Call **c) {
                 (void) call_free(*c);
 }
 
-/* Validate, classify and start authorisation. 1: pending (call now owned by the manager); <0: error set. */
-int call_start(Call *c, sd_bus_error *error);
+/* Set the domain error (only the first sticks); returns -EINVAL-ish for "return call_fail(...)". */
+int call_fail(Call *c, CallError e, const char *format, ...) _printf_(3, 4);
 
-/* polkit answered (or failed) for c. */
-void call_authorization_done(Call *c, int r, bool authorized, bool challenge, const sd_bus_error *error);
+/* Loop: size/scope checks, the plugin's classification, the fallback gate, the deny list. */
+int call_check(Call *c);
+/* Every journal record of a call goes through these. */
+int call_audit_attempt(Call *c);
+void call_audit_result(Call *c, bool tainted_after);
+void call_audit_denied(Call *c, const char *why);
 
-/* Worker thread. */
+/* Worker thread: run it (skipped when cancelled). */
 void call_run(Call *c);
-
-/* Back on the loop after the worker ran it. */
-void call_completed(Call *c);
-
-/* Device went away: answer DeviceGone now, in whatever state. */
-void call_fail_device_gone(Call *c);
-
-/* Caller disconnected: drop without answering. */
-void call_cancel(Call *c);
+/* Loop, after call_run(): turn an errno or a plugin failure into the domain error. */
+void call_finish(Call *c);
 
 /* What a call may hold in memory: its request and its response buffer. */
 static inline uint64_t call_buffer_bytes(const Call *c) {
@@ -129,21 +144,16 @@ static inline uint64_t call_buffer_bytes(const Call *c) {
 
 /* Does the call change the device: journaled before it runs, and it does not run unrecorded. */
 static inline bool call_changes_device(const Call *c) {
-        return c->cls.configuration_write || c->scope >= FWCTLD_SCOPE_DEBUG_WRITE;
+        return c->cls.configuration_write || scope_taints(c->scope);
 }
+
+/* The thread's running call (fwctld_device_rpc() checks against it). */
+void call_set_current(Call *c);
+Call *call_get_current(void);
 
 /*
  * Worker thread: run one RPC a plugin issues (fwctld_device_rpc()) through the Rpc path.
  * parent is the call the worker runs (NULL in attach()). Fills *ret_sub; the caller frees it.
  */
-int call_run_nested(Manager *m, Device *d, Call *parent, uint32_t scope, const void *request, size_t size,
+int call_run_nested(Device *d, Policy *policy, Call *parent, uint32_t scope, const void *request, size_t size,
                     size_t max_response, Call **ret_sub);
-
-const char *scope_to_string(uint32_t scope);
-const char *scope_to_action(uint32_t scope);
-static inline bool scope_taints(uint32_t scope) {
-        return scope >= FWCTLD_SCOPE_DEBUG_WRITE;
-}
-
-/* Map a kernel errno to a D-Bus error name. */
-const char *errno_to_bus_error(int err);

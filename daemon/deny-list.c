@@ -3,9 +3,9 @@
 #include <limits.h>
 #include <stdio.h>
 
-#include "call.h"
 #include "deny-list.h"
 #include "log.h"
+#include "scope.h"
 #include "util.h"
 
 DenyList *deny_list_free(DenyList *l) {
@@ -22,20 +22,17 @@ DenyList *deny_list_free(DenyList *l) {
 }
 
 static int parse_scope(const char *s, int *ret) {
+        uint32_t scope;
+
         if (!s || streq(s, "*")) {
                 *ret = -1;
                 return 0;
         }
-        for (uint32_t i = 0; i < _FWCTLD_SCOPE_MAX; i++) {
-                char num[4];
-
-                (void) snprintf(num, sizeof(num), "%u", i);
-                if (streq(s, num) || streq(s, scope_to_string(i))) {
-                        *ret = (int) i;
-                        return 0;
-                }
-        }
-        return -EINVAL;
+        scope = scope_from_string(s);
+        if (!scope_is_valid(scope))
+                return -EINVAL;
+        *ret = (int) scope;
+        return 0;
 }
 
 static int deny_list_add(DenyList *l, const char *type, const char *op, int scope, const char *file,

@@ -1,51 +1,58 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <assert.h>
 #include <fcntl.h>
 #include <link.h>
 #include <pthread.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
-#include <systemd/sd-bus.h>
 
 #include <fwctld/fwctl-uapi.h>
 
 #include "device.h"
 #include "fwctl-ioctl.h"
 #include "log.h"
-#include "manager.h"
 #include "names.h"
 #include "plugin-loader.h"
 #include "util.h"
 
-static int strdup_optional(const char *s, char **ret) {
-        *ret = strdup(strempty(s));
-        return *ret ? 0 : -ENOMEM;
+static const char *const device_state_table[_DEVICE_STATE_MAX] = {
+        [DEVICE_PROBING] = "probing",
+        [DEVICE_READY] = "ready",
+        [DEVICE_GONE] = "gone",
+};
+
+const char *device_state_to_string(DeviceState s) {
+        return s >= 0 && s < _DEVICE_STATE_MAX ? device_state_table[s] : NULL;
 }
 
-int device_new(Manager *m, const char *syspath, const char *name, const char *devnode,
-               const char *parent, const char *pci_address, const char *driver, Device **ret) {
+int device_new(const DeviceIdentity *id, Policy *policy, Device **ret) {
         _cleanup_(device_unrefp) Device *d = NULL;
+        DeviceIdentity copy;
         int r;
 
-        if (isempty(syspath) || isempty(name) || isempty(devnode))
+        assert(id);
+        assert(ret);
+        if (isempty(id->syspath) || isempty(id->name) || isempty(id->devnode))
                 return -EINVAL;
 
         d = calloc(1, sizeof(*d));
         if (!d)
                 return -ENOMEM;
         d->n_ref = 1;
-        d->manager = m;
+        d->policy = policy;
         d->fd = -EBADF;
         d->state = DEVICE_PROBING;
 
-        if (strdup_optional(syspath, &d->syspath) < 0 || strdup_optional(name, &d->name) < 0 ||
-            strdup_optional(devnode, &d->devnode) < 0 || strdup_optional(parent, &d->parent) < 0 ||
-            strdup_optional(pci_address, &d->pci_address) < 0 ||
-            strdup_optional(driver, &d->driver) < 0)
-                return -ENOMEM;
-
-        r = sd_bus_path_encode(FWCTLD_DEVICE_PATH_PREFIX, name, &d->object_path);
+        r = device_identity_copy(id, &copy);
         if (r < 0)
                 return r;
+        d->syspath = copy.syspath;
+        d->name = copy.name;
+        d->devnode = copy.devnode;
+        d->devnum = copy.devnum;
+        d->parent = copy.parent;
+        d->pci_address = copy.pci_address;
+        d->driver = copy.driver;
 
         *ret = TAKE_PTR(d);
         return 0;
@@ -70,7 +77,6 @@ Device *device_unref(Device *d) {
         free(d->parent);
         free(d->pci_address);
         free(d->driver);
-        free(d->object_path);
         free(d->info_data);
         free(d->info_json);
         free(d);
@@ -128,7 +134,7 @@ static int device_check_node(const Device *d, int fd) {
         return 0;
 }
 
-int device_probe(Device *d) {
+int device_probe(Device *d, Plugin *const *plugins, size_t n_plugins) {
         _cleanup_(closep) int fd = -EBADF;
         _cleanup_(freep) void *data = NULL;
         const Plugin *plugin;
@@ -148,7 +154,7 @@ int device_probe(Device *d) {
         if (r < 0)
                 return log_device_warning_errno(d->name, r, "FWCTL_INFO on '%s' failed: %m", d->devnode);
 
-        plugin = manager_find_plugin(d->manager, type);
+        plugin = plugin_find(plugins, n_plugins, type);
         if (!plugin)
                 return log_device_warning_errno(d->name, ENOENT,
                                                 "No plugin for device type %u and no fallback plugin installed", type);
@@ -181,25 +187,6 @@ void device_shutdown(Device *d) {
                 d->plugin->desc->detach(d);
         d->attached = false;
         d->fd = safe_close(d->fd);
-}
-
-const char *device_type_to_string(uint32_t type) {
-        switch (type) {
-        case FWCTL_DEVICE_TYPE_MLX5:
-                return "mlx5";
-        case FWCTL_DEVICE_TYPE_CXL:
-                return "cxl";
-        case FWCTLD_DEVICE_TYPE_BNXT:
-                return "bnxt";
-        case FWCTL_DEVICE_TYPE_PDS:
-                return "pds";
-        default:
-                return "unknown";
-        }
-}
-
-bool device_type_is_known(uint32_t type) {
-        return !streq(device_type_to_string(type), "unknown");
 }
 
 const char *device_plugin_name(const Device *d) {

@@ -1,22 +1,31 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
+#include <errno.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "device-identity.h"
+#include "scope.h"
 #include "types.h"
+
+typedef struct Worker Worker;
 
 typedef enum DeviceState {
         DEVICE_PROBING, /* fd being opened and Info read on the worker; not on the bus yet */
         DEVICE_READY,   /* published */
         DEVICE_GONE,    /* removed or failed; waiting for its worker to stop */
+        _DEVICE_STATE_MAX,
+        _DEVICE_STATE_INVALID = -EINVAL,
 } DeviceState;
+
+const char *device_state_to_string(DeviceState s);
 
 struct fwctld_device {
         unsigned n_ref;
-        Manager *manager;
+        Policy *policy; /* the manager's; read by the RPCs plugins issue */
         DeviceState state;
 
         char *syspath;
@@ -27,7 +36,6 @@ struct fwctld_device {
         char *parent;
         char *pci_address;
         char *driver;
-        char *object_path;
 
         /* Written by the worker during the probe, read by the main loop after it. */
         int fd;
@@ -46,8 +54,7 @@ struct fwctld_device {
         Device *prev, *next;
 };
 
-int device_new(Manager *m, const char *syspath, const char *name, const char *devnode,
-               const char *parent, const char *pci_address, const char *driver, Device **ret);
+int device_new(const DeviceIdentity *id, Policy *policy, Device **ret);
 Device *device_ref(Device *d);
 Device *device_unref(Device *d);
 
@@ -58,13 +65,10 @@ static inline void device_unrefp(Device **d) {
 
 /* Worker thread: open the node (the one uctx), refuse it unless it is the character device udev
  * announced (devnum), read Info, pick the plugin, attach it. */
-int device_probe(Device *d);
+int device_probe(Device *d, Plugin *const *plugins, size_t n_plugins);
 /* Worker thread: detach the plugin and close the fd once no ioctl can be running. */
 void device_shutdown(Device *d);
 
-const char *device_type_to_string(uint32_t type);
-/* A type with a plugin in this tree (mlx5, cxl, bnxt, pds): never served raw. */
-bool device_type_is_known(uint32_t type);
 const char *device_plugin_name(const Device *d);
 
 /* Does the string name this device: "fwctl0", its PCI address, its node, its or its parent's

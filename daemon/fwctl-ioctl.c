@@ -7,6 +7,7 @@
 #include <fwctld/fwctl-uapi.h>
 
 #include "fwctl-ioctl.h"
+#include "scope.h"
 #include "util.h"
 
 /* Drivers' info blobs are a few bytes; anything beyond this is not an info blob. */
@@ -63,7 +64,7 @@ int fwctl_ioctl_rpc(int fd, uint32_t scope, const void *in, size_t in_len, void 
         /* The kernel would say EMSGSIZE; never let a size wrap on the way there. */
         if (in_len > FWCTLD_MAX_RPC_LEN || out_len > FWCTLD_MAX_RPC_LEN)
                 return -EMSGSIZE;
-        if (scope > FWCTLD_SCOPE_MAX)
+        if (!scope_is_valid(scope))
                 return -EOPNOTSUPP;
 
         if (ioctl(fd, FWCTL_RPC, &rpc) < 0)

@@ -1,9 +1,14 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
+#include <systemd/sd-daemon.h>
+#include <systemd/sd-event.h>
 
+#include "bus-manager.h"
 #include "log.h"
 #include "manager.h"
+#include "names.h"
 
 #if !defined(FWCTLD_PLUGINDIR) || !defined(FWCTLD_DENY_DIR) || !defined(FWCTLD_RAW_TYPES_PATH)
 #error "FWCTLD_PLUGINDIR, FWCTLD_DENY_DIR and FWCTLD_RAW_TYPES_PATH must be defined by the build"
@@ -52,35 +57,58 @@ static int parse_argv(int argc, char *argv[]) {
         return 1;
 }
 
-int main(int argc, char *argv[]) {
+static int run(void) {
+        _cleanup_(sd_event_unrefp) sd_event *e = NULL;
         _cleanup_(manager_freep) Manager *m = NULL;
+        _cleanup_(bus_context_freep) BusContext *b = NULL;
+        sigset_t mask;
+        int r;
+
+        r = sd_event_default(&e);
+        if (r < 0)
+                return log_error_errno(r, "Failed to allocate event loop: %m");
+        sigemptyset(&mask);
+        sigaddset(&mask, SIGTERM);
+        sigaddset(&mask, SIGINT);
+        sigaddset(&mask, SIGHUP);
+        if (sigprocmask(SIG_BLOCK, &mask, NULL) < 0)
+                return log_error_errno(errno, "Failed to block signals: %m");
+        r = sd_event_add_signal(e, NULL, SIGTERM, NULL, NULL);
+        if (r >= 0)
+                r = sd_event_add_signal(e, NULL, SIGINT, NULL, NULL);
+        if (r < 0)
+                return log_error_errno(r, "Failed to watch signals: %m");
+        (void) sd_event_set_watchdog(e, true);
+
+        r = manager_new(e, &(ManagerConfig) {
+                                .plugin_dir = FWCTLD_PLUGINDIR,
+                                .deny_dir = FWCTLD_DENY_DIR,
+                                .raw_types_path = FWCTLD_RAW_TYPES_PATH,
+                                .tainted_path = FWCTLD_TAINTED_PATH,
+                        }, &m);
+        if (r < 0)
+                return log_error_errno(r, "Failed to allocate manager: %m");
+        r = bus_context_new(m, e, &b);
+        if (r < 0)
+                return r;
+        r = manager_start(m);
+        if (r < 0)
+                return r;
+
+        r = sd_event_loop(e);
+        (void) sd_notify(false, "STOPPING=1");
+        if (r < 0)
+                return log_error_errno(r, "Event loop failed: %m");
+        /* Every call is answered while the bus is still there; then the bus goes. */
+        manager_stop(m);
+        return 0;
+}
+
+int main(int argc, char *argv[]) {
         int r;
 
         r = parse_argv(argc, argv);
         if (r <= 0)
                 return r < 0 ? EXIT_FAILURE : EXIT_SUCCESS;
-
-        r = manager_new(FWCTLD_PLUGINDIR, &m);
-        if (r < 0) {
-                log_error_errno(r, "Failed to allocate manager: %m");
-                return EXIT_FAILURE;
-        }
-
-        m->deny_dir = strdup(FWCTLD_DENY_DIR);
-        m->raw_types_path = strdup(FWCTLD_RAW_TYPES_PATH);
-        if (!m->deny_dir || !m->raw_types_path) {
-                log_error_errno(ENOMEM, "Failed to allocate manager: %m");
-                return EXIT_FAILURE;
-        }
-
-        r = manager_start(m);
-        if (r < 0)
-                return EXIT_FAILURE;
-
-        r = manager_run(m);
-        if (r < 0) {
-                log_error_errno(r, "Event loop failed: %m");
-                return EXIT_FAILURE;
-        }
-        return EXIT_SUCCESS;
+        return run() < 0 ? EXIT_FAILURE : EXIT_SUCCESS;
 }

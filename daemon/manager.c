@@ -1,299 +1,346 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-#include <inttypes.h>
-#include <poll.h>
+#include <assert.h>
 #include <signal.h>
-#include <sys/eventfd.h>
 #include <sys/signalfd.h>
-#include <systemd/sd-daemon.h>
-
-#include <fwctld/fwctl-uapi.h>
 
 #include "audit.h"
-#include "bus.h"
 #include "call.h"
 #include "device.h"
+#include "list.h"
 #include "log.h"
 #include "manager.h"
 #include "names.h"
 #include "plugin-loader.h"
-#include "polkit.h"
-#include "taint.h"
+#include "policy.h"
 #include "udev-watch.h"
 #include "worker.h"
 
 #define COLDPLUG_TIMEOUT_USEC (10ULL * 1000000ULL)
 #define TAINT_POLL_USEC (30ULL * 1000000ULL)
 
-static __thread Call *thread_call;
+struct Manager {
+        sd_event *event;
+        Policy *policy;
 
-void manager_set_thread_call(Call *c) {
-        thread_call = c;
+        char *plugin_dir;
+        Plugin **plugins;
+        size_t n_plugins;
+
+        Completions *completions;
+        UdevWatch *udev;
+
+        Device *devices;
+        unsigned n_workers;
+        Call *calls;
+        unsigned n_calls;
+        uint64_t pending_bytes;
+
+        bool tainted;
+        sd_event_source *taint_timer;
+        sd_event_source *denial_timer;
+        sd_event_source *sighup;
+
+        unsigned coldplug_pending;
+        bool ready_sent;
+        sd_event_source *coldplug_timeout;
+
+        ManagerListener listener;
+        ManagerAuthorizer authorizer;
+};
+
+/* What a worker item carries back to the loop. */
+typedef struct WorkItem {
+        Manager *manager;
+        Device *device; /* probe, stop */
+        Call *call;     /* call */
+        int result;
+} WorkItem;
+
+static WorkItem *work_item_new(Manager *m, Device *d, Call *c) {
+        WorkItem *w = calloc(1, sizeof(*w));
+
+        if (w)
+                *w = (WorkItem) { .manager = m, .device = d, .call = c };
+        return w;
 }
 
-Call *manager_get_thread_call(void) {
-        return thread_call;
-}
+static void manager_remove_device(Manager *m, Device *d);
 
-int manager_new(const char *plugin_dir, Manager **ret) {
+int manager_new(sd_event *e, const ManagerConfig *config, Manager **ret) {
         _cleanup_(manager_freep) Manager *m = NULL;
+        int r;
+
+        assert(e);
+        assert(config);
+        assert(config->plugin_dir);
+        assert(ret);
 
         m = calloc(1, sizeof(*m));
         if (!m)
                 return -ENOMEM;
-        m->completion_fd = -EBADF;
-        pthread_mutex_init(&m->completion_lock, NULL);
-        pthread_mutex_init(&m->config_lock, NULL);
-        m->plugin_dir = strdup(plugin_dir);
-        m->tainted_path = strdup(FWCTLD_TAINTED_PATH);
-        if (!m->plugin_dir || !m->tainted_path)
+        m->event = sd_event_ref(e);
+        m->plugin_dir = strdup(config->plugin_dir);
+        if (!m->plugin_dir)
                 return -ENOMEM;
+        r = policy_new(config->deny_dir, config->raw_types_path, config->tainted_path ?: FWCTLD_TAINTED_PATH,
+                       &m->policy);
+        if (r < 0)
+                return r;
+        /* Results that arrived before a udev remove are answered before it is handled. */
+        r = completions_new(e, SD_EVENT_PRIORITY_IMPORTANT, &m->completions);
+        if (r < 0)
+                return r;
         *ret = TAKE_PTR(m);
         return 0;
 }
 
-static void manager_drain_completions(Manager *m);
+void manager_stop(Manager *m) {
+        assert(m);
+        /* Stop every worker and wait for it: the fds close there, after any in-flight ioctl. */
+        while (m->devices)
+                manager_remove_device(m, m->devices);
+        while (m->n_workers > 0)
+                if (completions_wait(m->completions) < 0)
+                        break;
+        /* Every call belonged to a device: all were answered on the way. */
+        assert(!m->calls);
+        audit_flush_suppressed_denials(true);
+}
 
 Manager *manager_free(Manager *m) {
         if (!m)
                 return NULL;
 
-        /* Stop every worker and wait for it: the fds close there, after any in-flight ioctl. */
-        while (m->devices)
-                manager_remove_device(m, m->devices);
-        while (m->n_workers > 0) {
-                struct pollfd p = { .fd = m->completion_fd, .events = POLLIN };
-                uint64_t n;
+        manager_stop(m);
 
-                if (poll(&p, 1, -1) < 0 && errno != EINTR)
-                        break;
-                (void) read(m->completion_fd, &n, sizeof(n));
-                manager_drain_completions(m);
-        }
-        while (m->calls)
-                call_free(m->calls);
-        audit_flush_suppressed_denials(true);
-
-        sd_event_source_unref(m->monitor_source);
-        sd_event_source_unref(m->completion_source);
-        sd_event_source_unref(m->taint_timer);
-        sd_event_source_unref(m->coldplug_timeout);
-        sd_event_source_unref(m->denial_timer);
-        sd_bus_slot_unref(m->name_owner_slot);
-        udev_monitor_unref(m->monitor);
-        udev_unref(m->udev);
-        if (m->bus)
-                sd_bus_flush_close_unref(m->bus);
+        udev_watch_free(m->udev);
+        completions_free(m->completions);
+        sd_event_source_disable_unref(m->taint_timer);
+        sd_event_source_disable_unref(m->denial_timer);
+        sd_event_source_disable_unref(m->sighup);
+        sd_event_source_disable_unref(m->coldplug_timeout);
         sd_event_unref(m->event);
-        safe_close(m->completion_fd);
-        pthread_mutex_destroy(&m->completion_lock);
-        pthread_mutex_destroy(&m->config_lock);
         plugin_array_free(m->plugins, m->n_plugins);
         free(m->plugin_dir);
-        free(m->deny_dir);
-        deny_list_free(m->deny);
-        free(m->raw_types_path);
-        raw_types_free(m->raw_types);
-        free(m->tainted_path);
+        policy_free(m->policy);
         free(m);
         return NULL;
 }
 
-const Plugin *manager_find_plugin(Manager *m, uint32_t device_type) {
-        return plugin_find(m->plugins, m->n_plugins, device_type);
+void manager_set_listener(Manager *m, const ManagerListener *listener) {
+        assert(m);
+        m->listener = listener ? *listener : (ManagerListener) {};
 }
 
-int manager_load_deny_list(Manager *m) {
-        DenyList *l;
-        int r;
-
-        if (!m->deny_dir)
-                return 0;
-        r = deny_list_load_dir(m->deny_dir, &l);
-        if (r < 0)
-                return log_warning_errno(r, "Failed to load the deny list from '%s', keeping the previous one: %m",
-                                         m->deny_dir);
-        pthread_mutex_lock(&m->config_lock);
-        deny_list_free(m->deny);
-        m->deny = l;
-        pthread_mutex_unlock(&m->config_lock);
-        if (l->n > 0)
-                log_info("Deny list: %zu rule(s) from '%s'.", l->n, m->deny_dir);
-        return 0;
+void manager_set_authorizer(Manager *m, const ManagerAuthorizer *authorizer) {
+        assert(m);
+        m->authorizer = authorizer ? *authorizer : (ManagerAuthorizer) {};
 }
 
-int manager_load_raw_types(Manager *m) {
-        RawTypes *t;
-        int r;
-
-        if (!m->raw_types_path)
-                return 0;
-        r = raw_types_load(m->raw_types_path, &t);
-        if (r < 0)
-                return log_warning_errno(r, "Failed to load '%s', keeping the previous list: %m",
-                                         m->raw_types_path);
-        pthread_mutex_lock(&m->config_lock);
-        raw_types_free(m->raw_types);
-        m->raw_types = t;
-        pthread_mutex_unlock(&m->config_lock);
-        if (t->n > 0)
-                log_info("Raw service for non-root callers opted in for %zu device type(s) in '%s'.", t->n,
-                         m->raw_types_path);
-        return 0;
+Device *manager_devices(Manager *m) {
+        return m->devices;
 }
 
-int manager_deny_check(Manager *m, uint32_t device_type, const char *operations, uint32_t scope,
-                       char **ret_origin) {
-        const DenyRule *rule;
-        int r = 0;
-
-        pthread_mutex_lock(&m->config_lock);
-        rule = deny_list_match_any(m->deny, device_type_to_string(device_type), operations, scope);
-        if (rule) {
-                r = 1;
-                if (ret_origin)
-                        *ret_origin = strdup(strempty(rule->origin));
-        }
-        pthread_mutex_unlock(&m->config_lock);
-        return r;
+bool manager_tainted(Manager *m) {
+        return m->tainted;
 }
 
-bool manager_raw_type_allowed(Manager *m, uint32_t device_type) {
-        bool allowed;
-
-        pthread_mutex_lock(&m->config_lock);
-        allowed = raw_types_contains(m->raw_types, device_type);
-        pthread_mutex_unlock(&m->config_lock);
-        return allowed;
+Plugin *const *manager_plugins(Manager *m, size_t *ret_n) {
+        *ret_n = m->n_plugins;
+        return m->plugins;
 }
 
-static int on_sighup(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata) {
-        Manager *m = userdata;
-
-        log_info("SIGHUP: reloading the deny list and the raw opt-in list.");
-        (void) manager_load_deny_list(m);
-        (void) manager_load_raw_types(m);
-        return 0;
+const char *manager_raw_types_path(Manager *m) {
+        return m->policy->raw_types_path;
 }
 
-static int on_denial_timer(sd_event_source *s, uint64_t usec, void *userdata) {
-        audit_flush_suppressed_denials(false);
-        return sd_event_source_set_time(s, usec + FWCTLD_DENIAL_RECORDS_WINDOW_USEC);
+void manager_reload(Manager *m) {
+        log_info("Reloading the deny list and the raw opt-in list.");
+        policy_reload(m->policy);
 }
 
-bool manager_refresh_taint(Manager *m) {
-        bool tainted;
+static void manager_refresh_taint(Manager *m) {
+        bool tainted = policy_read_taint(m->policy, m->tainted);
 
-        if (taint_read(m->tainted_path, &tainted) < 0)
-                return m->tainted;
-        if (tainted != m->tainted) {
-                m->tainted = tainted;
-                if (m->bus)
-                        bus_manager_emit_tainted_changed(m);
-        }
-        return tainted;
-}
-
-static int on_taint_timer(sd_event_source *s, uint64_t usec, void *userdata) {
-        Manager *m = userdata;
-
-        (void) manager_refresh_taint(m);
-        return sd_event_source_set_time(s, usec + TAINT_POLL_USEC);
-}
-
-/* --- Completions from the workers ------------------------------------------------- */
-
-void manager_post_completion(Manager *m, Job *j) {
-        uint64_t one = 1;
-
-        pthread_mutex_lock(&m->completion_lock);
-        j->next = NULL;
-        if (m->completions_tail)
-                m->completions_tail->next = j;
-        else
-                m->completions_head = j;
-        m->completions_tail = j;
-        pthread_mutex_unlock(&m->completion_lock);
-
-        (void) write(m->completion_fd, &one, sizeof(one));
-}
-
-static void manager_request_name_once(Manager *m);
-
-static void manager_device_probed(Manager *m, Device *d, int result) {
-        if (d->coldplug) {
-                d->coldplug = false;
-                if (m->coldplug_pending > 0 && --m->coldplug_pending == 0)
-                        manager_request_name_once(m);
-        }
-
-        if (d->state != DEVICE_PROBING)
+        if (tainted == m->tainted)
                 return;
-        if (result < 0) {
-                log_device_warning(d->name, "Device '%s' could not be set up, ignoring.", d->syspath);
+        m->tainted = tainted;
+        if (m->listener.tainted_changed)
+                m->listener.tainted_changed(tainted, m->listener.userdata);
+}
+
+/* --- Calls ------------------------------------------------------------------------- */
+
+static void manager_track_call(Manager *m, Call *c) {
+        LIST_PREPEND(m->calls, c);
+        c->tracked = true;
+        m->n_calls++;
+        m->pending_bytes += call_buffer_bytes(c);
+        c->device->n_calls++;
+}
+
+static void manager_untrack_call(Manager *m, Call *c) {
+        if (!c->tracked)
+                return;
+        LIST_REMOVE(m->calls, c);
+        c->tracked = false;
+        m->n_calls--;
+        m->pending_bytes -= call_buffer_bytes(c);
+        c->device->n_calls--;
+}
+
+/* The one way out of the pipeline: answer, forget, free. */
+static void manager_complete_call(Manager *m, Call *c) {
+        c->state = CALL_DONE;
+        call_finish(c);
+        if (c->done)
+                c->done(c, c->done_userdata);
+        manager_untrack_call(m, c);
+        call_free(c);
+}
+
+static unsigned manager_count_calls_of_sender(Manager *m, const char *sender) {
+        unsigned n = 0;
+
+        for (Call *c = m->calls; c; c = c->next)
+                if (!atomic_load(&c->cancelled) && streq_ptr(c->caller.sender, sender))
+                        n++;
+        return n;
+}
+
+/* What one caller and all calls together may hold while they wait. */
+static int manager_check_limits(Manager *m, Call *c) {
+        if (m->pending_bytes + call_buffer_bytes(c) > FWCTLD_MAX_PENDING_BYTES)
+                return call_fail(c, CALL_ERROR_BUSY, "Too much data in flight (limit %llu MiB); try again later.",
+                                 FWCTLD_MAX_PENDING_BYTES / (1024ull * 1024ull));
+        if (c->caller.sender && manager_count_calls_of_sender(m, c->caller.sender) >= FWCTLD_MAX_CALLS_PER_SENDER)
+                return call_fail(c, CALL_ERROR_BUSY, "Too many calls in progress for this client (limit %u).",
+                                 FWCTLD_MAX_CALLS_PER_SENDER);
+        return 0;
+}
+
+static void call_item_run(void *userdata) {
+        WorkItem *w = userdata;
+
+        call_run(w->call);
+}
+
+static void call_item_done(void *userdata) {
+        WorkItem *w = userdata;
+        Manager *m = w->manager;
+        Call *c = w->call;
+        Device *d = device_ref(c->device);
+        bool gone = c->error == -ENODEV || c->error == -ENXIO;
+
+        free(w);
+        manager_refresh_taint(m);
+        /* Every attempt record gets its result, ECANCELED included (caller left while queued). */
+        call_audit_result(c, m->tainted);
+        manager_complete_call(m, c);
+        /* An orphaned fd answers ENODEV to everything: drop the device now. */
+        if (gone)
                 manager_remove_device(m, d);
-                return;
-        }
-
-        d->state = DEVICE_READY;
-        log_device_info(d->name, "Device '%s' (%s, parent '%s') ready, plugin '%s'.", d->name,
-                        device_type_to_string(d->type), d->parent, device_plugin_name(d));
-        audit_device_event(d, true);
-        bus_device_emit_added(d);
+        device_unref(d);
 }
 
-static void manager_handle_job(Manager *m, Job *j) {
-        switch (j->type) {
-        case JOB_PROBE:
-                manager_device_probed(m, j->device, j->result);
-                break;
-        case JOB_CALL:
-                call_completed(j->call);
-                break;
-        case JOB_STOP:
-                worker_join_and_free(j->device->worker);
-                j->device->worker = NULL;
-                device_unref(j->device); /* the ref the worker held */
-                m->n_workers--;
-                break;
+static void manager_enqueue_call(Manager *m, Call *c) {
+        WorkItem *w;
+        int r;
+
+        if (c->device->state != DEVICE_READY) {
+                (void) call_fail(c, CALL_ERROR_DEVICE_GONE, "Device '%s' is gone.", c->device->name);
+                return manager_complete_call(m, c);
         }
-        job_free(j);
+        /* Execute's RPCs are recorded one by one, each under its own name, as they run. */
+        if (c->kind == CALL_RPC && call_changes_device(c) && call_audit_attempt(c) < 0)
+                return manager_complete_call(m, c);
+
+        w = work_item_new(m, NULL, c);
+        r = w ? worker_submit_counted(c->device->worker, FWCTLD_MAX_CALLS_PER_DEVICE, call_item_run, call_item_done, w)
+              : -ENOMEM;
+        if (r < 0) {
+                free(w);
+                c->error = r;
+                call_audit_result(c, c->tainted_before);
+                if (r == -EBUSY)
+                        (void) call_fail(c, CALL_ERROR_BUSY, "Device '%s' has %u calls queued; try again later.",
+                                         c->device->name, FWCTLD_MAX_CALLS_PER_DEVICE);
+                else
+                        (void) call_fail(c, CALL_ERROR_DEVICE_ERROR, "Failed to queue the call: %s", errno_name(r));
+                return manager_complete_call(m, c);
+        }
+        c->state = CALL_QUEUED;
 }
 
-static void manager_drain_completions(Manager *m) {
-        for (;;) {
-                Job *j;
+void manager_submit_call(Manager *m, Call *c, CallDoneFunc done, void *userdata) {
+        int r;
 
-                pthread_mutex_lock(&m->completion_lock);
-                j = m->completions_head;
-                if (j) {
-                        m->completions_head = j->next;
-                        if (!m->completions_head)
-                                m->completions_tail = NULL;
-                }
-                pthread_mutex_unlock(&m->completion_lock);
-                if (!j)
-                        return;
-                manager_handle_job(m, j);
-        }
+        assert(m);
+        assert(c);
+        c->done = done;
+        c->done_userdata = userdata;
+        c->policy = m->policy;
+
+        if (call_check(c) < 0 || manager_check_limits(m, c) < 0)
+                return manager_complete_call(m, c);
+        manager_track_call(m, c);
+
+        /* Root is authorised by polkit unconditionally; spare the round trip. */
+        if (c->caller.uid == 0)
+                return manager_enqueue_call(m, c);
+
+        c->state = CALL_AUTHORIZING;
+        r = m->authorizer.start ? m->authorizer.start(c, m->authorizer.userdata) : -ENOTCONN;
+        if (r < 0)
+                manager_authorization_done(m, c, r, false, false, NULL);
 }
 
-static int on_completion(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
-        Manager *m = userdata;
-        uint64_t n;
+void manager_authorization_done(Manager *m, Call *c, int r, bool authorized, bool challenge, const char *error_message) {
+        const char *action = scope_to_action(c->scope);
 
-        (void) read(fd, &n, sizeof(n));
-        manager_drain_completions(m);
-        return 0;
+        assert(c->state == CALL_AUTHORIZING);
+        c->authorization = NULL;
+        if (r >= 0 && authorized)
+                return manager_enqueue_call(m, c);
+
+        call_audit_denied(c, r < 0 ? "polkit-unavailable" : challenge ? "challenge" : "denied");
+        if (r < 0)
+                (void) call_fail(c, CALL_ERROR_NOT_AUTHORIZED,
+                                 "Authorization for %s could not be checked (polkit unavailable: %s).", action,
+                                 error_message ?: errno_name(r));
+        else if (challenge && !c->caller.interactive)
+                (void) call_fail(c, CALL_ERROR_INTERACTIVE_AUTHORIZATION_REQUIRED,
+                                 "Authentication is required for %s; allow interactive authorization to be asked.",
+                                 action);
+        else
+                (void) call_fail(c, CALL_ERROR_NOT_AUTHORIZED, "Not authorized for %s on '%s'.", action,
+                                 c->device->name);
+        manager_complete_call(m, c);
+}
+
+static void manager_cancel_authorization(Manager *m, Call *c) {
+        if (c->state == CALL_AUTHORIZING && m->authorizer.cancel)
+                m->authorizer.cancel(c, m->authorizer.userdata);
+        c->authorization = NULL;
+}
+
+void manager_cancel_sender(Manager *m, const char *sender) {
+        Call *c, *next;
+
+        LIST_FOREACH_SAFE(c, next, m->calls) {
+                if (atomic_load(&c->cancelled) || !streq_ptr(c->caller.sender, sender))
+                        continue;
+                log_debug("Client '%s' disconnected, cancelling its call on '%s'.", sender, c->device->name);
+                atomic_store(&c->cancelled, true);
+                if (c->state != CALL_AUTHORIZING)
+                        continue; /* queued or running: the worker skips it, the completion frees it */
+                manager_cancel_authorization(m, c);
+                (void) call_fail(c, CALL_ERROR_CANCELLED, "The caller left.");
+                manager_complete_call(m, c);
+        }
 }
 
 /* --- Devices ----------------------------------------------------------------------- */
-
-Device *manager_find_device_by_syspath(Manager *m, const char *syspath) {
-        for (Device *d = m->devices; d; d = d->next)
-                if (streq(d->syspath, syspath))
-                        return d;
-        return NULL;
-}
 
 Device *manager_find_device_by_name(Manager *m, const char *name) {
         for (Device *d = m->devices; d; d = d->next)
@@ -309,60 +356,108 @@ Device *manager_find_device(Manager *m, const char *name_or_parent) {
         return NULL;
 }
 
-int manager_add_device(Manager *m, const char *syspath, const char *name, const char *devnode, dev_t devnum,
-                       const char *parent, const char *pci_address, const char *driver, bool coldplug) {
-        _cleanup_(device_unrefp) Device *d = NULL;
-        Device *old;
-        Job *j;
-        int r;
-
-        old = manager_find_device_by_syspath(m, syspath);
-        if (old)
-                return 0;
-        /* A new node for the same parent replaces the stale one (missed remove). */
-        for (old = m->devices; old; old = old->next)
-                if (!isempty(parent) && streq(old->parent, parent)) {
-                        manager_remove_device(m, old);
-                        break;
-                }
-
-        r = device_new(m, syspath, name, devnode, parent, pci_address, driver, &d);
-        if (r < 0)
-                return log_error_errno(r, "Failed to allocate device '%s': %m", syspath);
-        d->devnum = devnum;
-
-        r = worker_start(m, d, &d->worker);
-        if (r < 0)
-                return log_error_errno(r, "Failed to start worker for '%s': %m", name);
-        device_ref(d); /* held by the worker until its JOB_STOP completes */
-        m->n_workers++;
-
-        r = job_new(JOB_PROBE, d, NULL, &j);
-        if (r >= 0) {
-                r = worker_submit(d->worker, j);
-                if (r < 0)
-                        job_free(j);
-        }
-
-        d->coldplug = coldplug;
-        if (coldplug)
-                m->coldplug_pending++;
-
-        d->next = m->devices;
-        if (m->devices)
-                m->devices->prev = d;
-        m->devices = device_ref(d);
-
-        if (r < 0) {
-                manager_remove_device(m, d);
-                return log_error_errno(r, "Failed to queue probe of '%s': %m", name);
-        }
-        log_device_debug(name, "Probing '%s' ('%s').", syspath, devnode);
-        return 0;
+static Device *manager_find_device_by_syspath(Manager *m, const char *syspath) {
+        for (Device *d = m->devices; d; d = d->next)
+                if (streq(d->syspath, syspath))
+                        return d;
+        return NULL;
 }
 
-void manager_remove_device(Manager *m, Device *d) {
-        Job *stop;
+static AuditDevice device_to_audit(const Device *d) {
+        return (AuditDevice) {
+                .name = d->name,
+                .type_name = device_type_to_string(d->type),
+                .parent = d->parent,
+                .pci_address = d->pci_address,
+                .plugin = device_plugin_name(d),
+        };
+}
+
+static void manager_send_ready(Manager *m) {
+        unsigned n = 0;
+
+        if (m->ready_sent)
+                return;
+        m->ready_sent = true;
+        m->coldplug_timeout = sd_event_source_disable_unref(m->coldplug_timeout);
+        for (const Device *d = m->devices; d; d = d->next)
+                if (d->state == DEVICE_READY)
+                        n++;
+        audit_started(n, m->n_plugins);
+        if (m->listener.ready)
+                m->listener.ready(m->listener.userdata);
+}
+
+static void manager_coldplug_settled_one(Manager *m, Device *d) {
+        if (!d->coldplug)
+                return;
+        d->coldplug = false;
+        if (m->coldplug_pending > 0 && --m->coldplug_pending == 0)
+                manager_send_ready(m);
+}
+
+static void probe_item_run(void *userdata) {
+        WorkItem *w = userdata;
+
+        w->result = device_probe(w->device, w->manager->plugins, w->manager->n_plugins);
+}
+
+static void probe_item_done(void *userdata) {
+        WorkItem *w = userdata;
+        Manager *m = w->manager;
+        Device *d = w->device; /* the item's ref */
+        int result = w->result;
+
+        free(w);
+        manager_coldplug_settled_one(m, d);
+        if (d->state == DEVICE_PROBING && result < 0) {
+                log_device_warning(d->name, "Device '%s' could not be set up, ignoring.", d->syspath);
+                manager_remove_device(m, d);
+        } else if (d->state == DEVICE_PROBING) {
+                AuditDevice a = device_to_audit(d);
+
+                d->state = DEVICE_READY;
+                log_device_info(d->name, "Device '%s' (%s, parent '%s') ready, plugin '%s'.", d->name,
+                                device_type_to_string(d->type), d->parent, device_plugin_name(d));
+                audit_device_event(&a, true);
+                if (m->listener.device_added)
+                        m->listener.device_added(d, m->listener.userdata);
+        }
+        device_unref(d);
+}
+
+static void stop_item_run(void *userdata) {
+        WorkItem *w = userdata;
+
+        device_shutdown(w->device);
+}
+
+/* The thread was joined: the worker is freed when this returns. */
+static void stop_item_done(void *userdata) {
+        WorkItem *w = userdata;
+
+        w->device->worker = NULL;
+        w->manager->n_workers--;
+        device_unref(w->device); /* the worker's */
+        free(w);
+}
+
+/* A queued call taken back from a removed device's worker: it never reaches the kernel. */
+static void steal_one(void *userdata, void *context) {
+        WorkItem *w = userdata;
+        Manager *m = context;
+        Call *c = w->call;
+
+        free(w);
+        c->error = -ENODEV;
+        call_audit_result(c, m->tainted);
+        (void) call_fail(c, CALL_ERROR_DEVICE_GONE, "Device '%s' was removed.", c->device->name);
+        manager_complete_call(m, c);
+}
+
+static void manager_remove_device(Manager *m, Device *d) {
+        Call *c, *next;
+        WorkItem *w;
         bool was_ready;
 
         if (!d || d->state == DEVICE_GONE)
@@ -370,226 +465,177 @@ void manager_remove_device(Manager *m, Device *d) {
         was_ready = d->state == DEVICE_READY;
         d->state = DEVICE_GONE;
         device_ref(d);
-
-        if (d->coldplug) {
-                d->coldplug = false;
-                if (m->coldplug_pending > 0 && --m->coldplug_pending == 0)
-                        manager_request_name_once(m);
-        }
+        manager_coldplug_settled_one(m, d);
 
         /* Calls queued behind the running one never reach the kernel. */
-        if (d->worker) {
-                Job *stolen = worker_steal_queued_calls(d->worker);
-
-                while (stolen) {
-                        Job *next = stolen->next;
-
-                        if (stolen->call->attempt_recorded) {
-                                stolen->call->error = -ENODEV;
-                                audit_rpc_result(stolen->call, m->tainted);
-                        }
-                        call_fail_device_gone(stolen->call);
-                        call_free(stolen->call);
-                        job_free(stolen);
-                        stolen = next;
-                }
-        }
+        if (d->worker)
+                worker_steal_counted(d->worker, steal_one, m);
 
         /*
          * Waiting for polkit: answer and drop. Running on the worker: leave it. The kernel
          * lets an in-flight ioctl finish before it unregisters, so its real result (or
          * ENODEV, answered as DeviceGone) arrives right after; a delivered call must not
-         * be reported as lost. Finished calls are being freed by call_completed().
+         * be reported as lost.
          */
-        for (Call *c = m->calls, *next; c; c = next) {
-                next = c->next;
+        LIST_FOREACH_SAFE(c, next, m->calls) {
                 if (c->device != d || c->state != CALL_AUTHORIZING)
                         continue;
-                call_fail_device_gone(c);
-                call_free(c);
+                manager_cancel_authorization(m, c);
+                (void) call_fail(c, CALL_ERROR_DEVICE_GONE, "Device '%s' was removed.", d->name);
+                manager_complete_call(m, c);
         }
 
-        if (d->worker && job_new(JOB_STOP, d, NULL, &stop) >= 0)
-                (void) worker_submit(d->worker, stop);
+        if (d->worker) {
+                w = work_item_new(m, d, NULL);
+                if (!w || worker_stop(d->worker, stop_item_run, stop_item_done, w) < 0) {
+                        free(w);
+                        log_device_error(d->name, "Failed to stop the worker of '%s'.", d->name);
+                }
+        }
 
         if (was_ready) {
-                bus_device_emit_removed(d);
-                audit_device_event(d, false);
+                AuditDevice a = device_to_audit(d);
+
+                if (m->listener.device_removed)
+                        m->listener.device_removed(d, m->listener.userdata);
+                audit_device_event(&a, false);
                 log_device_info(d->name, "Device '%s' (parent '%s') removed.", d->name, d->parent);
         }
 
-        if (d->prev)
-                d->prev->next = d->next;
-        else if (m->devices == d)
-                m->devices = d->next;
-        if (d->next)
-                d->next->prev = d->prev;
-        d->prev = d->next = NULL;
+        LIST_REMOVE(m->devices, d);
         device_unref(d); /* the list's */
         device_unref(d);
 }
 
-/* --- Calls ------------------------------------------------------------------------- */
+static int manager_add_device(Manager *m, const DeviceIdentity *id, bool coldplug) {
+        _cleanup_(device_unrefp) Device *d = NULL;
+        WorkItem *w;
+        int r;
 
-void manager_track_call(Manager *m, Call *c) {
-        c->tracked = true;
-        c->next = m->calls;
-        c->prev = NULL;
-        if (m->calls)
-                m->calls->prev = c;
-        m->calls = c;
-        m->n_calls++;
-        m->pending_bytes += call_buffer_bytes(c);
-        c->device->n_calls++;
-}
-
-void manager_untrack_call(Manager *m, Call *c) {
-        if (!c->tracked)
-                return;
-        c->tracked = false;
-        if (c->prev)
-                c->prev->next = c->next;
-        else
-                m->calls = c->next;
-        if (c->next)
-                c->next->prev = c->prev;
-        c->prev = c->next = NULL;
-        m->n_calls--;
-        m->pending_bytes -= call_buffer_bytes(c);
-        c->device->n_calls--;
-}
-
-unsigned manager_count_calls_of_sender(Manager *m, const char *sender) {
-        unsigned n = 0;
-
-        for (Call *c = m->calls; c; c = c->next)
-                if (c->message && streq_ptr(c->sender, sender))
-                        n++;
-        return n;
-}
-
-void manager_sender_gone(Manager *m, const char *sender) {
-        for (Call *c = m->calls, *next; c; c = next) {
-                next = c->next;
-                if (c->message && streq_ptr(c->sender, sender)) {
-                        log_debug("Client '%s' disconnected, cancelling its call on '%s'.", sender,
-                                  c->device->name);
-                        call_cancel(c);
+        if (manager_find_device_by_syspath(m, id->syspath))
+                return 0;
+        /* A new node for the same parent replaces the stale one (missed remove). */
+        for (Device *old = m->devices; old; old = old->next)
+                if (!isempty(id->parent) && streq(old->parent, id->parent)) {
+                        manager_remove_device(m, old);
+                        break;
                 }
+
+        r = device_new(id, m->policy, &d);
+        if (r < 0)
+                return log_error_errno(r, "Failed to allocate device '%s': %m", id->syspath);
+        r = worker_new(m->completions, &d->worker);
+        if (r < 0)
+                return log_error_errno(r, "Failed to start worker for '%s': %m", id->name);
+        device_ref(d); /* held by the worker until its stop item is done */
+        m->n_workers++;
+
+        d->coldplug = coldplug;
+        if (coldplug)
+                m->coldplug_pending++;
+        device_ref(d); /* the list's */
+        LIST_PREPEND(m->devices, d);
+
+        w = work_item_new(m, d, NULL);
+        if (w)
+                device_ref(d); /* the probe item's */
+        r = w ? worker_submit(d->worker, probe_item_run, probe_item_done, w) : -ENOMEM;
+        if (r < 0) {
+                if (w)
+                        device_unref(w->device);
+                free(w);
+                manager_remove_device(m, d);
+                return log_error_errno(r, "Failed to queue probe of '%s': %m", id->name);
         }
+        log_device_debug(id->name, "Probing '%s' ('%s').", id->syspath, id->devnode);
+        return 0;
+}
+
+static void on_udev(UdevAction action, const DeviceIdentity *id, bool coldplug, void *userdata) {
+        Manager *m = userdata;
+
+        if (action == UDEV_ACTION_REMOVE)
+                manager_remove_device(m, manager_find_device_by_syspath(m, id->syspath));
+        else
+                (void) manager_add_device(m, id, coldplug);
 }
 
 /* --- Start-up ---------------------------------------------------------------------- */
 
-static void manager_request_name_once(Manager *m) {
-        int r;
+static int on_sighup(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata) {
+        manager_reload(userdata);
+        return 0;
+}
 
-        if (m->name_requested || !m->bus)
-                return;
-        m->name_requested = true;
-        m->coldplug_timeout = sd_event_source_disable_unref(m->coldplug_timeout);
+static int on_taint_timer(sd_event_source *s, uint64_t usec, void *userdata) {
+        manager_refresh_taint(userdata);
+        return sd_event_source_set_time(s, usec + TAINT_POLL_USEC);
+}
 
-        r = sd_bus_request_name(m->bus, FWCTLD_BUS_NAME, 0);
-        if (r < 0) {
-                log_error_errno(r, "Failed to acquire bus name '%s': %m", FWCTLD_BUS_NAME);
-                (void) sd_event_exit(m->event, r);
-                return;
-        }
-
-        audit_started(m);
-        (void) sd_notify(false, "READY=1\nSTATUS=Serving fwctl devices.");
+static int on_denial_timer(sd_event_source *s, uint64_t usec, void *userdata) {
+        audit_flush_suppressed_denials(false);
+        return sd_event_source_set_time(s, usec + FWCTLD_DENIAL_RECORDS_WINDOW_USEC);
 }
 
 static int on_coldplug_timeout(sd_event_source *s, uint64_t usec, void *userdata) {
-        Manager *m = userdata;
-
         log_warning("Devices still probing after %llu s, serving anyway.",
                     (unsigned long long) (COLDPLUG_TIMEOUT_USEC / 1000000ULL));
-        manager_request_name_once(m);
+        manager_send_ready(userdata);
         return 0;
+}
+
+static int manager_add_timers(Manager *m, uint64_t now) {
+        int r;
+
+        r = sd_event_add_time(m->event, &m->taint_timer, CLOCK_MONOTONIC, now + TAINT_POLL_USEC, 0, on_taint_timer, m);
+        if (r >= 0)
+                r = sd_event_source_set_enabled(m->taint_timer, SD_EVENT_ON);
+        if (r >= 0)
+                r = sd_event_add_time(m->event, &m->denial_timer, CLOCK_MONOTONIC,
+                                      now + FWCTLD_DENIAL_RECORDS_WINDOW_USEC, 0, on_denial_timer, m);
+        if (r >= 0)
+                r = sd_event_source_set_enabled(m->denial_timer, SD_EVENT_ON);
+        return r;
 }
 
 int manager_start(Manager *m) {
         uint64_t now;
         int r;
 
-        r = sd_event_default(&m->event);
+        assert(m);
+        /* SIGHUP must be blocked by the caller (main() blocks it with SIGTERM and SIGINT). */
+        r = sd_event_add_signal(m->event, &m->sighup, SIGHUP, on_sighup, m);
         if (r < 0)
-                return log_error_errno(r, "Failed to allocate event loop: %m");
+                return log_error_errno(r, "Failed to watch SIGHUP: %m");
 
-        sigset_t mask;
-        sigemptyset(&mask);
-        sigaddset(&mask, SIGTERM);
-        sigaddset(&mask, SIGINT);
-        sigaddset(&mask, SIGHUP);
-        if (sigprocmask(SIG_BLOCK, &mask, NULL) < 0)
-                return log_error_errno(errno, "Failed to block signals: %m");
-        r = sd_event_add_signal(m->event, NULL, SIGTERM, NULL, NULL);
-        if (r >= 0)
-                r = sd_event_add_signal(m->event, NULL, SIGINT, NULL, NULL);
-        if (r >= 0)
-                r = sd_event_add_signal(m->event, NULL, SIGHUP, on_sighup, m);
-        if (r < 0)
-                return log_error_errno(r, "Failed to watch signals: %m");
-        (void) sd_event_set_watchdog(m->event, true);
-
-        m->completion_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-        if (m->completion_fd < 0)
-                return log_error_errno(errno, "Failed to create eventfd: %m");
-        r = sd_event_add_io(m->event, &m->completion_source, m->completion_fd, EPOLLIN, on_completion, m);
-        if (r < 0)
-                return log_error_errno(r, "Failed to watch completions: %m");
-        /* Results that arrived before a udev remove are answered before it is handled. */
-        (void) sd_event_source_set_priority(m->completion_source, SD_EVENT_PRIORITY_IMPORTANT);
-
-        /* Plugins run as root in the daemon: only root may have written them (or their directory). */
         r = plugin_load_dir(m->plugin_dir, 0, &m->plugins, &m->n_plugins);
         if (r < 0)
                 log_warning_errno(r, "Failed to read plugin directory '%s': %m", m->plugin_dir);
         if (m->n_plugins == 0)
                 log_warning("No plugins loaded from '%s': devices cannot be served.", m->plugin_dir);
 
-        (void) manager_load_deny_list(m);
-        (void) manager_load_raw_types(m);
-        (void) manager_refresh_taint(m);
+        policy_reload(m->policy);
+        manager_refresh_taint(m);
         r = sd_event_now(m->event, CLOCK_MONOTONIC, &now);
         if (r >= 0)
-                r = sd_event_add_time(m->event, &m->taint_timer, CLOCK_MONOTONIC, now + TAINT_POLL_USEC, 0,
-                                      on_taint_timer, m);
-        if (r >= 0)
-                r = sd_event_source_set_enabled(m->taint_timer, SD_EVENT_ON);
+                r = manager_add_timers(m, now);
         if (r < 0)
-                return log_error_errno(r, "Failed to set up taint timer: %m");
-        r = sd_event_add_time(m->event, &m->denial_timer, CLOCK_MONOTONIC, now + FWCTLD_DENIAL_RECORDS_WINDOW_USEC, 0,
-                              on_denial_timer, m);
-        if (r >= 0)
-                r = sd_event_source_set_enabled(m->denial_timer, SD_EVENT_ON);
-        if (r < 0)
-                return log_error_errno(r, "Failed to set up the denial record timer: %m");
+                return log_error_errno(r, "Failed to set up timers: %m");
 
-        r = bus_setup(m);
+        r = udev_watch_new(m->event, on_udev, m, &m->udev);
         if (r < 0)
-                return r;
-
-        r = udev_watch_start(m);
+                return log_error_errno(r, "Failed to watch udev: %m");
+        r = udev_watch_enumerate(m->udev);
         if (r < 0)
-                return r;
+                return log_error_errno(r, "Failed to enumerate fwctl devices: %m");
 
         if (m->coldplug_pending == 0)
-                manager_request_name_once(m);
+                manager_send_ready(m);
         else {
-                r = sd_event_add_time(m->event, &m->coldplug_timeout, CLOCK_MONOTONIC,
-                                      now + COLDPLUG_TIMEOUT_USEC, 0, on_coldplug_timeout, m);
+                r = sd_event_add_time(m->event, &m->coldplug_timeout, CLOCK_MONOTONIC, now + COLDPLUG_TIMEOUT_USEC, 0,
+                                      on_coldplug_timeout, m);
                 if (r < 0)
                         return log_error_errno(r, "Failed to set up coldplug timeout: %m");
         }
         return 0;
-}
-
-int manager_run(Manager *m) {
-        int r;
-
-        r = sd_event_loop(m->event);
-        (void) sd_notify(false, "STOPPING=1");
-        return r;
 }

@@ -1,62 +1,45 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
-#include <libudev.h>
-#include <pthread.h>
 #include <stdbool.h>
-#include <systemd/sd-bus.h>
 #include <systemd/sd-event.h>
 
-#include "deny-list.h"
-#include "raw-types.h"
+#include "call.h"
+#include "device-identity.h"
 #include "types.h"
 
-struct Manager {
-        sd_event *event;
-        sd_bus *bus;
+/*
+ * The engine: the only owner of devices and calls. It runs the pipeline of every call
+ * (check → authorise → journal → worker → complete) and tells its listener what changed.
+ * It holds no D-Bus: authorisation is a mechanism handed in (the bus layer's polkit
+ * adapter), and answers go back through each call's completion.
+ */
 
-        struct udev *udev;
-        struct udev_monitor *monitor;
-        sd_event_source *monitor_source;
+typedef struct ManagerListener {
+        void (*device_added)(Device *d, void *userdata);
+        void (*device_removed)(Device *d, void *userdata);
+        void (*tainted_changed)(bool tainted, void *userdata);
+        /* The devices present at start are probed: time to take the bus name. */
+        void (*ready)(void *userdata);
+        void *userdata;
+} ManagerListener;
 
-        /* Workers hand finished jobs to the loop through this queue and eventfd. */
-        int completion_fd;
-        sd_event_source *completion_source;
-        pthread_mutex_t completion_lock;
-        Job *completions_head, *completions_tail;
+typedef struct ManagerAuthorizer {
+        /* Start authorising c for scope_to_action(c->scope); answer with
+         * manager_authorization_done() exactly once, unless cancel() came first. */
+        int (*start)(Call *c, void *userdata);
+        void (*cancel)(Call *c, void *userdata);
+        void *userdata;
+} ManagerAuthorizer;
 
-        Device *devices;
-        unsigned n_workers;
-        Call *calls;
-        unsigned n_calls;
-        uint64_t pending_bytes;
+typedef struct ManagerConfig {
+        const char *plugin_dir;
+        const char *deny_dir;       /* NULL: no deny list */
+        const char *raw_types_path; /* NULL: none */
+        const char *tainted_path;
+} ManagerConfig;
 
-        Plugin **plugins;
-        size_t n_plugins;
-        char *plugin_dir;
-
-        /* The local deny list (NULL dir: none) and the raw opt-in list; reloaded on SIGHUP.
-         * Workers read them for the RPCs of named operations: under config_lock. */
-        char *deny_dir;
-        DenyList *deny;
-        char *raw_types_path;
-        RawTypes *raw_types;
-        pthread_mutex_t config_lock;
-        sd_event_source *denial_timer;
-
-        bool tainted;
-        char *tainted_path;
-        sd_event_source *taint_timer;
-
-        unsigned coldplug_pending;
-        bool name_requested;
-        sd_event_source *coldplug_timeout;
-
-        sd_bus_slot *name_owner_slot;
-        uint64_t polkit_counter;
-};
-
-int manager_new(const char *plugin_dir, Manager **ret);
+int manager_new(sd_event *e, const ManagerConfig *config, Manager **ret);
 Manager *manager_free(Manager *m);
 
 static inline void manager_freep(Manager **m) {
@@ -64,41 +47,30 @@ static inline void manager_freep(Manager **m) {
                 (void) manager_free(*m);
 }
 
-/* Loop, bus, vtables, plugins, coldplug; the name is requested once coldplug settled. */
+void manager_set_listener(Manager *m, const ManagerListener *listener);
+void manager_set_authorizer(Manager *m, const ManagerAuthorizer *authorizer);
+
+/* Plugins, the local policy, udev (enumerate + watch); ready() follows once coldplug settled. */
 int manager_start(Manager *m);
-int manager_run(Manager *m);
+/* Remove every device and wait for its worker: every call is answered. Before the bus goes. */
+void manager_stop(Manager *m);
+/* SIGHUP: re-read the deny list and the raw opt-in list. */
+void manager_reload(Manager *m);
 
-const Plugin *manager_find_plugin(Manager *m, uint32_t device_type);
+/* Takes c. done(c, userdata) is called exactly once, possibly before this returns; c is freed
+ * right after it. A CALL_ERROR_CANCELLED call has nobody to answer. */
+void manager_submit_call(Manager *m, Call *c, CallDoneFunc done, void *userdata);
+/* The authorizer's answer for c. */
+void manager_authorization_done(Manager *m, Call *c, int r, bool authorized, bool challenge, const char *error_message);
+/* A bus client left: its calls are dropped (queued ones never reach the device). */
+void manager_cancel_sender(Manager *m, const char *sender);
 
-/* (Re)read the deny list and the raw opt-in list; on failure the previous one stays in force. */
-int manager_load_deny_list(Manager *m);
-int manager_load_raw_types(Manager *m);
-
-/* Any thread. Is (type, any of the comma-separated operations, scope) denied? 1 and the
- * rule's origin (malloc()ed) if so. */
-int manager_deny_check(Manager *m, uint32_t device_type, const char *operations, uint32_t scope,
-                       char **ret_origin);
-bool manager_raw_type_allowed(Manager *m, uint32_t device_type);
-
-/* udev add/remove, keyed by syspath (the kernel name is not stable across hotplug). */
-int manager_add_device(Manager *m, const char *syspath, const char *name, const char *devnode, dev_t devnum,
-                       const char *parent, const char *pci_address, const char *driver, bool coldplug);
-void manager_remove_device(Manager *m, Device *d);
+/* Lookups of published devices. */
 Device *manager_find_device(Manager *m, const char *name_or_parent);
-Device *manager_find_device_by_syspath(Manager *m, const char *syspath);
 Device *manager_find_device_by_name(Manager *m, const char *name);
+/* Iterate every device, in any state: for (Device *d = manager_devices(m); d; d = d->next). */
+Device *manager_devices(Manager *m);
 
-void manager_track_call(Manager *m, Call *c);
-void manager_untrack_call(Manager *m, Call *c);
-unsigned manager_count_calls_of_sender(Manager *m, const char *sender);
-void manager_sender_gone(Manager *m, const char *sender);
-
-/* Any thread. */
-void manager_post_completion(Manager *m, Job *j);
-
-/* Re-read the taint flags; emits PropertiesChanged on a flip. Returns the current state. */
-bool manager_refresh_taint(Manager *m);
-
-/* The call the current worker thread runs (for fwctld_device_rpc() scope limits). */
-void manager_set_thread_call(Call *c);
-Call *manager_get_thread_call(void);
+bool manager_tainted(Manager *m);
+Plugin *const *manager_plugins(Manager *m, size_t *ret_n);
+const char *manager_raw_types_path(Manager *m);

@@ -3,10 +3,11 @@
 
 #include <fwctld/plugin.h>
 
-/* The daemon's objects; the plugin ABI's opaque handles are these structs. */
+/* The daemon's objects. The plugin ABI's opaque handles are Device (fwctld_device) and
+ * RpcExchange (fwctld_rpc, one exchange with the kernel, inside a Call). */
 typedef struct Manager Manager;
 typedef struct fwctld_device Device;
-typedef struct fwctld_rpc Call;
+typedef struct Call Call;
+typedef struct fwctld_rpc RpcExchange;
 typedef struct Plugin Plugin;
-typedef struct Worker Worker;
-typedef struct Job Job;
+typedef struct Policy Policy;

@@ -2,32 +2,47 @@
 #pragma once
 
 #include <stdbool.h>
+#include <stdint.h>
+#include <systemd/sd-event.h>
 
-#include "types.h"
+/*
+ * Blocking work off the event loop. A Worker is one thread that runs what it is given in
+ * order; when an item has run, its done() is called back on the loop through the
+ * Completions queue the worker was created with. Workers know nothing of what they run.
+ *
+ * Everything here is called on the loop thread; only run() is called on a worker thread.
+ * Between submit and done() (or steal) the userdata belongs to the worker: the loop must
+ * not free it, and must not change what run() reads without its own lock.
+ */
 
-/* One thread per device runs its blocking work in order; results go back to the loop. */
+typedef struct Worker Worker;
+typedef struct Completions Completions;
 
-typedef enum JobType {
-        JOB_PROBE, /* open + Info + plugin attach */
-        JOB_CALL,  /* one Rpc or Execute */
-        JOB_STOP,  /* detach, close the fd, end the thread */
-} JobType;
+typedef void (*WorkerRunFunc)(void *userdata);  /* on the worker thread */
+typedef void (*WorkerDoneFunc)(void *userdata); /* on the loop, after run() */
 
-struct Job {
-        JobType type;
-        Device *device; /* ref held by the job */
-        Call *call;     /* JOB_CALL only */
-        int result;
-        Job *next;
-};
+/* The loop side: an eventfd source on e at the given priority. Many workers may share one:
+ * done() calls come in the order the items finished. */
+int completions_new(sd_event *e, int64_t priority, Completions **ret);
+/* Every worker created with it must have stopped (its stop item's done() ran) first. */
+Completions *completions_free(Completions *q);
+/* Block until at least one completion arrived and dispatch what is there (shutdown);
+ * -ECHILD at once when no worker is left that could post one. */
+int completions_wait(Completions *q);
 
-int job_new(JobType type, Device *d, Call *c, Job **ret);
-Job *job_free(Job *j);
+int worker_new(Completions *q, Worker **ret);
 
-int worker_start(Manager *m, Device *d, Worker **ret);
-/* -EBUSY when the device already has its maximum of queued calls (calls only). */
-int worker_submit(Worker *w, Job *j);
-/* Remove every queued call job; returns the detached list (completion order kept). */
-Job *worker_steal_queued_calls(Worker *w);
-/* Called from the loop after the thread posted its JOB_STOP completion. */
-void worker_join_and_free(Worker *w);
+/* Plain work: always queued (-ESHUTDOWN after worker_stop()). run is required, done may be
+ * NULL. */
+int worker_submit(Worker *w, WorkerRunFunc run, WorkerDoneFunc done, void *userdata);
+/* Counted work (calls): -EBUSY when `limit` counted items are already queued and not yet
+ * started; the one running does not count, so at most limit + 1 are in flight. */
+int worker_submit_counted(Worker *w, unsigned limit, WorkerRunFunc run, WorkerDoneFunc done, void *userdata);
+/* Take back every counted item not started yet, in queue order; neither run() nor done() is
+ * called for them: each userdata is handed to `each` (after the queue lock is dropped, so
+ * `each` may submit again). An item already started is not taken: its done() still comes. */
+void worker_steal_counted(Worker *w, void (*each)(void *userdata, void *context), void *context);
+/* The last item: after run() the thread ends; done() is called once the thread was joined,
+ * and the Worker is freed right after done() returns. run and done may be NULL. Cannot fail
+ * for lack of memory (the item was allocated by worker_new()); -ESHUTDOWN when called twice. */
+int worker_stop(Worker *w, WorkerRunFunc run, WorkerDoneFunc done, void *userdata);

@@ -73,7 +73,6 @@ struct fwctl_rpc {
 #define FWCTLD_RPC_MIN_SIZE 32u
 #define FWCTLD_TAINT_FWCTL_BIT 19u
 #define FWCTLD_TAINT_FWCTL_MASK (1ull << FWCTLD_TAINT_FWCTL_BIT)
-#define FWCTLD_SCOPE_MAX 3u
 
 static_assert(FWCTL_INFO == 0x9A00, "FWCTL_INFO is _IO(0x9A, 0)");
 static_assert(FWCTL_RPC == 0x9A01, "FWCTL_RPC is _IO(0x9A, 1)");

@@ -176,7 +176,14 @@ typedef struct fwctld_plugin {
                        char **ret_reason);
 } fwctld_plugin;
 
-/* The one exported symbol: each plugin defines FWCTLD_PLUGIN_ENTRY. */
+/*
+ * The one exported symbol: each plugin defines FWCTLD_PLUGIN_ENTRY, marked FWCTLD_EXPORT
+ * so it stays visible when the rest is built with -fvisibility=hidden:
+ *
+ *         FWCTLD_EXPORT const fwctld_plugin *FWCTLD_PLUGIN_ENTRY(void) { return &my_plugin; }
+ */
+#define FWCTLD_EXPORT __attribute__((visibility("default")))
+
 typedef const fwctld_plugin *(*fwctld_plugin_entry_func)(void);
 const fwctld_plugin *FWCTLD_PLUGIN_ENTRY(void);
 

@@ -2,7 +2,6 @@
 #include <assert.h>
 #include <errno.h>
 #include <json-c/json.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -185,21 +184,6 @@ const BnxtCommand *bnxt_command_table(size_t *ret_n) {
         return commands;
 }
 
-__attribute__((format(printf, 2, 3))) static int set_reason(char **ret_reason, const char *format, ...) {
-        va_list ap;
-        char *s = NULL;
-
-        if (!ret_reason)
-                return 0;
-        va_start(ap, format);
-        if (vasprintf(&s, format, ap) < 0)
-                s = NULL;
-        va_end(ap);
-        free(*ret_reason);
-        *ret_reason = s;
-        return 0;
-}
-
 uint64_t bnxt_dma_field_length(const uint8_t *req, const BnxtDmaField *f) {
         uint64_t v;
 
@@ -218,44 +202,38 @@ static int parse_envelope(const uint8_t *req, size_t size, const BnxtCommand *c,
         const BnxtDmaLayout *l = c->layout;
         size_t expect = l->req_size;
 
-        if (size < l->req_size) {
-                set_reason(ret_reason, "%s (0x%04x) request must be exactly %u bytes (plus write data), got %zu",
-                           c->name, c->req_type, l->req_size, size);
-                return -EINVAL;
-        }
+        if (size < l->req_size)
+                return plugin_reason(ret_reason, -EINVAL,
+                                     "%s (0x%04x) request must be exactly %u bytes (plus write data), got %zu",
+                                     c->name, c->req_type, l->req_size, size);
 
         *env = (BnxtEnvelope) { .command = c, .n_buffers = l->n_fields };
         for (unsigned i = 0; i < l->n_fields; i++) {
                 const BnxtDmaField *f = &l->fields[i];
                 uint64_t len = bnxt_dma_field_length(req, f);
 
-                if (bnxt_le64(req + f->addr_offset) != 0) {
-                        set_reason(ret_reason,
-                                   "%s (0x%04x): host address field at offset %u must be zero in the envelope "
-                                   "(the daemon supplies its own buffer)",
-                                   c->name, c->req_type, f->addr_offset);
-                        return -EINVAL;
-                }
-                if (len == 0) {
-                        set_reason(ret_reason, "%s (0x%04x): DMA length field at offset %u is 0 (the driver's EINVAL)",
-                                   c->name, c->req_type, f->len_offset);
-                        return -EINVAL;
-                }
-                if (len > BNXT_DMA_MAX_LEN) {
-                        if (f->len_unit > 1)
-                                set_reason(ret_reason,
-                                           "%s (0x%04x): DMA length field at offset %u (%llu units of %u bytes = "
-                                           "%llu bytes) exceeds the per-buffer limit of %u bytes (the driver's EINVAL)",
-                                           c->name, c->req_type, f->len_offset,
-                                           (unsigned long long) (len / f->len_unit), f->len_unit,
-                                           (unsigned long long) len, BNXT_DMA_MAX_LEN);
-                        else
-                                set_reason(ret_reason,
-                                           "%s (0x%04x): DMA length %llu exceeds the per-buffer limit of %u bytes "
-                                           "(the driver's EINVAL)",
-                                           c->name, c->req_type, (unsigned long long) len, BNXT_DMA_MAX_LEN);
-                        return -EINVAL;
-                }
+                if (bnxt_le64(req + f->addr_offset) != 0)
+                        return plugin_reason(ret_reason, -EINVAL,
+                                             "%s (0x%04x): host address field at offset %u must be zero in the "
+                                             "envelope (the daemon supplies its own buffer)",
+                                             c->name, c->req_type, f->addr_offset);
+                if (len == 0)
+                        return plugin_reason(ret_reason, -EINVAL,
+                                             "%s (0x%04x): DMA length field at offset %u is 0 (the driver's EINVAL)",
+                                             c->name, c->req_type, f->len_offset);
+                if (len > BNXT_DMA_MAX_LEN && f->len_unit > 1)
+                        return plugin_reason(ret_reason, -EINVAL,
+                                             "%s (0x%04x): DMA length field at offset %u (%llu units of %u bytes = "
+                                             "%llu bytes) exceeds the per-buffer limit of %u bytes "
+                                             "(the driver's EINVAL)",
+                                             c->name, c->req_type, f->len_offset,
+                                             (unsigned long long) (len / f->len_unit), f->len_unit,
+                                             (unsigned long long) len, BNXT_DMA_MAX_LEN);
+                if (len > BNXT_DMA_MAX_LEN)
+                        return plugin_reason(ret_reason, -EINVAL,
+                                             "%s (0x%04x): DMA length %llu exceeds the per-buffer limit of %u bytes "
+                                             "(the driver's EINVAL)",
+                                             c->name, c->req_type, (unsigned long long) len, BNXT_DMA_MAX_LEN);
                 env->buffers[i].length = (uint32_t) len;
                 env->buffers[i].dir = f->dir;
                 env->buffers[i].addr_offset = f->addr_offset;
@@ -266,12 +244,10 @@ static int parse_envelope(const uint8_t *req, size_t size, const BnxtCommand *c,
                         env->read_bytes += len;
                 }
         }
-        if (size != expect) {
-                set_reason(ret_reason,
-                           "%s (0x%04x) envelope must be %zu bytes (%u-byte request + write data), got %zu",
-                           c->name, c->req_type, expect, l->req_size, size);
-                return -EINVAL;
-        }
+        if (size != expect)
+                return plugin_reason(ret_reason, -EINVAL,
+                                     "%s (0x%04x) envelope must be %zu bytes (%u-byte request + write data), got %zu",
+                                     c->name, c->req_type, expect, l->req_size, size);
         return 0;
 }
 
@@ -283,35 +259,30 @@ int bnxt_classify_request(const void *request, size_t size, const BnxtCommand **
         uint16_t type;
         int r;
 
-        if (!request || size < HWRM_REQ_HDR_LEN) {
-                set_reason(ret_reason, "HWRM request of %zu bytes is shorter than the %u-byte header", size,
-                           HWRM_REQ_HDR_LEN);
-                return -EINVAL;
-        }
+        if (!request || size < HWRM_REQ_HDR_LEN)
+                return plugin_reason(ret_reason, -EINVAL,
+                                     "HWRM request of %zu bytes is shorter than the %u-byte header", size,
+                                     HWRM_REQ_HDR_LEN);
         type = bnxt_le16(req);
         c = bnxt_command_find(type);
-        if (!c) {
-                set_reason(ret_reason, "req_type 0x%04x is not in the bnxt fwctl allowlist (the driver answers EPERM)",
-                           type);
-                return -EINVAL;
-        }
-        if (c->dma && !c->layout) {
-                set_reason(ret_reason,
-                           "%s (0x%04x): DMA request layout not verified against the HSI header (%s); refused "
-                           "until verified, so no unverified address field reaches the kernel",
-                           c->name, type, c->no_layout_reason ? c->no_layout_reason : "no layout");
-                return -EOPNOTSUPP;
-        }
+        if (!c)
+                return plugin_reason(ret_reason, -EINVAL,
+                                     "req_type 0x%04x is not in the bnxt fwctl allowlist (the driver answers EPERM)",
+                                     type);
+        if (c->dma && !c->layout)
+                return plugin_reason(ret_reason, -EOPNOTSUPP,
+                                     "%s (0x%04x): DMA request layout not verified against the HSI header (%s); "
+                                     "refused until verified, so no unverified address field reaches the kernel",
+                                     c->name, type, c->no_layout_reason ? c->no_layout_reason : "no layout");
         if (c->dma) {
                 r = parse_envelope(req, size, c, &env, ret_reason);
                 if (r < 0)
                         return r;
         } else {
-                if (size > HWRM_REQ_MAX_LEN) {
-                        set_reason(ret_reason, "%s (0x%04x) request of %zu bytes exceeds the %u-byte HWRM limit",
-                                   c->name, type, size, HWRM_REQ_MAX_LEN);
-                        return -EINVAL;
-                }
+                if (size > HWRM_REQ_MAX_LEN)
+                        return plugin_reason(ret_reason, -EINVAL,
+                                             "%s (0x%04x) request of %zu bytes exceeds the %u-byte HWRM limit",
+                                             c->name, type, size, HWRM_REQ_MAX_LEN);
                 env = (BnxtEnvelope) { .command = c };
         }
         if (ret_envelope)
@@ -323,27 +294,24 @@ int bnxt_classify_request(const void *request, size_t size, const BnxtCommand **
 int bnxt_parse_response(const void *buffer, size_t buffer_size, BnxtResponse *ret, char **ret_reason) {
         const uint8_t *p = buffer;
 
-        if (!buffer || buffer_size < HWRM_RESP_HDR_LEN) {
-                set_reason(ret_reason, "response buffer of %zu bytes is shorter than the %u-byte header",
-                           buffer_size, HWRM_RESP_HDR_LEN);
-                return -EBADMSG;
-        }
+        if (!buffer || buffer_size < HWRM_RESP_HDR_LEN)
+                return plugin_reason(ret_reason, -EBADMSG,
+                                     "response buffer of %zu bytes is shorter than the %u-byte header",
+                                     buffer_size, HWRM_RESP_HDR_LEN);
         *ret = (BnxtResponse) {
                 .error_code = bnxt_le16(p),
                 .req_type = bnxt_le16(p + 2),
                 .seq_id = bnxt_le16(p + 4),
                 .resp_len = bnxt_le16(p + 6),
         };
-        if (ret->resp_len < HWRM_RESP_HDR_LEN) {
-                set_reason(ret_reason, "firmware resp_len %u is shorter than the %u-byte response header",
-                           ret->resp_len, HWRM_RESP_HDR_LEN);
-                return -EBADMSG;
-        }
-        if (ret->resp_len > buffer_size) {
-                set_reason(ret_reason, "firmware resp_len %u is beyond the %zu-byte response buffer", ret->resp_len,
-                           buffer_size);
-                return -EBADMSG;
-        }
+        if (ret->resp_len < HWRM_RESP_HDR_LEN)
+                return plugin_reason(ret_reason, -EBADMSG,
+                                     "firmware resp_len %u is shorter than the %u-byte response header",
+                                     ret->resp_len, HWRM_RESP_HDR_LEN);
+        if (ret->resp_len > buffer_size)
+                return plugin_reason(ret_reason, -EBADMSG,
+                                     "firmware resp_len %u is beyond the %zu-byte response buffer", ret->resp_len,
+                                     buffer_size);
         return 0;
 }
 
@@ -506,11 +474,10 @@ static int reply_start(const void *resp, size_t size, uint16_t req_type, json_ob
         r = bnxt_parse_response(resp, size, ret_hdr, ret_reason);
         if (r < 0)
                 return r;
-        if (ret_hdr->req_type != req_type && ret_hdr->error_code == 0) {
-                set_reason(ret_reason, "response req_type 0x%04x does not match the request's 0x%04x",
-                           ret_hdr->req_type, req_type);
-                return -EBADMSG;
-        }
+        if (ret_hdr->req_type != req_type && ret_hdr->error_code == 0)
+                return plugin_reason(ret_reason, -EBADMSG,
+                                     "response req_type 0x%04x does not match the request's 0x%04x",
+                                     ret_hdr->req_type, req_type);
         o = json_object_new_object();
         if (!o)
                 return -ENOMEM;
@@ -665,8 +632,8 @@ int bnxt_temp_monitor_json(const void *resp, size_t size, char **ret_json, char 
         if (h.error_code == 0) {
                 if (!covered(&h, 8, 1)) {
                         json_object_put(o);
-                        set_reason(ret_reason, "TEMP_MONITOR_QUERY resp_len %u carries no temperature", h.resp_len);
-                        return -EBADMSG;
+                        return plugin_reason(ret_reason, -EBADMSG,
+                                             "TEMP_MONITOR_QUERY resp_len %u carries no temperature", h.resp_len);
                 }
                 r = add_int(o, "temperature_c", p[8]);
                 if (r >= 0 && covered(&h, 9, 1))
@@ -739,8 +706,7 @@ static int parse_object(const char *json, json_object **ret, char **ret_reason) 
         o = json_tokener_parse(json ? json : "{}");
         if (!o || !json_object_is_type(o, json_type_object)) {
                 json_object_put(o);
-                set_reason(ret_reason, "parameters must be a JSON object");
-                return -EINVAL;
+                return plugin_reason(ret_reason, -EINVAL, "parameters must be a JSON object");
         }
         *ret = o;
         return 0;
@@ -753,10 +719,8 @@ static int check_keys(json_object *o, const char *const *allowed, size_t n, char
                 (void) val;
                 for (size_t i = 0; i < n && !ok; i++)
                         ok = strcmp(key, allowed[i]) == 0;
-                if (!ok) {
-                        set_reason(ret_reason, "unknown parameter '%s'", key);
-                        return -EINVAL;
-                }
+                if (!ok)
+                        return plugin_reason(ret_reason, -EINVAL, "unknown parameter '%s'", key);
         }
         return 0;
 }
@@ -769,19 +733,15 @@ static int get_uint(json_object *o, const char *key, bool required, uint64_t max
         if (!json_object_object_get_ex(o, key, &v)) {
                 if (!required)
                         return 0;
-                set_reason(ret_reason, "missing parameter '%s'", key);
-                return -EINVAL;
+                return plugin_reason(ret_reason, -EINVAL, "missing parameter '%s'", key);
         }
-        if (!json_object_is_type(v, json_type_int)) {
-                set_reason(ret_reason, "parameter '%s' must be an integer", key);
-                return -EINVAL;
-        }
+        if (!json_object_is_type(v, json_type_int))
+                return plugin_reason(ret_reason, -EINVAL, "parameter '%s' must be an integer", key);
         errno = 0;
         x = json_object_get_int64(v);
-        if (x < 0 || (uint64_t) x > max || (x == INT64_MAX && errno != 0)) {
-                set_reason(ret_reason, "parameter '%s' must be between 0 and %llu", key, (unsigned long long) max);
-                return -EINVAL;
-        }
+        if (x < 0 || (uint64_t) x > max || (x == INT64_MAX && errno != 0))
+                return plugin_reason(ret_reason, -EINVAL,
+                                     "parameter '%s' must be between 0 and %llu", key, (unsigned long long) max);
         *ret = (uint64_t) x;
         return 1;
 }
@@ -836,10 +796,9 @@ int bnxt_parse_nvm_read_params(const char *json, BnxtNvmReadParams *ret, char **
         json_object_put(o);
         if (r < 0)
                 return r;
-        if (length == 0) {
-                set_reason(ret_reason, "parameter 'length' must be between 1 and %u", BNXT_DMA_MAX_LEN);
-                return -EINVAL;
-        }
+        if (length == 0)
+                return plugin_reason(ret_reason, -EINVAL,
+                                     "parameter 'length' must be between 1 and %u", BNXT_DMA_MAX_LEN);
         *ret = (BnxtNvmReadParams) {
                 .dir_idx = (uint16_t) dir_idx,
                 .offset = (uint32_t) offset,

@@ -6,7 +6,6 @@
  */
 #include <assert.h>
 #include <errno.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <syslog.h>
@@ -14,8 +13,7 @@
 #include <fwctld/plugin.h>
 
 #include "bnxt-proto.h"
-
-#define EXPORT __attribute__((visibility("default")))
+#include "plugin-util.h"
 
 static int bnxt_info_to_json(fwctld_device *device, const void *data, size_t size, char **ret_json) {
         (void) device;
@@ -234,12 +232,9 @@ static int nvm_read_result(const uint8_t *resp, size_t size, const BnxtNvmReadPa
         r = bnxt_parse_response(resp, size, &h, ret_reason);
         if (r < 0)
                 return r;
-        if (size - h.resp_len < nr->length) {
-                if (ret_reason && asprintf(ret_reason, "NVM_READ reply carries %zu data bytes, %u were asked for",
-                                           size - h.resp_len, nr->length) < 0)
-                        *ret_reason = NULL;
-                return -EBADMSG;
-        }
+        if (size - h.resp_len < nr->length)
+                return plugin_reason(ret_reason, -EBADMSG, "NVM_READ reply carries %zu data bytes, %u were asked for",
+                                     size - h.resp_len, nr->length);
         return bnxt_nvm_read_json(resp, size, resp + h.resp_len, nr->length, nr->dir_idx, nr->offset, ret_json,
                                   ret_reason);
 }
@@ -307,6 +302,6 @@ static const fwctld_plugin bnxt_plugin = {
         .execute = bnxt_execute,
 };
 
-EXPORT const fwctld_plugin *FWCTLD_PLUGIN_ENTRY(void) {
+FWCTLD_EXPORT const fwctld_plugin *FWCTLD_PLUGIN_ENTRY(void) {
         return &bnxt_plugin;
 }

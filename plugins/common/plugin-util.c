@@ -1,9 +1,26 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "plugin-util.h"
+
+int plugin_reason(char **ret_reason, int error, const char *format, ...) {
+        va_list ap;
+        char *s;
+
+        if (!ret_reason)
+                return error;
+        va_start(ap, format);
+        if (vasprintf(&s, format, ap) < 0)
+                s = NULL;
+        va_end(ap);
+        free(*ret_reason);
+        *ret_reason = s;
+        return error;
+}
 
 char *plugin_hex_encode(const void *data, size_t size) {
         static const char digits[] = "0123456789abcdef";

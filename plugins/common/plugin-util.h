@@ -2,7 +2,7 @@
 #pragma once
 
 /*
- * Small helpers every plugin needs (hex for JSON payloads, JSON to a malloc()ed
+ * Small helpers every plugin needs (reasons, hex for JSON payloads, JSON to a malloc()ed
  * string), compiled into each plugin: plugins stay single self-contained .so files
  * that export nothing but their entry point.
  */
@@ -17,6 +17,14 @@ static inline void plugin_freep(void *p) {
 }
 /* Frees a malloc()ed local when it goes out of scope. */
 #define _cleanup_free_ __attribute__((cleanup(plugin_freep)))
+
+/*
+ * The reason a hook fails with: a malloc()ed printf-style string in *ret_reason (when
+ * ret_reason is not NULL), freeing any earlier one, so *ret_reason must be NULL or a
+ * reason; NULL when out of memory. Returns error, so a check reads
+ *         return plugin_reason(ret_reason, -EINVAL, "op_size %u is too short", op_size);
+ */
+int plugin_reason(char **ret_reason, int error, const char *format, ...) __attribute__((format(printf, 3, 4)));
 
 /* Lower-case hex of size bytes; NULL on allocation failure. */
 char *plugin_hex_encode(const void *data, size_t size);

@@ -2,7 +2,6 @@
 #include <assert.h>
 #include <errno.h>
 #include <json-c/json.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -92,21 +91,6 @@ static const char *const effect_names[16] = {
 };
 
 static const char *const selection_names[] = { "current", "default", "saved" };
-
-_Pragma("GCC diagnostic push")
-_Pragma("GCC diagnostic ignored \"-Wformat-nonliteral\"")
-__attribute__((format(printf, 2, 3))) static int reject(char **ret_reason, const char *fmt, ...) {
-        va_list ap;
-
-        if (ret_reason) {
-                va_start(ap, fmt);
-                if (vasprintf(ret_reason, fmt, ap) < 0)
-                        *ret_reason = NULL;
-                va_end(ap);
-        }
-        return -EINVAL;
-}
-_Pragma("GCC diagnostic pop")
 
 uint16_t cxl_get_le16(const uint8_t *p) {
         return (uint16_t) (p[0] | p[1] << 8);
@@ -317,23 +301,17 @@ int cxl_check_out(const uint8_t *buf, size_t buf_size, size_t reported, uint32_t
         size_t have = reported < buf_size ? reported : buf_size;
         uint32_t size;
 
-        if (!buf || have < CXL_OUT_HDR) {
-                if (ret_reason && asprintf(ret_reason,
-                                           "reply of %zu bytes (buffer %zu) lacks the 8-byte size/retval header",
-                                           reported, buf_size) < 0)
-                        *ret_reason = NULL;
-                return -EBADMSG;
-        }
+        if (!buf || have < CXL_OUT_HDR)
+                return plugin_reason(ret_reason, -EBADMSG,
+                                     "reply of %zu bytes (buffer %zu) lacks the 8-byte size/retval header",
+                                     reported, buf_size);
         size = cxl_get_le32(buf + CXL_OUT_OFF_SIZE);
         /* Only what the kernel copied is real: min(buffer, reported out_len). */
-        if ((size_t) size > have - CXL_OUT_HDR) {
-                if (ret_reason && asprintf(ret_reason,
-                                           "reply claims %u payload bytes but only %zu arrived (buffer %zu, "
-                                           "kernel out_len %zu)",
-                                           size, have - CXL_OUT_HDR, buf_size, reported) < 0)
-                        *ret_reason = NULL;
-                return -EBADMSG;
-        }
+        if ((size_t) size > have - CXL_OUT_HDR)
+                return plugin_reason(ret_reason, -EBADMSG,
+                                     "reply claims %u payload bytes but only %zu arrived (buffer %zu, "
+                                     "kernel out_len %zu)",
+                                     size, have - CXL_OUT_HDR, buf_size, reported);
         *ret_size = size;
         *ret_retval = cxl_get_le32(buf + CXL_OUT_OFF_RETVAL);
         return 0;
@@ -343,21 +321,14 @@ int cxl_check_gsf_payload(const uint8_t *payload, uint32_t size, uint16_t *ret_n
                           char **ret_reason) {
         uint16_t num;
 
-        if (size < CXL_GSF_OUT_HDR) {
-                if (ret_reason && asprintf(ret_reason,
-                                           "Get Supported Features reply of %u bytes lacks its 8-byte header",
-                                           size) < 0)
-                        *ret_reason = NULL;
-                return -EBADMSG;
-        }
+        if (size < CXL_GSF_OUT_HDR)
+                return plugin_reason(ret_reason, -EBADMSG,
+                                     "Get Supported Features reply of %u bytes lacks its 8-byte header", size);
         num = cxl_get_le16(payload);
-        if ((size_t) num * CXL_FEAT_ENTRY_LEN > size - CXL_GSF_OUT_HDR) {
-                if (ret_reason && asprintf(ret_reason,
-                                           "Get Supported Features reply claims %u entries but carries %u bytes",
-                                           num, size - CXL_GSF_OUT_HDR) < 0)
-                        *ret_reason = NULL;
-                return -EBADMSG;
-        }
+        if ((size_t) num * CXL_FEAT_ENTRY_LEN > size - CXL_GSF_OUT_HDR)
+                return plugin_reason(ret_reason, -EBADMSG,
+                                     "Get Supported Features reply claims %u entries but carries %u bytes",
+                                     num, size - CXL_GSF_OUT_HDR);
         if (ret_num)
                 *ret_num = num;
         if (ret_total)
@@ -396,21 +367,24 @@ static int classify_set_feature(const cxl_features *fs, const uint8_t *p, uint32
         char s[37];
 
         if (op_size <= CXL_SF_HDR)
-                return reject(ret_reason, "%s: op_size %u carries no data (must exceed %u)", name, op_size,
-                              CXL_SF_HDR);
+                return plugin_reason(ret_reason, -EINVAL,
+                                     "%s: op_size %u carries no data (must exceed %u)", name, op_size,
+                                     CXL_SF_HDR);
         if (!fs)
-                return reject(ret_reason, "%s: the feature list could not be read at attach", name);
+                return plugin_reason(ret_reason, -EINVAL, "%s: the feature list could not be read at attach", name);
         cxl_uuid_to_string(uuid, s);
         switch (cxl_uuid_set_verdict(fs, uuid, &f)) {
         case CXL_SET_KERNEL_EXCLUSIVE:
-                return reject(ret_reason, "%s: feature %s (%s) is kernel-exclusive; the kernel refuses it", name, s,
-                              cxl_feature_known_name(uuid));
+                return plugin_reason(ret_reason, -EINVAL,
+                                     "%s: feature %s (%s) is kernel-exclusive; the kernel refuses it", name, s,
+                                     cxl_feature_known_name(uuid));
         case CXL_SET_NOT_CHANGEABLE:
-                return reject(ret_reason, "%s: feature %s is %s", name, s,
-                              f ? "not CHANGEABLE" : "not in the device's supported feature list");
+                return plugin_reason(ret_reason, -EINVAL, "%s: feature %s is %s", name, s,
+                                     f ? "not CHANGEABLE" : "not in the device's supported feature list");
         case CXL_SET_BAD_EFFECTS:
-                return reject(ret_reason, "%s: feature %s has set effects 0x%04x (reserved bits, BACKGROUND "
-                              "or none): the driver refuses to set it", name, s, f->effects);
+                return plugin_reason(ret_reason, -EINVAL,
+                                     "%s: feature %s has set effects 0x%04x (reserved bits, BACKGROUND "
+                                     "or none): the driver refuses to set it", name, s, f->effects);
         case CXL_SET_DEBUG_WRITE:
                 ret->min_scope = FWCTLD_SCOPE_DEBUG_WRITE;
                 break;
@@ -430,21 +404,22 @@ int cxl_classify_request(const cxl_features *fs, const void *request, size_t siz
         int r;
 
         if (!p || size < CXL_RPC_HDR)
-                return reject(ret_reason, "request of %zu bytes is shorter than the 16-byte fwctl_rpc_cxl header",
-                              size);
+                return plugin_reason(ret_reason, -EINVAL,
+                                     "request of %zu bytes is shorter than the 16-byte fwctl_rpc_cxl header",
+                                     size);
         opcode = cxl_get_le32(p + CXL_RPC_OFF_OPCODE);
         op_size = cxl_get_le32(p + CXL_RPC_OFF_OP_SIZE);
         /* The kernel reads the opcode as u16; anything in the upper half is not a CXL opcode. */
         name = opcode <= 0xffffu ? cxl_opcode_name(opcode) : NULL;
         if (!name)
-                return reject(ret_reason, "opcode 0x%04x is not one the CXL fwctl driver accepts "
-                              "(0x0500 Get Supported Features, 0x0501 Get Feature, 0x0502 Set Feature)", opcode);
+                return plugin_reason(ret_reason, -EINVAL, "opcode 0x%04x is not one the CXL fwctl driver accepts "
+                                     "(0x0500 Get Supported Features, 0x0501 Get Feature, 0x0502 Set Feature)", opcode);
         /* The driver reads op_size bytes of mailbox input from its copy of in_len bytes without
          * checking in_len: shorter would read past it. Longer is what the driver accepts (the
          * tail is ignored). */
         if ((uint64_t) op_size > size - CXL_RPC_HDR)
-                return reject(ret_reason, "%s: op_size %u exceeds the %zu payload bytes sent "
-                              "(the driver would read past the request)", name, op_size, size - CXL_RPC_HDR);
+                return plugin_reason(ret_reason, -EINVAL, "%s: op_size %u exceeds the %zu payload bytes sent "
+                                     "(the driver would read past the request)", name, op_size, size - CXL_RPC_HDR);
 
         memset(ret, 0, sizeof(*ret));
         snprintf(ret->operation, sizeof(ret->operation), "%s", name);
@@ -453,14 +428,16 @@ int cxl_classify_request(const cxl_features *fs, const void *request, size_t siz
         switch (opcode) {
         case CXL_OP_GET_SUPPORTED_FEATURES:
                 if (op_size != CXL_GSF_IN_LEN)
-                        return reject(ret_reason, "%s: op_size must be %u, not %u", name, CXL_GSF_IN_LEN, op_size);
+                        return plugin_reason(ret_reason, -EINVAL,
+                                             "%s: op_size must be %u, not %u", name, CXL_GSF_IN_LEN, op_size);
                 ret->min_scope = FWCTLD_SCOPE_CONFIGURATION;
                 break;
         case CXL_OP_GET_FEATURE:
                 if (op_size != CXL_GF_IN_LEN)
-                        return reject(ret_reason, "%s: op_size must be %u, not %u", name, CXL_GF_IN_LEN, op_size);
+                        return plugin_reason(ret_reason, -EINVAL,
+                                             "%s: op_size must be %u, not %u", name, CXL_GF_IN_LEN, op_size);
                 if (cxl_get_le16(p + CXL_RPC_HDR + 18) == 0)
-                        return reject(ret_reason, "%s: count 0 is rejected by the driver", name);
+                        return plugin_reason(ret_reason, -EINVAL, "%s: count 0 is rejected by the driver", name);
                 /* Any selection byte: the driver passes it to the device, which judges it. */
                 ret->min_scope = FWCTLD_SCOPE_CONFIGURATION;
                 break;
@@ -483,21 +460,15 @@ static int gsf_call(cxl_rpc_func rpc, void *userdata, uint32_t count, uint16_t s
 
         memset(out, 0, out_len);
         r = rpc(userdata, FWCTLD_SCOPE_CONFIGURATION, req, cxl_build_gsf(req, count, start), out, out_len, &reported);
-        if (r < 0) {
-                if (ret_reason && asprintf(ret_reason, "Get Supported Features (start %u) failed: %s", start,
-                                           strerror(-r)) < 0)
-                        *ret_reason = NULL;
-                return r;
-        }
+        if (r < 0)
+                return plugin_reason(ret_reason, r, "Get Supported Features (start %u) failed: %s", start,
+                                     strerror(-r));
         r = cxl_check_out(out, out_len, reported, &size, &retval, ret_reason);
         if (r < 0)
                 return r;
-        if (retval != 0) {
-                if (ret_reason && asprintf(ret_reason, "Get Supported Features returned mailbox status %u (%s)",
-                                           retval, cxl_mbox_rc_name(retval)) < 0)
-                        *ret_reason = NULL;
-                return -EIO;
-        }
+        if (retval != 0)
+                return plugin_reason(ret_reason, -EIO, "Get Supported Features returned mailbox status %u (%s)",
+                                     retval, cxl_mbox_rc_name(retval));
         return cxl_check_gsf_payload(out + CXL_OUT_HDR, size, ret_num, ret_total, ret_reason);
 }
 
@@ -535,13 +506,12 @@ int cxl_fetch_features(cxl_rpc_func rpc, void *userdata, cxl_features **ret, cha
                 }
                 /* No progress or more than asked: the firmware is confused; stop rather than loop. */
                 if (num == 0 || num > want || total_now != total) {
-                        if (ret_reason && asprintf(ret_reason,
-                                                   "Get Supported Features page at %zu returned %u entries "
-                                                   "(asked %zu, total %u then %u)",
-                                                   fs->n, num, want, total, total_now) < 0)
-                                *ret_reason = NULL;
+                        r = plugin_reason(ret_reason, -EBADMSG,
+                                          "Get Supported Features page at %zu returned %u entries "
+                                          "(asked %zu, total %u then %u)",
+                                          fs->n, num, want, total, total_now);
                         cxl_features_free(fs);
-                        return -EBADMSG;
+                        return r;
                 }
                 for (size_t i = 0; i < num; i++)
                         cxl_parse_entry(out + CXL_OUT_HDR + CXL_GSF_OUT_HDR + i * CXL_FEAT_ENTRY_LEN,
@@ -635,11 +605,12 @@ static int parse_params(const char *params_json, json_object **ret, char **ret_r
         o = json_tokener_parse_verbose(params_json ? params_json : "", &jerr);
         if (!o || jerr != json_tokener_success) {
                 json_object_put(o);
-                return reject(ret_reason, "parameters are not valid JSON (%s)", json_tokener_error_desc(jerr));
+                return plugin_reason(ret_reason, -EINVAL,
+                                     "parameters are not valid JSON (%s)", json_tokener_error_desc(jerr));
         }
         if (!json_object_is_type(o, json_type_object)) {
                 json_object_put(o);
-                return reject(ret_reason, "parameters must be a JSON object");
+                return plugin_reason(ret_reason, -EINVAL, "parameters must be a JSON object");
         }
         *ret = o;
         return 0;
@@ -653,17 +624,17 @@ static int get_uint(json_object *o, const char *key, bool required, int64_t def,
 
         if (!json_object_object_get_ex(o, key, &v) || json_object_is_type(v, json_type_null)) {
                 if (required)
-                        return reject(ret_reason, "\"%s\" is required", key);
+                        return plugin_reason(ret_reason, -EINVAL, "\"%s\" is required", key);
                 *ret = def;
                 return 0;
         }
         if (!json_object_is_type(v, json_type_int))
-                return reject(ret_reason, "\"%s\" must be an integer", key);
+                return plugin_reason(ret_reason, -EINVAL, "\"%s\" must be an integer", key);
         errno = 0;
         n = json_object_get_int64(v);
         if (errno != 0 || n < min || n > max)
-                return reject(ret_reason, "\"%s\" must be between %lld and %lld", key, (long long) min,
-                              (long long) max);
+                return plugin_reason(ret_reason, -EINVAL, "\"%s\" must be between %lld and %lld", key, (long long) min,
+                                     (long long) max);
         *ret = n;
         return 0;
 }
@@ -672,11 +643,12 @@ static int get_uuid(json_object *o, uint8_t uuid[16], char **ret_reason) {
         json_object *v;
 
         if (!json_object_object_get_ex(o, "uuid", &v))
-                return reject(ret_reason, "\"uuid\" is required");
+                return plugin_reason(ret_reason, -EINVAL, "\"uuid\" is required");
         if (!json_object_is_type(v, json_type_string))
-                return reject(ret_reason, "\"uuid\" must be a string");
+                return plugin_reason(ret_reason, -EINVAL, "\"uuid\" must be a string");
         if (cxl_uuid_from_string(json_object_get_string(v), uuid) < 0)
-                return reject(ret_reason, "\"uuid\" must be a UUID like 01234567-89ab-cdef-0123-456789abcdef");
+                return plugin_reason(ret_reason, -EINVAL,
+                                     "\"uuid\" must be a UUID like 01234567-89ab-cdef-0123-456789abcdef");
         return 0;
 }
 
@@ -693,7 +665,8 @@ static int get_selection(json_object *o, uint8_t *ret, char **ret_reason) {
                                 *ret = i;
                                 return 0;
                         }
-                return reject(ret_reason, "\"selection\" must be \"current\", \"default\", \"saved\" or 0-255");
+                return plugin_reason(ret_reason, -EINVAL,
+                                     "\"selection\" must be \"current\", \"default\", \"saved\" or 0-255");
         }
         /* Any byte, as the driver passes it on: values above 2 are the device's to judge. */
         if (json_object_is_type(v, json_type_int)) {
@@ -704,7 +677,7 @@ static int get_selection(json_object *o, uint8_t *ret, char **ret_reason) {
                         return 0;
                 }
         }
-        return reject(ret_reason, "\"selection\" must be \"current\", \"default\", \"saved\" or 0-255");
+        return plugin_reason(ret_reason, -EINVAL, "\"selection\" must be \"current\", \"default\", \"saved\" or 0-255");
 }
 
 static json_object *selection_json(uint8_t sel) {
@@ -716,12 +689,12 @@ static int get_hex(json_object *o, const char *key, uint8_t **ret, size_t *ret_l
         int r;
 
         if (!json_object_object_get_ex(o, key, &v))
-                return reject(ret_reason, "\"%s\" is required", key);
+                return plugin_reason(ret_reason, -EINVAL, "\"%s\" is required", key);
         if (!json_object_is_type(v, json_type_string) || json_object_get_string_len(v) == 0)
-                return reject(ret_reason, "\"%s\" must be a non-empty hex string of whole bytes", key);
+                return plugin_reason(ret_reason, -EINVAL, "\"%s\" must be a non-empty hex string of whole bytes", key);
         r = plugin_hex_decode(json_object_get_string(v), ret, ret_len);
         if (r == -EINVAL)
-                return reject(ret_reason, "\"%s\" must be a non-empty hex string of whole bytes", key);
+                return plugin_reason(ret_reason, -EINVAL, "\"%s\" must be a non-empty hex string of whole bytes", key);
         return r;
 }
 
@@ -746,17 +719,18 @@ static int set_params_parse(const cxl_features *fs, json_object *o, set_params *
         if (r < 0)
                 return r;
         if (!fs)
-                return reject(ret_reason, "\"uuid\": the feature list could not be read at attach");
+                return plugin_reason(ret_reason, -EINVAL, "\"uuid\": the feature list could not be read at attach");
         cxl_uuid_to_string(p->uuid, s);
         switch (cxl_uuid_set_verdict(fs, p->uuid, &f)) {
         case CXL_SET_KERNEL_EXCLUSIVE:
-                return reject(ret_reason, "\"uuid\" %s names a kernel-exclusive feature (%s)", s,
-                              cxl_feature_known_name(p->uuid));
+                return plugin_reason(ret_reason, -EINVAL, "\"uuid\" %s names a kernel-exclusive feature (%s)", s,
+                                     cxl_feature_known_name(p->uuid));
         case CXL_SET_NOT_CHANGEABLE:
-                return reject(ret_reason, "\"uuid\" %s is %s", s,
-                              f ? "not CHANGEABLE" : "not in the device's supported feature list");
+                return plugin_reason(ret_reason, -EINVAL, "\"uuid\" %s is %s", s,
+                                     f ? "not CHANGEABLE" : "not in the device's supported feature list");
         case CXL_SET_BAD_EFFECTS:
-                return reject(ret_reason, "\"uuid\" %s has set effects 0x%04x the driver refuses", s, f->effects);
+                return plugin_reason(ret_reason, -EINVAL,
+                                     "\"uuid\" %s has set effects 0x%04x the driver refuses", s, f->effects);
         case CXL_SET_DEBUG_WRITE:
                 p->scope = FWCTLD_SCOPE_DEBUG_WRITE;
                 break;
@@ -777,8 +751,9 @@ static int set_params_parse(const cxl_features *fs, json_object *o, set_params *
         if ((size_t) p->offset + p->len > f->set_size) {
                 free(p->data);
                 p->data = NULL;
-                return reject(ret_reason, "\"data\": %zu bytes at offset %lld exceed the feature's set size %u",
-                              p->len, (long long) p->offset, f->set_size);
+                return plugin_reason(ret_reason, -EINVAL,
+                                     "\"data\": %zu bytes at offset %lld exceed the feature's set size %u",
+                                     p->len, (long long) p->offset, f->set_size);
         }
         return 0;
 }
@@ -845,18 +820,13 @@ int cxl_exec_get_feature(cxl_rpc_func rpc, void *userdata, const cxl_features *f
                 cxl_build_get_feature(req, uuid, (uint16_t) offset, (uint16_t) count, sel), out, out_len, &reported);
         if (r < 0) {
                 free(out);
-                if (ret_reason && asprintf(ret_reason, "Get Feature failed: %s", strerror(-r)) < 0)
-                        *ret_reason = NULL;
                 /* EINVAL from the kernel is a device refusal, not a bad parameter. */
-                return r == -EINVAL ? -EIO : r;
+                return plugin_reason(ret_reason, r == -EINVAL ? -EIO : r, "Get Feature failed: %s", strerror(-r));
         }
         r = cxl_check_out(out, out_len, reported, &size, &retval, ret_reason);
-        if (r >= 0 && size > count) {
-                r = -EBADMSG;
-                if (ret_reason && asprintf(ret_reason, "Get Feature returned %u bytes, more than the %lld asked",
-                                           size, (long long) count) < 0)
-                        *ret_reason = NULL;
-        }
+        if (r >= 0 && size > count)
+                r = plugin_reason(ret_reason, -EBADMSG, "Get Feature returned %u bytes, more than the %lld asked",
+                                  size, (long long) count);
         if (r < 0) {
                 free(out);
                 return r;
@@ -902,11 +872,8 @@ int cxl_exec_set_feature(cxl_rpc_func rpc, void *userdata, const cxl_features *f
         memset(out, 0, sizeof(out));
         r = rpc(userdata, p.scope, req, req_len, out, sizeof(out), &reported);
         free(req);
-        if (r < 0) {
-                if (ret_reason && asprintf(ret_reason, "Set Feature failed: %s", strerror(-r)) < 0)
-                        *ret_reason = NULL;
-                return r == -EINVAL ? -EIO : r;
-        }
+        if (r < 0)
+                return plugin_reason(ret_reason, r == -EINVAL ? -EIO : r, "Set Feature failed: %s", strerror(-r));
         r = cxl_check_out(out, sizeof(out), reported, &size, &retval, ret_reason);
         if (r < 0)
                 return r;

@@ -13,8 +13,6 @@
 
 #include "cxl-proto.h"
 
-#define EXPORT __attribute__((visibility("default")))
-
 static const uint32_t cxl_types[] = { 2, FWCTLD_DEVICE_TYPE_END };
 
 /* The request goes through the daemon as a raw Rpc would: classify, scope, deny list,
@@ -157,6 +155,6 @@ static const fwctld_plugin cxl_plugin = {
         .execute = cxl_execute,
 };
 
-EXPORT const fwctld_plugin *FWCTLD_PLUGIN_ENTRY(void) {
+FWCTLD_EXPORT const fwctld_plugin *FWCTLD_PLUGIN_ENTRY(void) {
         return &cxl_plugin;
 }

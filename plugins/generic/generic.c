@@ -8,9 +8,6 @@
 
 #include "plugin-util.h"
 
-
-#define EXPORT __attribute__((visibility("default")))
-
 static const char *type_name(uint32_t type) {
         switch (type) {
         case 1:
@@ -70,11 +67,8 @@ static int generic_info_to_json(fwctld_device *device, const void *data, size_t 
  */
 static int generic_classify(fwctld_device *device, const void *request, size_t size, uint32_t scope,
                             fwctld_classification *ret, char **ret_reason) {
-        if (!request || size == 0) {
-                if (ret_reason)
-                        *ret_reason = strdup("empty request");
-                return -EINVAL;
-        }
+        if (!request || size == 0)
+                return plugin_reason(ret_reason, -EINVAL, "empty request");
         memset(ret, 0, sizeof(*ret));
         ret->min_scope = FWCTLD_SCOPE_CONFIGURATION;
         ret->configuration_write = true;
@@ -94,6 +88,6 @@ static const fwctld_plugin generic_plugin = {
         .classify = generic_classify,
 };
 
-EXPORT const fwctld_plugin *FWCTLD_PLUGIN_ENTRY(void) {
+FWCTLD_EXPORT const fwctld_plugin *FWCTLD_PLUGIN_ENTRY(void) {
         return &generic_plugin;
 }

@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <assert.h>
 #include <json-c/json.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -137,20 +136,6 @@ const Mlx5Opcode *mlx5_opcode_at(size_t i) {
         return i < mlx5_opcode_count() ? &opcodes[i] : NULL;
 }
 
-static void set_reason(char **ret_reason, const char *format, ...) __attribute__((format(printf, 2, 3)));
-static void set_reason(char **ret_reason, const char *format, ...) {
-        va_list ap;
-
-        if (!ret_reason)
-                return;
-        free(*ret_reason);
-        *ret_reason = NULL;
-        va_start(ap, format);
-        if (vasprintf(ret_reason, format, ap) < 0)
-                *ret_reason = NULL;
-        va_end(ap);
-}
-
 int mlx5_classify_request(const void *request, size_t size, fwctld_classification *ret, char **ret_reason) {
         const uint8_t *p = request;
         const Mlx5Opcode *op;
@@ -158,20 +143,16 @@ int mlx5_classify_request(const void *request, size_t size, fwctld_classificatio
 
         if (!ret)
                 return -EINVAL;
-        if (!request || size < MLX5_HDR_LEN) {
-                set_reason(ret_reason,
-                           "request of %zu bytes is shorter than the 16-byte mlx5 command header "
-                           "(the driver would return EMSGSIZE)", request ? size : (size_t) 0);
-                return -EINVAL;
-        }
+        if (!request || size < MLX5_HDR_LEN)
+                return plugin_reason(ret_reason, -EINVAL,
+                                     "request of %zu bytes is shorter than the 16-byte mlx5 command header "
+                                     "(the driver would return EMSGSIZE)", request ? size : (size_t) 0);
 
         opcode = mlx5_get_be16(p);
         op_mod = mlx5_get_be16(p + 6);
         op = mlx5_opcode_lookup(opcode);
-        if (!op) {
-                set_reason(ret_reason, "opcode 0x%04x is not allowed by mlx5_fwctl", opcode);
-                return -EINVAL;
-        }
+        if (!op)
+                return plugin_reason(ret_reason, -EINVAL, "opcode 0x%04x is not allowed by mlx5_fwctl", opcode);
 
         memset(ret, 0, sizeof(*ret));
         ret->min_scope = op->min_scope;
@@ -372,23 +353,17 @@ static int get_uint(json_object *o, const char *key, bool required, uint64_t min
         int64_t i;
 
         if (!json_object_object_get_ex(o, key, &v)) {
-                if (required) {
-                        set_reason(ret_reason, "missing field '%s'", key);
-                        return -EINVAL;
-                }
+                if (required)
+                        return plugin_reason(ret_reason, -EINVAL, "missing field '%s'", key);
                 return 0;
         }
-        if (!json_object_is_type(v, json_type_int)) {
-                set_reason(ret_reason, "field '%s' must be an integer", key);
-                return -EINVAL;
-        }
+        if (!json_object_is_type(v, json_type_int))
+                return plugin_reason(ret_reason, -EINVAL, "field '%s' must be an integer", key);
         errno = 0;
         i = json_object_get_int64(v);
-        if (errno != 0 || i < 0 || (uint64_t) i < min || (uint64_t) i > max) {
-                set_reason(ret_reason, "field '%s' must be between %llu and %llu", key,
-                           (unsigned long long) min, (unsigned long long) max);
-                return -EINVAL;
-        }
+        if (errno != 0 || i < 0 || (uint64_t) i < min || (uint64_t) i > max)
+                return plugin_reason(ret_reason, -EINVAL, "field '%s' must be between %llu and %llu", key,
+                                     (unsigned long long) min, (unsigned long long) max);
         *ret = (uint64_t) i;
         return 0;
 }
@@ -412,10 +387,8 @@ static int params_parse_object(Mlx5Operation op, json_object *o, Mlx5Params *p, 
 
         json_object_object_foreach(o, key, val) {
                 (void) val;
-                if (!key_allowed(key, keys[op])) {
-                        set_reason(ret_reason, "unknown field '%s'", key);
-                        return -EINVAL;
-                }
+                if (!key_allowed(key, keys[op]))
+                        return plugin_reason(ret_reason, -EINVAL, "unknown field '%s'", key);
         }
 
         switch (op) {
@@ -456,26 +429,18 @@ static int params_parse_object(Mlx5Operation op, json_object *o, Mlx5Params *p, 
                 if (r < 0)
                         return r;
                 p->argument = (uint32_t) v;
-                if (!json_object_object_get_ex(o, "payload", &s)) {
-                        set_reason(ret_reason, "missing field 'payload' (the register layout, hex)");
-                        return -EINVAL;
-                }
-                if (!json_object_is_type(s, json_type_string)) {
-                        set_reason(ret_reason, "field 'payload' must be a hex string");
-                        return -EINVAL;
-                }
+                if (!json_object_object_get_ex(o, "payload", &s))
+                        return plugin_reason(ret_reason, -EINVAL, "missing field 'payload' (the register layout, hex)");
+                if (!json_object_is_type(s, json_type_string))
+                        return plugin_reason(ret_reason, -EINVAL, "field 'payload' must be a hex string");
                 r = plugin_hex_decode(json_object_get_string(s), &p->payload, &p->payload_len);
                 if (r == -ENOMEM)
                         return r;
-                if (r < 0) {
-                        set_reason(ret_reason, "field 'payload' is not an even-length hex string");
-                        return -EINVAL;
-                }
-                if (p->payload_len == 0 || p->payload_len > MLX5_MAX_RPC_LEN - MLX5_HDR_LEN) {
-                        set_reason(ret_reason, "field 'payload' must hold 1 to %u bytes",
-                                   MLX5_MAX_RPC_LEN - MLX5_HDR_LEN);
-                        return -EINVAL;
-                }
+                if (r < 0)
+                        return plugin_reason(ret_reason, -EINVAL, "field 'payload' is not an even-length hex string");
+                if (p->payload_len == 0 || p->payload_len > MLX5_MAX_RPC_LEN - MLX5_HDR_LEN)
+                        return plugin_reason(ret_reason, -EINVAL, "field 'payload' must hold 1 to %u bytes",
+                                             MLX5_MAX_RPC_LEN - MLX5_HDR_LEN);
                 return 0;
         }
         default:
@@ -492,14 +457,12 @@ int mlx5_params_parse(Mlx5Operation op, const char *json, Mlx5Params *ret, char 
         if (op < 0 || op >= _MLX5_OPERATION_MAX || !ret)
                 return -EINVAL;
         o = json_tokener_parse_verbose(json && *json ? json : "{}", &jerr);
-        if (!o) {
-                set_reason(ret_reason, "parameters are not valid JSON: %s", json_tokener_error_desc(jerr));
-                return -EINVAL;
-        }
+        if (!o)
+                return plugin_reason(ret_reason, -EINVAL,
+                                     "parameters are not valid JSON: %s", json_tokener_error_desc(jerr));
         if (!json_object_is_type(o, json_type_object)) {
                 json_object_put(o);
-                set_reason(ret_reason, "parameters must be a JSON object");
-                return -EINVAL;
+                return plugin_reason(ret_reason, -EINVAL, "parameters must be a JSON object");
         }
         r = params_parse_object(op, o, &p, ret_reason);
         json_object_put(o);
@@ -635,11 +598,10 @@ int mlx5_operation_result(Mlx5Operation op, const Mlx5Params *p, const uint8_t *
 
         if (!p || !ret_json)
                 return -EINVAL;
-        if (mlx5_parse_out_header(reply, reply_len, &status, &syndrome) < 0) {
-                set_reason(ret_reason, "reply of %zu bytes is shorter than the 16-byte mlx5 output header",
-                           reply ? reply_len : (size_t) 0);
-                return -EBADMSG;
-        }
+        if (mlx5_parse_out_header(reply, reply_len, &status, &syndrome) < 0)
+                return plugin_reason(ret_reason, -EBADMSG,
+                                     "reply of %zu bytes is shorter than the 16-byte mlx5 output header",
+                                     reply ? reply_len : (size_t) 0);
 
         o = json_object_new_object();
         if (!o)
@@ -670,8 +632,8 @@ int mlx5_operation_result(Mlx5Operation op, const Mlx5Params *p, const uint8_t *
                         r = -EINVAL;
                 }
                 if (r == -EBADMSG)
-                        set_reason(ret_reason, "reply of %zu bytes is too short for %s", reply_len,
-                                   mlx5_operations[op].name);
+                        (void) plugin_reason(ret_reason, r, "reply of %zu bytes is too short for %s", reply_len,
+                                             mlx5_operations[op].name);
         }
         return plugin_json_finish_unless(o, r, ret_json);
 }

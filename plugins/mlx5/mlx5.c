@@ -1,6 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <errno.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <syslog.h>
@@ -9,15 +8,7 @@
 
 #include "mlx5-plugin.h"
 #include "mlx5-prm.h"
-
-#define EXPORT __attribute__((visibility("default")))
-
-static void set_reason(char **ret_reason, const char *s) {
-        if (ret_reason) {
-                free(*ret_reason);
-                *ret_reason = strdup(s);
-        }
-}
+#include "plugin-util.h"
 
 int mlx5_plugin_info_to_json(fwctld_device *device, const void *data, size_t size, char **ret_json) {
         return mlx5_info_json(data, size, ret_json);
@@ -39,18 +30,15 @@ int mlx5_plugin_decode(fwctld_device *device, fwctld_rpc *rpc, char **ret_reason
         size_t buffer_size, reported, avail, length, req_size;
         const uint8_t *request = fwctld_rpc_get_request(rpc, &req_size);
         const uint8_t *reply = fwctld_rpc_get_kernel_response(rpc, &buffer_size, &reported);
-        char name[64], buf[160];
+        char name[64];
         uint8_t status;
         uint32_t syndrome;
         uint16_t opcode;
 
         avail = reported < buffer_size ? reported : buffer_size;
-        if (mlx5_parse_out_header(reply, avail, &status, &syndrome) < 0) {
-                (void) snprintf(buf, sizeof(buf),
-                                "reply of %zu bytes is shorter than the 16-byte mlx5 output header", reported);
-                set_reason(ret_reason, buf);
-                return -EBADMSG;
-        }
+        if (mlx5_parse_out_header(reply, avail, &status, &syndrome) < 0)
+                return plugin_reason(ret_reason, -EBADMSG,
+                                     "reply of %zu bytes is shorter than the 16-byte mlx5 output header", reported);
         mlx5_format_status(status, syndrome, name, sizeof(name));
         fwctld_rpc_set_status(rpc, status, name);
 
@@ -99,13 +87,9 @@ int mlx5_plugin_execute(fwctld_device *device, const fwctld_operation *operation
         /* The request is what Rpc takes (a raw PRM command); the answer what Rpc returns. */
         if (r >= 0)
                 r = fwctld_device_rpc(device, mlx5_operations[op].min_scope, in, in_len, out, out_len, &reply);
-        if (r < 0 && r != -ENOMEM && r != -EACCES && ret_reason && !*ret_reason) {
-                char buf[128];
-
-                (void) snprintf(buf, sizeof(buf), "%s: the device refused the command (%s)",
-                                mlx5_operations[op].name, strerror(-r));
-                set_reason(ret_reason, buf);
-        }
+        if (r < 0 && r != -ENOMEM && r != -EACCES && ret_reason && !*ret_reason)
+                (void) plugin_reason(ret_reason, r, "%s: the device refused the command (%s)",
+                                     mlx5_operations[op].name, strerror(-r));
         if (r >= 0)
                 r = mlx5_operation_result(op, &p, out, reply.size < out_len ? reply.size : out_len, ret_result_json,
                                           ret_reason);
@@ -131,6 +115,6 @@ static const fwctld_plugin mlx5_plugin = {
         .execute = mlx5_plugin_execute,
 };
 
-EXPORT const fwctld_plugin *FWCTLD_PLUGIN_ENTRY(void) {
+FWCTLD_EXPORT const fwctld_plugin *FWCTLD_PLUGIN_ENTRY(void) {
         return &mlx5_plugin;
 }

@@ -3,7 +3,6 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <json-c/json.h>
-#include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -49,53 +48,41 @@ void pds_put_le16(uint8_t *p, uint16_t v) {
         p[1] = (uint8_t) (v >> 8);
 }
 
-__attribute__((format(printf, 3, 4))) static int reject(char **ret_reason, int err, const char *format, ...) {
-        va_list ap;
-        char *s = NULL;
-
-        if (ret_reason) {
-                va_start(ap, format);
-                if (vasprintf(&s, format, ap) < 0)
-                        s = NULL;
-                va_end(ap);
-                free(*ret_reason);
-                *ret_reason = s;
-        }
-        return err;
-}
-
 int pds_request_parse(const void *buf, size_t size, struct pds_request *ret, char **ret_reason) {
         const uint8_t *p = buf;
         uint32_t magic, payload_len, response_len;
         uint16_t version, reserved;
 
         if (!p || size < PDS_ENV_HDR_SIZE)
-                return reject(ret_reason, -EINVAL, "request of %zu bytes is shorter than the %u-byte pds envelope header",
-                              p ? size : 0, PDS_ENV_HDR_SIZE);
+                return plugin_reason(ret_reason, -EINVAL,
+                                     "request of %zu bytes is shorter than the %u-byte pds envelope header",
+                                     p ? size : 0, PDS_ENV_HDR_SIZE);
 
         magic = pds_get_le32(p + PDS_ENV_OFF_MAGIC);
         if (magic != PDS_ENV_REQ_MAGIC)
-                return reject(ret_reason, -EINVAL, "bad envelope magic 0x%08" PRIx32 " (expected 0x%08x, bytes \"PDSQ\")",
-                              magic, PDS_ENV_REQ_MAGIC);
+                return plugin_reason(ret_reason, -EINVAL,
+                                     "bad envelope magic 0x%08" PRIx32 " (expected 0x%08x, bytes \"PDSQ\")",
+                                     magic, PDS_ENV_REQ_MAGIC);
         version = pds_get_le16(p + PDS_ENV_OFF_VERSION);
         if (version != PDS_ENV_VERSION)
-                return reject(ret_reason, -EINVAL, "unsupported envelope version %u (expected %u)", version,
-                              PDS_ENV_VERSION);
+                return plugin_reason(ret_reason, -EINVAL, "unsupported envelope version %u (expected %u)", version,
+                                     PDS_ENV_VERSION);
         reserved = pds_get_le16(p + PDS_ENV_OFF_RESERVED);
         if (reserved != 0)
-                return reject(ret_reason, -EINVAL, "envelope reserved field is 0x%04x, must be 0", reserved);
+                return plugin_reason(ret_reason, -EINVAL, "envelope reserved field is 0x%04x, must be 0", reserved);
 
         payload_len = pds_get_le32(p + PDS_ENV_OFF_PAYLOAD_LEN);
         response_len = pds_get_le32(p + PDS_ENV_OFF_RESPONSE_LEN);
         if (payload_len > PDS_MAX_LEN)
-                return reject(ret_reason, -EINVAL, "payload_len %" PRIu32 " exceeds %u bytes", payload_len, PDS_MAX_LEN);
+                return plugin_reason(ret_reason, -EINVAL,
+                                     "payload_len %" PRIu32 " exceeds %u bytes", payload_len, PDS_MAX_LEN);
         if (response_len > PDS_MAX_LEN)
-                return reject(ret_reason, -EINVAL, "response_len %" PRIu32 " exceeds %u bytes", response_len,
-                              PDS_MAX_LEN);
+                return plugin_reason(ret_reason, -EINVAL, "response_len %" PRIu32 " exceeds %u bytes", response_len,
+                                     PDS_MAX_LEN);
         if ((size_t) payload_len + PDS_ENV_HDR_SIZE != size)
-                return reject(ret_reason, -EINVAL,
-                              "payload_len %" PRIu32 " does not match the %zu payload bytes after the header",
-                              payload_len, size - PDS_ENV_HDR_SIZE);
+                return plugin_reason(ret_reason, -EINVAL,
+                                     "payload_len %" PRIu32 " does not match the %zu payload bytes after the header",
+                                     payload_len, size - PDS_ENV_HDR_SIZE);
 
         *ret = (struct pds_request) {
                 .op = pds_get_le32(p + PDS_ENV_OFF_OP),
@@ -142,20 +129,21 @@ int pds_response_parse(const void *buf, size_t size, struct pds_response *ret, c
         uint16_t version, reserved;
 
         if (!p || size < PDS_ENV_HDR_SIZE)
-                return reject(ret_reason, -EBADMSG, "response of %zu bytes is shorter than the %u-byte envelope header",
-                              p ? size : 0, PDS_ENV_HDR_SIZE);
+                return plugin_reason(ret_reason, -EBADMSG,
+                                     "response of %zu bytes is shorter than the %u-byte envelope header",
+                                     p ? size : 0, PDS_ENV_HDR_SIZE);
         magic = pds_get_le32(p + PDS_RESP_OFF_MAGIC);
         version = pds_get_le16(p + PDS_RESP_OFF_VERSION);
         reserved = pds_get_le16(p + PDS_RESP_OFF_RESERVED);
         if (magic != PDS_ENV_RESP_MAGIC || version != PDS_ENV_VERSION || reserved != 0)
-                return reject(ret_reason, -EBADMSG,
-                              "not a version %u \"PDSA\" response envelope (magic 0x%08" PRIx32 ", version %u, "
-                              "reserved 0x%04x)", PDS_ENV_VERSION, magic, version, reserved);
+                return plugin_reason(ret_reason, -EBADMSG,
+                                     "not a version %u \"PDSA\" response envelope (magic 0x%08" PRIx32 ", version %u, "
+                                     "reserved 0x%04x)", PDS_ENV_VERSION, magic, version, reserved);
         response_len = pds_get_le32(p + PDS_RESP_OFF_RESPONSE_LEN);
         if ((size_t) response_len > size - PDS_ENV_HDR_SIZE)
-                return reject(ret_reason, -EBADMSG,
-                              "response envelope claims %" PRIu32 " bytes but carries %zu", response_len,
-                              size - PDS_ENV_HDR_SIZE);
+                return plugin_reason(ret_reason, -EBADMSG,
+                                     "response envelope claims %" PRIu32 " bytes but carries %zu", response_len,
+                                     size - PDS_ENV_HDR_SIZE);
         *ret = (struct pds_response) {
                 .retval = pds_get_le32(p + PDS_RESP_OFF_RETVAL),
                 .response_len = response_len,
@@ -183,19 +171,20 @@ int pds_kernel_reply_check(const void *kout, size_t buffer_size, size_t reported
         struct pds_kernel_rpc k;
 
         if (!kout || buffer_size < PDS_KERNEL_RPC_SIZE)
-                return reject(ret_reason, -EBADMSG, "response buffer of %zu bytes cannot hold the %u-byte struct",
-                              kout ? buffer_size : 0, PDS_KERNEL_RPC_SIZE);
+                return plugin_reason(ret_reason, -EBADMSG,
+                                     "response buffer of %zu bytes cannot hold the %u-byte struct",
+                                     kout ? buffer_size : 0, PDS_KERNEL_RPC_SIZE);
         /* pds returns its whole struct: anything else means the reply is not one. */
         if (reported_len != PDS_KERNEL_RPC_SIZE)
-                return reject(ret_reason, -EBADMSG,
-                              "kernel reported out_len %zu, expected the %u-byte struct fwctl_rpc_pds", reported_len,
-                              PDS_KERNEL_RPC_SIZE);
+                return plugin_reason(ret_reason, -EBADMSG,
+                                     "kernel reported out_len %zu, expected the %u-byte struct fwctl_rpc_pds",
+                                     reported_len, PDS_KERNEL_RPC_SIZE);
         memcpy(&k, kout, sizeof(k));
         /* The data went to our buffer of sent_out_len bytes; never read past it. */
         if (k.out_len > sent_out_len)
-                return reject(ret_reason, -EBADMSG,
-                              "returned out.len %" PRIu32 " exceeds the %" PRIu32 "-byte response buffer", k.out_len,
-                              sent_out_len);
+                return plugin_reason(ret_reason, -EBADMSG,
+                                     "returned out.len %" PRIu32 " exceeds the %" PRIu32 "-byte response buffer",
+                                     k.out_len, sent_out_len);
         *ret = k;
         return 0;
 }
@@ -230,14 +219,14 @@ static int get_u32_field(json_object *o, const char *key, bool required, uint32_
 
         if (!json_object_object_get_ex(o, key, &v)) {
                 if (required)
-                        return reject(ret_reason, -EINVAL, "missing field \"%s\"", key);
+                        return plugin_reason(ret_reason, -EINVAL, "missing field \"%s\"", key);
                 return 1;
         }
         if (!json_object_is_type(v, json_type_int))
-                return reject(ret_reason, -EINVAL, "field \"%s\" must be an integer", key);
+                return plugin_reason(ret_reason, -EINVAL, "field \"%s\" must be an integer", key);
         n = json_object_get_int64(v);
         if (n < 0 || (uint64_t) n > max)
-                return reject(ret_reason, -EINVAL, "field \"%s\" must be between 0 and %" PRIu32, key, max);
+                return plugin_reason(ret_reason, -EINVAL, "field \"%s\" must be between 0 and %" PRIu32, key, max);
         *ret = (uint32_t) n;
         return 0;
 }
@@ -259,10 +248,11 @@ int pds_params_parse(const char *json, struct pds_params *ret, char **ret_reason
 
         o = json_tokener_parse_verbose(json ?: "", &jerr);
         if (!o)
-                return reject(ret_reason, -EINVAL, "parameters are not valid JSON: %s", json_tokener_error_desc(jerr));
+                return plugin_reason(ret_reason, -EINVAL,
+                                     "parameters are not valid JSON: %s", json_tokener_error_desc(jerr));
         if (!json_object_is_type(o, json_type_object)) {
                 json_object_put(o);
-                return reject(ret_reason, -EINVAL, "parameters must be a JSON object");
+                return plugin_reason(ret_reason, -EINVAL, "parameters must be a JSON object");
         }
 
         /* A misspelt field would otherwise be silently ignored. */
@@ -273,7 +263,7 @@ int pds_params_parse(const char *json, struct pds_params *ret, char **ret_reason
                 for (size_t i = 0; i < sizeof(known) / sizeof(known[0]) && !ok; i++)
                         ok = strcmp(key, known[i]) == 0;
                 if (!ok) {
-                        r = reject(ret_reason, -EINVAL, "unknown field \"%s\"", key);
+                        r = plugin_reason(ret_reason, -EINVAL, "unknown field \"%s\"", key);
                         json_object_put(o);
                         return r;
                 }
@@ -288,16 +278,17 @@ int pds_params_parse(const char *json, struct pds_params *ret, char **ret_reason
                 r = get_u32_field(o, "scope", false, 3, &p.scope, ret_reason);
         if (r >= 0) {
                 if (!json_object_object_get_ex(o, "payload", &v))
-                        r = reject(ret_reason, -EINVAL, "missing field \"payload\"");
+                        r = plugin_reason(ret_reason, -EINVAL, "missing field \"payload\"");
                 else if (!json_object_is_type(v, json_type_string))
-                        r = reject(ret_reason, -EINVAL, "field \"payload\" must be a hex string");
+                        r = plugin_reason(ret_reason, -EINVAL, "field \"payload\" must be a hex string");
                 else {
                         r = plugin_hex_decode(json_object_get_string(v), &p.payload, &p.payload_len);
                         if (r == -EINVAL)
-                                r = reject(ret_reason, -EINVAL,
-                                           "field \"payload\" must be an even number of hex digits");
+                                r = plugin_reason(ret_reason, -EINVAL,
+                                                  "field \"payload\" must be an even number of hex digits");
                         else if (r >= 0 && p.payload_len > PDS_MAX_LEN)
-                                r = reject(ret_reason, -EINVAL, "field \"payload\" exceeds %u bytes", PDS_MAX_LEN);
+                                r = plugin_reason(ret_reason, -EINVAL,
+                                                  "field \"payload\" exceeds %u bytes", PDS_MAX_LEN);
                 }
         }
         json_object_put(o);

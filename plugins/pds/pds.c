@@ -11,15 +11,13 @@
  */
 #include <errno.h>
 #include <stddef.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <fwctld/plugin.h>
 
 #include "pds-proto.h"
-
-#define EXPORT __attribute__((visibility("default")))
+#include "plugin-util.h"
 
 #define PDS_DEVICE_TYPE 4u
 
@@ -37,13 +35,6 @@ struct pds_call_block {
         uint32_t op;
         uint32_t ep;
 };
-
-static void set_reason(char **ret_reason, const char *s) {
-        if (ret_reason) {
-                free(*ret_reason);
-                *ret_reason = strdup(s);
-        }
-}
 
 static int pds_info_to_json(fwctld_device *device, const void *data, size_t size, char **ret_json) {
         return pds_info_json(data, size, ret_json);
@@ -171,20 +162,16 @@ static int pds_classify_execute(fwctld_device *device, const fwctld_operation *o
         return 0;
 }
 
-static void execute_reason(const struct pds_params *p, int r, char **ret_reason) {
-        char buf[256];
-
+static int execute_reason(const struct pds_params *p, int r, char **ret_reason) {
         if (r == -EPERM)
-                (void) snprintf(buf, sizeof(buf),
-                                "the device refused endpoint %u operation 0x%04x at scope %u "
-                                "(EPERM: the operation needs a higher scope)", p->ep, p->op, p->scope);
-        else if (r == -EINVAL)
-                (void) snprintf(buf, sizeof(buf),
-                                "the device rejected endpoint %u operation 0x%04x (EINVAL: unknown endpoint or "
-                                "operation, or payload/response_size over the firmware's limits)", p->ep, p->op);
-        else
-                return;
-        set_reason(ret_reason, buf);
+                return plugin_reason(ret_reason, r,
+                                     "the device refused endpoint %u operation 0x%04x at scope %u "
+                                     "(EPERM: the operation needs a higher scope)", p->ep, p->op, p->scope);
+        if (r == -EINVAL)
+                return plugin_reason(ret_reason, r,
+                                     "the device rejected endpoint %u operation 0x%04x (EINVAL: unknown endpoint or "
+                                     "operation, or payload/response_size over the firmware's limits)", p->ep, p->op);
+        return r;
 }
 
 /* The same envelope a caller would send to Rpc, through the daemon's whole Rpc path. */
@@ -208,11 +195,11 @@ static int pds_execute_rpc(fwctld_device *device, const struct pds_params *p, ch
         }
         r = fwctld_device_rpc(device, p->scope, request, request_size, response, response_size, &reply);
         if (r < 0)
-                execute_reason(p, r, ret_reason);
-        else if (reply.length > reply.size) {
-                set_reason(ret_reason, "the response envelope is longer than the response_size asked for");
-                r = -EBADMSG;
-        } else
+                r = execute_reason(p, r, ret_reason);
+        else if (reply.length > reply.size)
+                r = plugin_reason(ret_reason, -EBADMSG,
+                                  "the response envelope is longer than the response_size asked for");
+        else
                 r = pds_response_parse(response, reply.size, &resp, ret_reason);
         if (r >= 0)
                 r = pds_result_json(resp.retval, resp.response, resp.response_len, ret_result_json);
@@ -254,6 +241,6 @@ static const fwctld_plugin pds_plugin = {
         .execute = pds_execute,
 };
 
-EXPORT const fwctld_plugin *FWCTLD_PLUGIN_ENTRY(void) {
+FWCTLD_EXPORT const fwctld_plugin *FWCTLD_PLUGIN_ENTRY(void) {
         return &pds_plugin;
 }

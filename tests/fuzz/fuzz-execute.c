@@ -55,7 +55,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                 abort();
         }
         if (r >= 0) {
-                if (call_new(fp->device->manager, fp->device, CALL_EXECUTE, NULL, &c) < 0)
+                if (call_new(fp->device, fp->device->policy, CALL_EXECUTE, &c) < 0)
                         abort();
                 c->operation = op;
                 (void) snprintf(c->execute_operation, sizeof(c->execute_operation), "%s", op->name);

@@ -8,7 +8,7 @@
 
 #include "fuzz-plugin.h"
 #include "log.h"
-#include "manager.h"
+#include "policy.h"
 #include "plugin-loader.h"
 
 /* Bounds the work of one input: a plugin that loops on the firmware stops here. */
@@ -102,7 +102,7 @@ int __wrap_fwctl_ioctl_rpc(int fd, uint32_t scope, const void *in, size_t in_len
                 return -EINVAL;
         if (in_len > FWCTLD_MAX_RPC_LEN || out_len > FWCTLD_MAX_RPC_LEN)
                 return -EMSGSIZE;
-        if (scope > FWCTLD_SCOPE_MAX)
+        if (scope >= _FWCTLD_SCOPE_MAX)
                 return -EOPNOTSUPP;
         if (!in || (out_len > 0 && !out))
                 return -EFAULT;
@@ -145,7 +145,7 @@ int __wrap_fwctl_ioctl_rpc(int fd, uint32_t scope, const void *in, size_t in_len
 FuzzPlugin *fuzz_plugin_get(void) {
         static FuzzPlugin fp;
         static Plugin plugin;
-        static Manager *m;
+        static Policy *policy;
         const uint32_t *types;
         int r;
 
@@ -157,10 +157,16 @@ FuzzPlugin *fuzz_plugin_get(void) {
         r = plugin_descriptor_check(plugin.desc, NULL);
         if (r < 0)
                 abort();
-        if (manager_new("/nonexistent/fwctld-fuzz-plugins", &m) < 0)
+        if (policy_new(NULL, NULL, "/nonexistent/fwctld-fuzz-tainted", &policy) < 0)
                 abort();
-        if (device_new(m, "/sys/devices/pci0000:00/0000:00:01.0/fwctl/fwctl0", "fwctl0", "/dev/fwctl/fwctl0",
-                       "/sys/devices/pci0000:00/0000:00:01.0", "0000:00:01.0", "fuzz_fwctl", &fp.device) < 0)
+        if (device_new(&(DeviceIdentity) {
+                               .syspath = (char *) "/sys/devices/pci0000:00/0000:00:01.0/fwctl/fwctl0",
+                               .name = (char *) "fwctl0",
+                               .devnode = (char *) "/dev/fwctl/fwctl0",
+                               .parent = (char *) "/sys/devices/pci0000:00/0000:00:01.0",
+                               .pci_address = (char *) "0000:00:01.0",
+                               .driver = (char *) "fuzz_fwctl",
+                       }, policy, &fp.device) < 0)
                 abort();
         types = plugin.desc->device_types;
         fp.device->type = types && types[0] != FWCTLD_DEVICE_TYPE_END ? types[0] : 0x7fu;
@@ -204,8 +210,8 @@ void fuzz_check_call(const Call *c) {
                 return;
         }
         /* The kernel never got an out buffer below what classify() said the driver writes. */
-        if (c->n_ioctls > 0 && c->kout && c->kout_len < c->cls.kernel_out_min) {
-                fprintf(stderr, "fuzz: out buffer of %zu bytes below kernel_out_min %zu\n", c->kout_len,
+        if (c->n_ioctls > 0 && c->rpc.kout && c->rpc.kout_len < c->cls.kernel_out_min) {
+                fprintf(stderr, "fuzz: out buffer of %zu bytes below kernel_out_min %zu\n", c->rpc.kout_len,
                         c->cls.kernel_out_min);
                 abort();
         }
@@ -217,17 +223,14 @@ void fuzz_check_call(const Call *c) {
                         c->cls.min_scope);
                 abort();
         }
-        /* What bus_call_reply_rpc() sends. */
-        if (c->response_set) {
-                if (c->response_size > c->max_response) {
-                        fprintf(stderr, "fuzz: response of %zu bytes above max_response %zu\n", c->response_size,
-                                c->max_response);
-                        abort();
-                }
-                fuzz_touch(c->response, c->response_size);
-        } else
-                fuzz_touch(c->kout, MIN(c->reported_len, c->kout_len));
-        if (c->status_name && !fuzz_utf8_valid(c->status_name)) {
+        /* What the bus layer sends. */
+        if (c->rpc.response_size > c->max_response) {
+                fprintf(stderr, "fuzz: response of %zu bytes above max_response %zu\n", c->rpc.response_size,
+                        c->max_response);
+                abort();
+        }
+        fuzz_touch(c->rpc.response, c->rpc.response_size);
+        if (c->rpc.status_name && !fuzz_utf8_valid(c->rpc.status_name)) {
                 fprintf(stderr, "fuzz: status name is not UTF-8\n");
                 abort();
         }

@@ -33,7 +33,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         fuzz_firmware_set(&in);
         fuzz_plugin_attach(fp);
 
-        if (call_new(fp->device->manager, fp->device, CALL_RPC, NULL, &c) < 0)
+        if (call_new(fp->device, fp->device->policy, CALL_RPC, &c) < 0)
                 abort();
         c->request = malloc(n);
         if (!c->request)

@@ -5,21 +5,20 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include <sys/socket.h>
-#include <systemd/sd-bus.h>
-
 #include <fwctld/fwctl-uapi.h>
 
+#include "bus-device.h"
 #include "call.h"
 #include "device.h"
-#include "manager.h"
 #include "names.h"
 #include "plugin-loader.h"
+#include "policy.h"
 #include "util.h"
 
 /*
- * call_start() up to the point where it would need a bus: validation, classification
- * and the per-sender limit. The fake plugin's classify() is steered by the first byte.
+ * The call engine without a bus: call_check() (sizes, the fallback gate, classification,
+ * the deny list), domain errors and their D-Bus names, and the RPCs of operations.
+ * The fake plugin's classify() is steered by the first byte.
  */
 
 #define OP_NEEDS_DEBUG_WRITE 0xFF /* min_scope 2, operation "WRITE_REGISTER" */
@@ -111,32 +110,27 @@ static Plugin fake_fallback_plugin = {
 };
 
 typedef struct Fixture {
-        Manager *m;
+        Policy *policy;
         Device *d;
-        sd_bus *bus;
-        int peer_fd;
 } Fixture;
 
 static int setup(void **state) {
         Fixture *f = calloc(1, sizeof(*f));
-        int fds[2];
+        const DeviceIdentity id = {
+                .syspath = (char *) "/sys/devices/pci0000:00/0000:00:02.0/0000:03:00.0/fwctl/fwctl0",
+                .name = (char *) "fwctl0",
+                .devnode = (char *) "/dev/fwctl/fwctl0",
+                .parent = (char *) "/sys/devices/pci0000:00/0000:00:02.0/0000:03:00.0",
+                .pci_address = (char *) "0000:03:00.0",
+                .driver = (char *) "mlx5_fwctl",
+        };
 
         assert_non_null(f);
-        assert_int_equal(manager_new("/nonexistent/fwctld-test-plugins", &f->m), 0);
-        assert_int_equal(device_new(f->m, "/sys/devices/pci0000:00/0000:00:02.0/0000:03:00.0/fwctl/fwctl0",
-                                    "fwctl0", "/dev/fwctl/fwctl0", "/sys/devices/pci0000:00/0000:00:02.0/0000:03:00.0",
-                                    "0000:03:00.0", "mlx5_fwctl", &f->d),
-                         0);
+        assert_int_equal(policy_new(NULL, NULL, "/nonexistent/tainted", &f->policy), 0);
+        assert_int_equal(device_new(&id, f->policy, &f->d), 0);
         f->d->type = 1;
         f->d->plugin = &fake_plugin;
         f->d->state = DEVICE_READY;
-
-        /* A bus that is never connected to anything: only to create method-call messages. */
-        assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0, fds), 0);
-        assert_int_equal(sd_bus_new(&f->bus), 0);
-        assert_int_equal(sd_bus_set_fd(f->bus, fds[0], fds[0]), 0);
-        assert_true(sd_bus_start(f->bus) >= 0);
-        f->peer_fd = fds[1];
 
         n_classify = 0;
         last_classify_scope = UINT32_MAX;
@@ -148,35 +142,19 @@ static int setup(void **state) {
 static int teardown(void **state) {
         Fixture *f = *state;
 
-        /* The call_start() paths tested here never leave a call behind. */
-        assert_null(f->m->calls);
-        assert_int_equal(f->m->n_calls, 0);
-        assert_int_equal(f->d->n_calls, 0);
         assert_int_equal(f->d->n_ref, 1);
         device_unref(f->d);
-        manager_free(f->m);
-        sd_bus_close_unref(f->bus);
-        close(f->peer_fd);
+        policy_free(f->policy);
         free(f);
         return 0;
 }
 
-static sd_bus_message *new_message(Fixture *f) {
-        sd_bus_message *msg = NULL;
-
-        assert_int_equal(sd_bus_message_new_method_call(f->bus, &msg, FWCTLD_BUS_NAME,
-                                                        "/org/freedesktop/fwctl1/device/fwctl0",
-                                                        FWCTLD_DEVICE_INTERFACE, "Rpc"),
-                         0);
-        return msg;
-}
-
-/* An Rpc call as method_rpc() builds it; the request is a copy of size bytes of first. */
-static Call *new_rpc(Fixture *f, sd_bus_message *msg, uint32_t scope, int first, size_t size, size_t max_response) {
+/* An Rpc call as method_rpc() builds it (from root); the request is size bytes of first. */
+static Call *new_rpc(Fixture *f, uint32_t scope, int first, size_t size, size_t max_response) {
         Call *c = NULL;
 
-        assert_int_equal(call_new(f->m, f->d, CALL_RPC, msg, &c), 0);
-        assert_non_null(c);
+        assert_int_equal(call_new(f->d, f->policy, CALL_RPC, &c), 0);
+        c->caller.uid = 0;
         c->scope = scope;
         c->request_size = size;
         c->max_response = max_response;
@@ -188,205 +166,33 @@ static Call *new_rpc(Fixture *f, sd_bus_message *msg, uint32_t scope, int first,
         return c;
 }
 
-static void assert_start_fails(Call *c, const char *error_name, const char *message_part) {
-        sd_bus_error error = SD_BUS_ERROR_NULL;
+static Call *new_execute(Fixture *f, const char *operation) {
+        Call *c = NULL;
 
-        assert_true(call_start(c, &error) < 0);
-        assert_true(sd_bus_error_is_set(&error));
-        assert_string_equal(error.name, error_name);
+        assert_int_equal(call_new(f->d, f->policy, CALL_EXECUTE, &c), 0);
+        c->caller.uid = 0;
+        strcpy(c->execute_operation, operation);
+        c->parameters_json = strdup("{}");
+        assert_non_null(c->parameters_json);
+        return c;
+}
+
+static void assert_check_fails(Call *c, const char *error_name, const char *message_part) {
+        assert_true(call_check(c) < 0);
+        assert_string_equal(bus_error_name(c->domain_error), error_name);
         if (message_part) {
-                assert_non_null(error.message);
-                if (!strstr(error.message, message_part))
-                        fail_msg("error message '%s' does not contain '%s'", error.message, message_part);
+                assert_non_null(c->error_message);
+                if (!strstr(c->error_message, message_part))
+                        fail_msg("error message '%s' does not contain '%s'", c->error_message, message_part);
         }
-        sd_bus_error_free(&error);
-        /* On failure the caller still owns the call. */
         call_free(c);
 }
 
-static void test_scope_to_string(void **state) {
-        assert_string_equal(scope_to_string(0), "configuration");
-        assert_string_equal(scope_to_string(1), "debug-read-only");
-        assert_string_equal(scope_to_string(2), "debug-write");
-        assert_string_equal(scope_to_string(3), "debug-write-full");
-        assert_null(scope_to_string(4));
-        assert_null(scope_to_string(UINT32_MAX));
-        assert_false(scope_taints(0));
-        assert_false(scope_taints(1));
-        assert_true(scope_taints(2));
-        assert_true(scope_taints(3));
-}
-
-static void test_scope_to_action(void **state) {
-        assert_string_equal(scope_to_action(0), "org.freedesktop.fwctl1.rpc-configuration");
-        assert_string_equal(scope_to_action(1), "org.freedesktop.fwctl1.rpc-debug-read-only");
-        assert_string_equal(scope_to_action(2), "org.freedesktop.fwctl1.rpc-debug-write");
-        assert_string_equal(scope_to_action(3), "org.freedesktop.fwctl1.rpc-debug-write-full");
-        assert_null(scope_to_action(4));
-        assert_null(scope_to_action(UINT32_MAX));
-}
-
-static void test_errno_to_bus_error(void **state) {
-        assert_string_equal(errno_to_bus_error(-ENODEV), "org.freedesktop.fwctl1.Error.DeviceGone");
-        assert_string_equal(errno_to_bus_error(-ENXIO), "org.freedesktop.fwctl1.Error.DeviceGone");
-        assert_string_equal(errno_to_bus_error(-ENOTTY), "org.freedesktop.fwctl1.Error.NotSupported");
-        assert_string_equal(errno_to_bus_error(-EOPNOTSUPP), "org.freedesktop.fwctl1.Error.NotSupported");
-        assert_string_equal(errno_to_bus_error(-EMSGSIZE), "org.freedesktop.fwctl1.Error.PayloadTooLarge");
-        assert_string_equal(errno_to_bus_error(-EBUSY), "org.freedesktop.fwctl1.Error.Busy");
-        assert_string_equal(errno_to_bus_error(-EBADMSG), "org.freedesktop.fwctl1.Error.DeviceError");
-        assert_string_equal(errno_to_bus_error(-EINVAL), "org.freedesktop.fwctl1.Error.DeviceError");
-        assert_string_equal(errno_to_bus_error(-EPERM), "org.freedesktop.fwctl1.Error.DeviceError");
-        assert_string_equal(errno_to_bus_error(-EIO), "org.freedesktop.fwctl1.Error.DeviceError");
-        /* Positive errnos map the same way. */
-        assert_string_equal(errno_to_bus_error(ENODEV), "org.freedesktop.fwctl1.Error.DeviceGone");
-        assert_string_equal(errno_to_bus_error(EMSGSIZE), "org.freedesktop.fwctl1.Error.PayloadTooLarge");
-}
-
-static void test_call_new_null_message(void **state) {
-        Fixture *f = *state;
-        Call *c = NULL;
-
-        assert_int_equal(call_new(f->m, f->d, CALL_RPC, NULL, &c), 0);
-        assert_non_null(c);
-        assert_null(c->message);
-        assert_ptr_equal(c->device, f->d);
-        assert_ptr_equal(c->manager, f->m);
-        assert_int_equal(c->kind, CALL_RPC);
-        assert_int_equal(c->state, CALL_NEW);
-        assert_int_equal(c->uid, (uid_t) -1);
-        assert_int_equal(f->d->n_ref, 2); /* the call holds a ref */
-        assert_null(call_free(c));
-        assert_int_equal(f->d->n_ref, 1);
-        assert_null(call_free(NULL));
-}
-
-static void test_invalid_scope(void **state) {
-        Fixture *f = *state;
-
-        assert_start_fails(new_rpc(f, NULL, 4, 0x01, 8, 64), FWCTLD_ERROR_INVALID_SCOPE, "Scope 4");
-        assert_start_fails(new_rpc(f, NULL, UINT32_MAX, 0x01, 8, 64), FWCTLD_ERROR_INVALID_SCOPE, NULL);
-        assert_string_equal(FWCTLD_ERROR_INVALID_SCOPE, "org.freedesktop.fwctl1.Error.InvalidScope");
-        assert_int_equal(n_classify, 0);
-}
-
-static void test_empty_request(void **state) {
-        Fixture *f = *state;
-
-        assert_start_fails(new_rpc(f, NULL, 0, 0x01, 0, 64), "org.freedesktop.fwctl1.Error.RequestRejected",
-                           "empty");
-        assert_int_equal(n_classify, 0);
-}
-
-static void test_request_too_large(void **state) {
-        Fixture *f = *state;
-        Call *c;
-
-        assert_start_fails(new_rpc(f, NULL, 0, 0x01, 2097153, 64), "org.freedesktop.fwctl1.Error.PayloadTooLarge",
-                           "2097153");
-        /* Even when the caller's copy is there, the size alone decides. */
-        c = new_rpc(f, NULL, 0, 0x01, 16, 64);
-        c->request_size = (size_t) UINT32_MAX + 1;
-        assert_start_fails(c, "org.freedesktop.fwctl1.Error.PayloadTooLarge", NULL);
-        assert_int_equal(n_classify, 0);
-}
-
-static void test_max_response_too_large(void **state) {
-        Fixture *f = *state;
-
-        assert_start_fails(new_rpc(f, NULL, 0, 0x01, 8, 2097153), "org.freedesktop.fwctl1.Error.PayloadTooLarge",
-                           "max_response");
-        assert_int_equal(n_classify, 0);
-}
-
-static void test_limits_accepted(void **state) {
-        Fixture *f = *state;
-
-        /* Exactly 2 MiB both ways passes validation and reaches the plugin. */
-        assert_start_fails(new_rpc(f, NULL, 0, OP_REJECTED, 2097152, 2097152),
-                           "org.freedesktop.fwctl1.Error.RequestRejected", "deny list");
-        assert_int_equal(n_classify, 1);
-        assert_int_equal(last_classify_size, 2097152);
-}
-
-static void test_classify_rejects(void **state) {
-        Fixture *f = *state;
-
-        assert_start_fails(new_rpc(f, NULL, 3, OP_REJECTED, 4, 64), "org.freedesktop.fwctl1.Error.RequestRejected",
-                           "opcode 0xee is on the deny list");
-        assert_int_equal(n_classify, 1);
-        assert_int_equal(last_classify_scope, 3);
-
-        /* Without a reason the errno is named instead. */
-        assert_start_fails(new_rpc(f, NULL, 3, OP_REJECTED_NO_REASON, 4, 64),
-                           "org.freedesktop.fwctl1.Error.RequestRejected", "EOPNOTSUPP");
-
-        /* A plugin answering an impossible scope is not trusted. */
-        assert_start_fails(new_rpc(f, NULL, 3, OP_BAD_SCOPE, 4, 64), "org.freedesktop.fwctl1.Error.RequestRejected",
-                           "fake");
-        assert_int_equal(n_classify, 3);
-}
-
-static void test_scope_too_low(void **state) {
-        Fixture *f = *state;
-
-        assert_start_fails(new_rpc(f, NULL, 1, OP_NEEDS_DEBUG_WRITE, 4, 64), "org.freedesktop.fwctl1.Error.ScopeTooLow",
-                           "debug-write");
-        assert_start_fails(new_rpc(f, NULL, 0, OP_NEEDS_DEBUG_WRITE, 4, 64), "org.freedesktop.fwctl1.Error.ScopeTooLow",
-                           "WRITE_REGISTER");
-        assert_int_equal(n_classify, 2);
-        assert_int_equal(last_classify_scope, 0);
-}
-
-static void test_device_not_ready(void **state) {
-        Fixture *f = *state;
-
-        f->d->state = DEVICE_GONE;
-        assert_start_fails(new_rpc(f, NULL, 0, 0x01, 8, 64), "org.freedesktop.fwctl1.Error.DeviceGone", "fwctl0");
-        f->d->state = DEVICE_PROBING;
-        assert_start_fails(new_rpc(f, NULL, 0, 0x01, 8, 64), "org.freedesktop.fwctl1.Error.DeviceGone", "fwctl0");
-        assert_int_equal(n_classify, 0);
-        f->d->state = DEVICE_READY;
-}
-
-static void test_accepted_to_authorization(void **state) {
-        Fixture *f = *state;
-        sd_bus_error error = SD_BUS_ERROR_NULL;
-        Call *c;
-
-        /*
-         * Scope 2 request at scope 2, max sizes: validation and classification pass and
-         * the call goes to polkit. Without a sender and a bus, polkit cannot be asked:
-         * the call is dropped (nobody to answer) and freed, and nothing is left tracked.
-         */
-        c = new_rpc(f, NULL, 2, OP_NEEDS_DEBUG_WRITE, 2097152, 2097152);
-        assert_int_equal(call_start(c, &error), 1);
-        assert_false(sd_bus_error_is_set(&error));
-        assert_int_equal(n_classify, 1);
-        assert_int_equal(last_classify_scope, 2);
-        assert_null(f->m->calls);
-}
-
-static void test_execute_unknown_operation(void **state) {
-        Fixture *f = *state;
-        sd_bus_error error = SD_BUS_ERROR_NULL;
-        Call *c = NULL;
-
-        assert_int_equal(call_new(f->m, f->d, CALL_EXECUTE, NULL, &c), 0);
-        strcpy(c->execute_operation, "frobnicate");
-        assert_start_fails(c, "org.freedesktop.fwctl1.Error.NoSuchOperation", "frobnicate");
-
-        /* An operation that does not name the RPCs it issues cannot be authorised. */
-        assert_int_equal(call_new(f->m, f->d, CALL_EXECUTE, NULL, &c), 0);
-        strcpy(c->execute_operation, "unnamed");
-        assert_start_fails(c, "org.freedesktop.fwctl1.Error.RequestRejected", "does not name");
-
-        /* A known one takes the operation's scope and goes on to authorization. */
-        assert_int_equal(call_new(f->m, f->d, CALL_EXECUTE, NULL, &c), 0);
-        strcpy(c->execute_operation, "reset");
-        assert_int_equal(call_start(c, &error), 1);
-        assert_false(sd_bus_error_is_set(&error));
-        assert_int_equal(n_classify, 0);
-        assert_null(f->m->calls);
+static void assert_check_passes(Call *c) {
+        if (call_check(c) < 0)
+                fail_msg("call_check() failed: %s", strempty(c->error_message));
+        assert_int_equal(c->domain_error, CALL_ERROR_NONE);
+        call_free(c);
 }
 
 static void load_deny_rules(Fixture *f, const char *text) {
@@ -394,235 +200,290 @@ static void load_deny_rules(Fixture *f, const char *text) {
 
         assert_non_null(l);
         assert_int_equal(deny_list_parse(l, text, "test.conf"), 0);
-        deny_list_free(f->m->deny);
-        f->m->deny = l;
+        deny_list_free(f->policy->deny);
+        f->policy->deny = l;
+}
+
+static void test_errno_to_bus_error(void **state) {
+        static const struct {
+                int err;
+                const char *name;
+        } table[] = {
+                { -ENODEV, "org.freedesktop.fwctl1.Error.DeviceGone" },
+                { -ENXIO, "org.freedesktop.fwctl1.Error.DeviceGone" },
+                { -ENOTTY, "org.freedesktop.fwctl1.Error.NotSupported" },
+                { -EOPNOTSUPP, "org.freedesktop.fwctl1.Error.NotSupported" },
+                { -EMSGSIZE, "org.freedesktop.fwctl1.Error.PayloadTooLarge" },
+                { -EBUSY, "org.freedesktop.fwctl1.Error.Busy" },
+                { -EAGAIN, "org.freedesktop.fwctl1.Error.Busy" },
+                { -EBADMSG, "org.freedesktop.fwctl1.Error.DeviceError" },
+                { -EINVAL, "org.freedesktop.fwctl1.Error.DeviceError" },
+                { -EPERM, "org.freedesktop.fwctl1.Error.DeviceError" },
+                { ENODEV, "org.freedesktop.fwctl1.Error.DeviceGone" }, /* positive errnos map the same */
+        };
+
+        for (size_t i = 0; i < ELEMENTSOF(table); i++)
+                assert_string_equal(bus_error_name(call_error_from_errno(table[i].err)), table[i].name);
+}
+
+/* Every domain error has a string and, but "none" and "cancelled" (never sent), a D-Bus name. */
+static void test_call_error_tables(void **state) {
+        for (CallError e = 0; e < _CALL_ERROR_MAX; e++) {
+                assert_non_null(call_error_to_string(e));
+                assert_int_equal(call_error_from_string(call_error_to_string(e)), e);
+                if (e == CALL_ERROR_NONE || e == CALL_ERROR_CANCELLED)
+                        assert_null(bus_error_name(e));
+                else
+                        assert_non_null(bus_error_name(e));
+        }
+        assert_null(call_error_to_string(_CALL_ERROR_MAX));
+        assert_int_equal(call_error_from_string("nonsense"), _CALL_ERROR_INVALID);
+        assert_string_equal(bus_error_name(CALL_ERROR_INTERACTIVE_AUTHORIZATION_REQUIRED),
+                            "org.freedesktop.DBus.Error.InteractiveAuthorizationRequired");
+        assert_string_equal(bus_error_name(CALL_ERROR_PLUGIN_MISSING), "org.freedesktop.fwctl1.Error.PluginMissing");
+        assert_string_equal(bus_error_name(CALL_ERROR_AUDIT_FAILED), "org.freedesktop.fwctl1.Error.AuditFailed");
+}
+
+static void test_call_new_and_fail(void **state) {
+        Fixture *f = *state;
+        Call *c = NULL;
+
+        assert_int_equal(call_new(f->d, f->policy, CALL_RPC, &c), 0);
+        assert_ptr_equal(c->device, f->d);
+        assert_int_equal(c->state, CALL_NEW);
+        assert_int_equal(c->caller.uid, (uid_t) -1);
+        assert_int_equal(f->d->n_ref, 2); /* the call holds a ref */
+
+        /* The first failure is the answer: later ones do not overwrite it. */
+        assert_true(call_fail(c, CALL_ERROR_SCOPE_TOO_LOW, "first %d", 1) < 0);
+        assert_true(call_fail(c, CALL_ERROR_BUSY, "second") < 0);
+        assert_int_equal(c->domain_error, CALL_ERROR_SCOPE_TOO_LOW);
+        assert_string_equal(c->error_message, "first 1");
+        assert_null(call_free(c));
+        assert_int_equal(f->d->n_ref, 1);
+        assert_null(call_free(NULL));
+}
+
+static void test_sizes_and_scope(void **state) {
+        Fixture *f = *state;
+        Call *c;
+
+        assert_check_fails(new_rpc(f, 4, 0x01, 8, 64), FWCTLD_ERROR_INVALID_SCOPE, "Scope 4");
+        assert_check_fails(new_rpc(f, UINT32_MAX, 0x01, 8, 64), FWCTLD_ERROR_INVALID_SCOPE, NULL);
+        assert_check_fails(new_rpc(f, 0, 0x01, 0, 64), FWCTLD_ERROR_REQUEST_REJECTED, "empty");
+        assert_check_fails(new_rpc(f, 0, 0x01, 2097153, 64), FWCTLD_ERROR_PAYLOAD_TOO_LARGE, "2097153");
+        /* Even when the caller's copy is there, the size alone decides. */
+        c = new_rpc(f, 0, 0x01, 16, 64);
+        c->request_size = (size_t) UINT32_MAX + 1;
+        assert_check_fails(c, FWCTLD_ERROR_PAYLOAD_TOO_LARGE, NULL);
+        assert_check_fails(new_rpc(f, 0, 0x01, 8, 2097153), FWCTLD_ERROR_PAYLOAD_TOO_LARGE, "max_response");
+        assert_int_equal(n_classify, 0);
+
+        /* Exactly 2 MiB both ways passes and reaches the plugin. */
+        assert_check_fails(new_rpc(f, 0, OP_REJECTED, 2097152, 2097152), FWCTLD_ERROR_REQUEST_REJECTED, "deny list");
+        assert_int_equal(n_classify, 1);
+        assert_int_equal(last_classify_size, 2097152);
+}
+
+static void test_classify(void **state) {
+        Fixture *f = *state;
+
+        assert_check_fails(new_rpc(f, 3, OP_REJECTED, 4, 64), FWCTLD_ERROR_REQUEST_REJECTED,
+                           "opcode 0xee is on the deny list");
+        assert_int_equal(last_classify_scope, 3);
+        /* Without a reason the errno is named instead. */
+        assert_check_fails(new_rpc(f, 3, OP_REJECTED_NO_REASON, 4, 64), FWCTLD_ERROR_REQUEST_REJECTED, "EOPNOTSUPP");
+        /* A plugin answering an impossible scope is not trusted. */
+        assert_check_fails(new_rpc(f, 3, OP_BAD_SCOPE, 4, 64), FWCTLD_ERROR_REQUEST_REJECTED, "fake");
+        assert_check_fails(new_rpc(f, 1, OP_NEEDS_DEBUG_WRITE, 4, 64), FWCTLD_ERROR_SCOPE_TOO_LOW, "debug-write");
+        assert_check_fails(new_rpc(f, 0, OP_NEEDS_DEBUG_WRITE, 4, 64), FWCTLD_ERROR_SCOPE_TOO_LOW, "WRITE_REGISTER");
+        assert_int_equal(n_classify, 5);
+        assert_check_passes(new_rpc(f, 2, OP_NEEDS_DEBUG_WRITE, 4, 64));
+        assert_check_passes(new_rpc(f, 0, 0x01, 4, 64));
+}
+
+static void test_device_not_ready(void **state) {
+        Fixture *f = *state;
+
+        f->d->state = DEVICE_GONE;
+        assert_check_fails(new_rpc(f, 0, 0x01, 8, 64), FWCTLD_ERROR_DEVICE_GONE, "fwctl0");
+        f->d->state = DEVICE_PROBING;
+        assert_check_fails(new_rpc(f, 0, 0x01, 8, 64), FWCTLD_ERROR_DEVICE_GONE, "fwctl0");
+        assert_int_equal(n_classify, 0);
+        f->d->state = DEVICE_READY;
+}
+
+static void test_execute_operations(void **state) {
+        Fixture *f = *state;
+        Call *c;
+
+        assert_check_fails(new_execute(f, "frobnicate"), FWCTLD_ERROR_NO_SUCH_OPERATION, "frobnicate");
+        /* An operation that does not name the RPCs it issues cannot be authorised. */
+        assert_check_fails(new_execute(f, "unnamed"), FWCTLD_ERROR_REQUEST_REJECTED, "does not name");
+
+        /* A known one takes the operation's scope and names what it sends. */
+        c = new_execute(f, "reset");
+        assert_int_equal(call_check(c), 0);
+        assert_int_equal(c->scope, FWCTLD_SCOPE_DEBUG_WRITE);
+        assert_string_equal(c->cls.operation, "WRITE_REGISTER");
+        assert_string_equal(c->execute_operation, "reset");
+        call_free(c);
+        assert_int_equal(n_classify, 0);
 }
 
 /* One name, every door: a rule naming an RPC stops an Execute that issues it, and a scope is a floor. */
 static void test_deny_every_door(void **state) {
         Fixture *f = *state;
-        Call *c = NULL;
 
         load_deny_rules(f, "mlx5 WRITE_REGISTER debug-write\n");
-        assert_start_fails(new_rpc(f, NULL, 2, OP_NEEDS_DEBUG_WRITE, 4, 64),
-                           "org.freedesktop.fwctl1.Error.RequestRejected", "test.conf:1");
+        assert_check_fails(new_rpc(f, 2, OP_NEEDS_DEBUG_WRITE, 4, 64), FWCTLD_ERROR_REQUEST_REJECTED, "test.conf:1");
         /* Scope 3 is above the rule's floor: stopped too. */
-        assert_start_fails(new_rpc(f, NULL, 3, OP_NEEDS_DEBUG_WRITE, 4, 64),
-                           "org.freedesktop.fwctl1.Error.RequestRejected", "local policy");
-        assert_int_equal(call_new(f->m, f->d, CALL_EXECUTE, NULL, &c), 0);
-        strcpy(c->execute_operation, "reset");
-        assert_start_fails(c, "org.freedesktop.fwctl1.Error.RequestRejected", "WRITE_REGISTER");
+        assert_check_fails(new_rpc(f, 3, OP_NEEDS_DEBUG_WRITE, 4, 64), FWCTLD_ERROR_REQUEST_REJECTED, "local policy");
+        assert_check_fails(new_execute(f, "reset"), FWCTLD_ERROR_REQUEST_REJECTED, "WRITE_REGISTER");
 
         /* A rule naming the Execute operation stops it as well. */
         load_deny_rules(f, "* reset\n");
-        assert_int_equal(call_new(f->m, f->d, CALL_EXECUTE, NULL, &c), 0);
-        strcpy(c->execute_operation, "reset");
-        assert_start_fails(c, "org.freedesktop.fwctl1.Error.RequestRejected", "reset");
+        assert_check_fails(new_execute(f, "reset"), FWCTLD_ERROR_REQUEST_REJECTED, "reset");
 
         /* A rule at debug-write leaves configuration alone. */
         load_deny_rules(f, "mlx5 QUERY debug-write\n");
-        assert_start_fails(new_rpc(f, NULL, 0, OP_REJECTED, 4, 64), "org.freedesktop.fwctl1.Error.RequestRejected",
-                           "0xee");
+        assert_check_passes(new_rpc(f, 0, 0x01, 4, 64));
+        assert_check_fails(new_rpc(f, 2, 0x01, 4, 64), FWCTLD_ERROR_REQUEST_REJECTED, "QUERY");
 }
 
 /* The fallback never serves a known type, and an unknown one only to root or where opted in. */
 static void test_fallback_gate(void **state) {
         Fixture *f = *state;
-        sd_bus_error error = SD_BUS_ERROR_NULL;
         RawTypes *t;
         Call *c;
 
         f->d->plugin = &fake_fallback_plugin;
         f->d->type = 4;
-        c = new_rpc(f, NULL, 0, 0x01, 48, 64);
-        c->uid = 0;
-        assert_start_fails(c, "org.freedesktop.fwctl1.Error.PluginMissing", "pds plugin is not loaded");
+        assert_check_fails(new_rpc(f, 0, 0x01, 48, 64), FWCTLD_ERROR_PLUGIN_MISSING, "pds plugin is not loaded");
 
         f->d->type = 8;
-        c = new_rpc(f, NULL, 0, 0x01, 8, 64);
-        c->uid = 4242;
-        assert_start_fails(c, "org.freedesktop.fwctl1.Error.NotAuthorized", "root only");
+        c = new_rpc(f, 0, 0x01, 8, 64);
+        c->caller.uid = 4242;
+        assert_check_fails(c, FWCTLD_ERROR_NOT_AUTHORIZED, "root only");
         assert_int_equal(n_classify, 0);
 
-        /* Root passes the gate: the plugin gets to classify (and here rejects). */
-        c = new_rpc(f, NULL, 0, OP_REJECTED, 8, 64);
-        c->uid = 0;
-        assert_start_fails(c, "org.freedesktop.fwctl1.Error.RequestRejected", "0xee");
+        /* Root passes the gate: the plugin gets to classify. */
+        assert_check_passes(new_rpc(f, 0, 0x01, 8, 64));
         assert_int_equal(n_classify, 1);
 
-        /* Opted in: a non-root caller passes the gate and goes on to polkit. */
+        /* Opted in: a non-root caller passes the gate (and goes on to polkit). */
         t = calloc(1, sizeof(RawTypes));
         assert_non_null(t);
         assert_int_equal(raw_types_parse(t, "8 4 0x10 junk # the sample driver\n", "raw-types.conf"), 2);
         assert_true(raw_types_contains(t, 8));
         assert_true(raw_types_contains(t, 16));
         assert_false(raw_types_contains(t, 4)); /* known types are never opted in */
-        f->m->raw_types = t;
-        c = new_rpc(f, NULL, 0, 0x01, 8, 64);
-        c->uid = 4242;
-        assert_int_equal(call_start(c, &error), 1);
-        assert_false(sd_bus_error_is_set(&error));
+        f->policy->raw_types = t;
+        c = new_rpc(f, 0, 0x01, 8, 64);
+        c->caller.uid = 4242;
+        assert_check_passes(c);
         assert_int_equal(n_classify, 2);
 
         f->d->plugin = &fake_plugin;
         f->d->type = 1;
 }
 
-/* An RPC inside an operation: refused before any ioctl when it was not declared or is above the call's scope. */
+static void reset_refusal(Call *parent) {
+        parent->domain_error = CALL_ERROR_NONE;
+        free(parent->error_message);
+        parent->error_message = NULL;
+}
+
+/* An RPC inside an operation: refused before any ioctl when undeclared, above the call's scope or denied. */
 static void test_nested_refusals(void **state) {
         Fixture *f = *state;
         const unsigned char query[4] = { 0x01 }, write_reg[4] = { OP_NEEDS_DEBUG_WRITE };
-        Call *parent = NULL, *sub = NULL;
+        Call *parent = new_execute(f, "reset"), *sub = NULL;
 
-        assert_int_equal(call_new(f->m, f->d, CALL_EXECUTE, NULL, &parent), 0);
-        strcpy(parent->execute_operation, "reset");
         strcpy(parent->cls.operation, "WRITE_REGISTER");
         parent->scope = FWCTLD_SCOPE_DEBUG_WRITE;
-        parent->uid = 4242;
+        parent->caller.uid = 4242;
 
         /* QUERY was not declared by "reset": refused, and the parent carries the refusal. */
-        assert_int_equal(call_run_nested(f->m, f->d, parent, 2, query, sizeof(query), 64, &sub), -EACCES);
-        assert_string_equal(parent->refusal_error, "org.freedesktop.fwctl1.Error.RequestRejected");
-        assert_non_null(strstr(parent->refusal_message, "did not declare"));
+        assert_int_equal(call_run_nested(f->d, f->policy, parent, 2, query, sizeof(query), 64, &sub), -EACCES);
+        assert_int_equal(parent->domain_error, CALL_ERROR_REQUEST_REJECTED);
+        assert_non_null(strstr(parent->error_message, "did not declare"));
         assert_int_equal(sub->n_ioctls, 0);
-        assert_int_equal(sub->uid, 4242);
+        assert_int_equal(sub->caller.uid, 4242);
+        assert_string_equal(sub->execute_operation, "reset");
         call_free(sub);
 
         /* Declared, but above the scope the plugin asked for. */
-        free(parent->refusal_message);
-        parent->refusal_message = NULL;
-        parent->refusal_error = NULL;
-        assert_int_equal(call_run_nested(f->m, f->d, parent, 1, write_reg, sizeof(write_reg), 64, &sub), -EACCES);
-        assert_string_equal(parent->refusal_error, "org.freedesktop.fwctl1.Error.ScopeTooLow");
+        reset_refusal(parent);
+        assert_int_equal(call_run_nested(f->d, f->policy, parent, 1, write_reg, sizeof(write_reg), 64, &sub), -EACCES);
+        assert_int_equal(parent->domain_error, CALL_ERROR_SCOPE_TOO_LOW);
         assert_int_equal(sub->n_ioctls, 0);
         call_free(sub);
 
         /* Denied by a rule. */
-        free(parent->refusal_message);
-        parent->refusal_message = NULL;
-        parent->refusal_error = NULL;
+        reset_refusal(parent);
         load_deny_rules(f, "* WRITE_REGISTER\n");
-        assert_int_equal(call_run_nested(f->m, f->d, parent, 2, write_reg, sizeof(write_reg), 64, &sub), -EACCES);
-        assert_string_equal(parent->refusal_error, "org.freedesktop.fwctl1.Error.RequestRejected");
-        assert_non_null(strstr(parent->refusal_message, "test.conf:1"));
+        assert_int_equal(call_run_nested(f->d, f->policy, parent, 2, write_reg, sizeof(write_reg), 64, &sub), -EACCES);
+        assert_int_equal(parent->domain_error, CALL_ERROR_REQUEST_REJECTED);
+        assert_non_null(strstr(parent->error_message, "test.conf:1"));
         assert_int_equal(sub->n_ioctls, 0);
         call_free(sub);
         call_free(parent);
 }
 
-static void test_sender_limit(void **state) {
+/* What reaches the caller when a run went wrong: errno and plugin failures become domain errors. */
+static void test_finish(void **state) {
         Fixture *f = *state;
-        Call *tracked[FWCTLD_MAX_CALLS_PER_SENDER];
         Call *c;
 
-        for (unsigned i = 0; i < FWCTLD_MAX_CALLS_PER_SENDER; i++) {
-                sd_bus_message *msg = new_message(f);
+        c = new_rpc(f, 0, 0x01, 8, 64);
+        c->error = -ENODEV;
+        call_finish(c);
+        assert_int_equal(c->domain_error, CALL_ERROR_DEVICE_GONE);
+        call_free(c);
 
-                tracked[i] = new_rpc(f, msg, 0, 0x01, 8, 64);
-                sd_bus_message_unref(msg);
-                tracked[i]->sender = strdup(":1.42");
-                assert_non_null(tracked[i]->sender);
-                manager_track_call(f->m, tracked[i]);
+        c = new_rpc(f, 0, 0x01, 8, 64);
+        c->error = -ECANCELED;
+        call_finish(c);
+        assert_int_equal(c->domain_error, CALL_ERROR_CANCELLED);
+        call_free(c);
 
-                if (i == FWCTLD_MAX_CALLS_PER_SENDER - 2) {
-                        /* 15 in progress: one more is still allowed (stopped at classify). */
-                        sd_bus_message *m2 = new_message(f);
+        c = new_execute(f, "reset");
+        c->error = -EINVAL;
+        c->error_from_plugin = true;
+        c->error_reason = strdup("field \"x\" is wrong");
+        call_finish(c);
+        assert_int_equal(c->domain_error, CALL_ERROR_INVALID_ARGUMENTS);
+        assert_non_null(strstr(c->error_message, "field \"x\" is wrong"));
+        call_free(c);
 
-                        c = new_rpc(f, m2, 0, OP_REJECTED, 8, 64);
-                        sd_bus_message_unref(m2);
-                        c->sender = strdup(":1.42");
-                        assert_start_fails(c, "org.freedesktop.fwctl1.Error.RequestRejected", NULL);
-                }
-        }
-        assert_int_equal(manager_count_calls_of_sender(f->m, ":1.42"), FWCTLD_MAX_CALLS_PER_SENDER);
-        assert_int_equal(f->d->n_calls, FWCTLD_MAX_CALLS_PER_SENDER);
-        n_classify = 0;
+        c = new_rpc(f, 0, 0x01, 8, 64);
+        c->error = -EPERM;
+        call_finish(c);
+        assert_int_equal(c->domain_error, CALL_ERROR_DEVICE_ERROR);
+        assert_non_null(strstr(c->error_message, "EPERM"));
+        call_free(c);
 
-        {
-                sd_bus_message *msg = new_message(f);
-
-                c = new_rpc(f, msg, 0, 0x01, 8, 64);
-                sd_bus_message_unref(msg);
-        }
-        c->sender = strdup(":1.42");
-        {
-                char limit[32];
-
-                snprintf(limit, sizeof(limit), "limit %u", FWCTLD_MAX_CALLS_PER_SENDER);
-                assert_start_fails(c, "org.freedesktop.fwctl1.Error.Busy", limit);
-        }
-        assert_int_equal(n_classify, 0);
-
-        /* Another client is not affected. */
-        {
-                sd_bus_message *msg = new_message(f);
-
-                c = new_rpc(f, msg, 0, OP_REJECTED, 8, 64);
-                sd_bus_message_unref(msg);
-        }
-        c->sender = strdup(":1.43");
-        assert_start_fails(c, "org.freedesktop.fwctl1.Error.RequestRejected", NULL);
-        assert_int_equal(n_classify, 1);
-
-        /* Freeing a tracked call untracks it and makes room again. */
-        call_free(tracked[0]);
-        assert_int_equal(manager_count_calls_of_sender(f->m, ":1.42"), FWCTLD_MAX_CALLS_PER_SENDER - 1);
-        {
-                sd_bus_message *msg = new_message(f);
-
-                c = new_rpc(f, msg, 0, OP_REJECTED, 8, 64);
-                sd_bus_message_unref(msg);
-        }
-        c->sender = strdup(":1.42");
-        assert_start_fails(c, "org.freedesktop.fwctl1.Error.RequestRejected", NULL);
-
-        for (unsigned i = 1; i < FWCTLD_MAX_CALLS_PER_SENDER; i++)
-                call_free(tracked[i]);
-}
-
-static void test_answered_calls_do_not_count(void **state) {
-        Fixture *f = *state;
-        Call *tracked[FWCTLD_MAX_CALLS_PER_SENDER];
-        Call *c;
-
-        /* Calls already answered (message dropped) are no longer the caller's to wait for. */
-        for (unsigned i = 0; i < FWCTLD_MAX_CALLS_PER_SENDER; i++) {
-                tracked[i] = new_rpc(f, NULL, 0, 0x01, 8, 64);
-                tracked[i]->sender = strdup(":1.42");
-                manager_track_call(f->m, tracked[i]);
-        }
-        assert_int_equal(manager_count_calls_of_sender(f->m, ":1.42"), 0);
-        assert_int_equal(f->m->n_calls, FWCTLD_MAX_CALLS_PER_SENDER);
-
-        c = new_rpc(f, NULL, 0, OP_REJECTED, 8, 64);
-        c->sender = strdup(":1.42");
-        assert_start_fails(c, "org.freedesktop.fwctl1.Error.RequestRejected", NULL);
-
-        for (unsigned i = 0; i < FWCTLD_MAX_CALLS_PER_SENDER; i++)
-                call_free(tracked[i]);
+        /* Success stays success. */
+        c = new_rpc(f, 0, 0x01, 8, 64);
+        call_finish(c);
+        assert_int_equal(c->domain_error, CALL_ERROR_NONE);
+        call_free(c);
 }
 
 int main(void) {
         const struct CMUnitTest tests[] = {
-                cmocka_unit_test(test_scope_to_string),
-                cmocka_unit_test(test_scope_to_action),
                 cmocka_unit_test(test_errno_to_bus_error),
-                cmocka_unit_test_setup_teardown(test_call_new_null_message, setup, teardown),
-                cmocka_unit_test_setup_teardown(test_invalid_scope, setup, teardown),
-                cmocka_unit_test_setup_teardown(test_empty_request, setup, teardown),
-                cmocka_unit_test_setup_teardown(test_request_too_large, setup, teardown),
-                cmocka_unit_test_setup_teardown(test_max_response_too_large, setup, teardown),
-                cmocka_unit_test_setup_teardown(test_limits_accepted, setup, teardown),
-                cmocka_unit_test_setup_teardown(test_classify_rejects, setup, teardown),
-                cmocka_unit_test_setup_teardown(test_scope_too_low, setup, teardown),
+                cmocka_unit_test(test_call_error_tables),
+                cmocka_unit_test_setup_teardown(test_call_new_and_fail, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_sizes_and_scope, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_classify, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_device_not_ready, setup, teardown),
-                cmocka_unit_test_setup_teardown(test_accepted_to_authorization, setup, teardown),
-                cmocka_unit_test_setup_teardown(test_execute_unknown_operation, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_execute_operations, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_deny_every_door, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_fallback_gate, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_nested_refusals, setup, teardown),
-                cmocka_unit_test_setup_teardown(test_sender_limit, setup, teardown),
-                cmocka_unit_test_setup_teardown(test_answered_calls_do_not_count, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_finish, setup, teardown),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);

@@ -12,7 +12,9 @@
 
 #include <fwctld/fwctl-uapi.h>
 
+#include "device-identity.h"
 #include "device.h"
+#include "policy.h"
 #include "util.h"
 
 #define SYSPATH "/sys/devices/pci0000:00/0000:00:02.0/0000:03:00.0/fwctl/fwctl0"
@@ -20,10 +22,25 @@
 #define PCI "0000:03:00.0"
 #define DEVNODE "/dev/fwctl/fwctl0"
 
+/* The identity udev reports for a device; any field may be NULL. */
+static int new_device_full(const char *syspath, const char *name, const char *devnode, const char *parent,
+                           const char *pci, const char *driver, Device **ret) {
+        const DeviceIdentity id = {
+                .syspath = (char *) syspath,
+                .name = (char *) name,
+                .devnode = (char *) devnode,
+                .parent = (char *) parent,
+                .pci_address = (char *) pci,
+                .driver = (char *) driver,
+        };
+
+        return device_new(&id, NULL, ret);
+}
+
 static Device *new_device(void) {
         Device *d = NULL;
 
-        assert_int_equal(device_new(NULL, SYSPATH, "fwctl0", DEVNODE, PARENT, PCI, "mlx5_fwctl", &d), 0);
+        assert_int_equal(new_device_full(SYSPATH, "fwctl0", DEVNODE, PARENT, PCI, "mlx5_fwctl", &d), 0);
         assert_non_null(d);
         return d;
 }
@@ -31,7 +48,6 @@ static Device *new_device(void) {
 static void test_device_new(void **state) {
         Device *d = new_device();
 
-        assert_string_equal(d->object_path, "/org/freedesktop/fwctl1/device/fwctl0");
         assert_string_equal(d->name, "fwctl0");
         assert_string_equal(d->syspath, SYSPATH);
         assert_string_equal(d->devnode, DEVNODE);
@@ -42,6 +58,9 @@ static void test_device_new(void **state) {
         assert_true(d->fd < 0);
         assert_int_equal(d->n_ref, 1);
         assert_null(d->plugin);
+        assert_null(d->policy);
+        assert_int_equal(d->devnum, 0);
+        assert_false(d->attached);
         assert_string_equal(device_plugin_name(d), "");
 
         assert_ptr_equal(device_ref(d), d);
@@ -56,10 +75,9 @@ static void test_device_new_optional(void **state) {
         Device *d = NULL;
 
         /* Parent, PCI address and driver may be missing (a non-PCI parent). */
-        assert_int_equal(device_new(NULL, "/sys/devices/virtual/fwctl/fwctl7", "fwctl7", "/dev/fwctl/fwctl7", NULL,
-                                    NULL, NULL, &d),
+        assert_int_equal(new_device_full("/sys/devices/virtual/fwctl/fwctl7", "fwctl7", "/dev/fwctl/fwctl7", NULL, NULL,
+                                         NULL, &d),
                          0);
-        assert_string_equal(d->object_path, "/org/freedesktop/fwctl1/device/fwctl7");
         assert_string_equal(d->parent, "");
         assert_string_equal(d->pci_address, "");
         assert_string_equal(d->driver, "");
@@ -73,12 +91,12 @@ static void test_device_new_optional(void **state) {
 static void test_device_new_invalid(void **state) {
         Device *d = NULL;
 
-        assert_int_equal(device_new(NULL, NULL, "fwctl0", DEVNODE, PARENT, PCI, NULL, &d), -EINVAL);
-        assert_int_equal(device_new(NULL, "", "fwctl0", DEVNODE, PARENT, PCI, NULL, &d), -EINVAL);
-        assert_int_equal(device_new(NULL, SYSPATH, NULL, DEVNODE, PARENT, PCI, NULL, &d), -EINVAL);
-        assert_int_equal(device_new(NULL, SYSPATH, "", DEVNODE, PARENT, PCI, NULL, &d), -EINVAL);
-        assert_int_equal(device_new(NULL, SYSPATH, "fwctl0", NULL, PARENT, PCI, NULL, &d), -EINVAL);
-        assert_int_equal(device_new(NULL, SYSPATH, "fwctl0", "", PARENT, PCI, NULL, &d), -EINVAL);
+        assert_int_equal(new_device_full(NULL, "fwctl0", DEVNODE, PARENT, PCI, NULL, &d), -EINVAL);
+        assert_int_equal(new_device_full("", "fwctl0", DEVNODE, PARENT, PCI, NULL, &d), -EINVAL);
+        assert_int_equal(new_device_full(SYSPATH, NULL, DEVNODE, PARENT, PCI, NULL, &d), -EINVAL);
+        assert_int_equal(new_device_full(SYSPATH, "", DEVNODE, PARENT, PCI, NULL, &d), -EINVAL);
+        assert_int_equal(new_device_full(SYSPATH, "fwctl0", NULL, PARENT, PCI, NULL, &d), -EINVAL);
+        assert_int_equal(new_device_full(SYSPATH, "fwctl0", "", PARENT, PCI, NULL, &d), -EINVAL);
         /* Output untouched on failure. */
         assert_null(d);
 }
@@ -155,10 +173,10 @@ static void test_device_matches_auxiliary_parent(void **state) {
         Device *d = NULL;
 
         /* mlx5, bnxt, pds: the parent is the auxiliary device below the PCI function. */
-        assert_int_equal(device_new(NULL, "/sys/devices/pci0000:00/0000:00:02.0/0000:03:00.0/mlx5_core.fwctl.0/fwctl/fwctl2",
-                                    "fwctl2", "/dev/fwctl/fwctl2",
-                                    "/sys/devices/pci0000:00/0000:00:02.0/0000:03:00.0/mlx5_core.fwctl.0", PCI,
-                                    "mlx5_fwctl", &d),
+        assert_int_equal(new_device_full("/sys/devices/pci0000:00/0000:00:02.0/0000:03:00.0/mlx5_core.fwctl.0/fwctl/fwctl2",
+                                         "fwctl2", "/dev/fwctl/fwctl2",
+                                         "/sys/devices/pci0000:00/0000:00:02.0/0000:03:00.0/mlx5_core.fwctl.0", PCI,
+                                         "mlx5_fwctl", &d),
                          0);
         assert_true(device_matches(d, "/sys/bus/auxiliary/devices/mlx5_core.fwctl.0"));
         assert_true(device_matches(d, "/sys/bus/pci/devices/0000:03:00.0"));
@@ -171,8 +189,8 @@ static void test_device_matches_auxiliary_parent(void **state) {
         device_unref(d);
 
         /* No parent, no PCI address: only the name, the node and the syspath forms. */
-        assert_int_equal(device_new(NULL, "/sys/devices/virtual/fwctl/fwctl7", "fwctl7", "/dev/fwctl/fwctl7", NULL,
-                                    NULL, NULL, &d),
+        assert_int_equal(new_device_full("/sys/devices/virtual/fwctl/fwctl7", "fwctl7", "/dev/fwctl/fwctl7", NULL, NULL,
+                                         NULL, &d),
                          0);
         assert_true(device_matches(d, "/sys/class/fwctl/fwctl7"));
         assert_true(device_matches(d, "/sys/devices/virtual/fwctl/fwctl7"));
@@ -191,7 +209,7 @@ static void test_device_matches_never_resolves(void **state) {
                 free(real);
                 skip();
         }
-        assert_int_equal(device_new(NULL, real, "fwctl9", "/dev/fwctl/fwctl9", NULL, NULL, NULL, &d), 0);
+        assert_int_equal(new_device_full(real, "fwctl9", "/dev/fwctl/fwctl9", NULL, NULL, NULL, &d), 0);
         assert_true(device_matches(d, real));
 
         assert_false(device_matches(d, "/sys/class/net/lo"));
@@ -212,9 +230,10 @@ static int probe(const char *devnode, dev_t devnum) {
         Device *d = NULL;
         int r;
 
-        assert_int_equal(device_new(NULL, SYSPATH, "fwctl0", devnode, PARENT, PCI, "mlx5_fwctl", &d), 0);
+        assert_int_equal(new_device_full(SYSPATH, "fwctl0", devnode, PARENT, PCI, "mlx5_fwctl", &d), 0);
         d->devnum = devnum;
-        r = device_probe(d);
+        /* Every case here fails before a plugin is looked up: no plugins needed. */
+        r = device_probe(d, NULL, 0);
         /* Refused or failed: the device holds no fd. */
         assert_true(d->fd < 0);
         device_unref(d);
@@ -253,15 +272,79 @@ static void test_device_probe_checks_node(void **state) {
         assert_int_equal(probe("/nonexistent/fwctl/fwctl0", st.st_rdev), -ENOENT);
 }
 
-static void test_device_type_to_string(void **state) {
-        assert_string_equal(device_type_to_string(0), "unknown");
-        assert_string_equal(device_type_to_string(1), "mlx5");
-        assert_string_equal(device_type_to_string(2), "cxl");
-        assert_string_equal(device_type_to_string(3), "bnxt");
-        assert_string_equal(device_type_to_string(4), "pds");
-        assert_string_equal(device_type_to_string(5), "unknown");
-        assert_string_equal(device_type_to_string(8), "unknown");
-        assert_string_equal(device_type_to_string(UINT32_MAX), "unknown");
+/* The identity is copied whole, the device number included; the policy is borrowed. */
+static void test_device_new_identity(void **state) {
+        char syspath[] = SYSPATH, name[] = "fwctl0", devnode[] = DEVNODE;
+        DeviceIdentity id = {
+                .syspath = syspath,
+                .name = name,
+                .devnode = devnode,
+                .devnum = makedev(511, 3),
+                .parent = (char *) PARENT,
+                .pci_address = (char *) PCI,
+                .driver = (char *) "cxl_fwctl",
+        };
+        Policy *policy = NULL;
+        Device *d = NULL;
+
+        assert_int_equal(policy_new(NULL, NULL, "/nonexistent/tainted", &policy), 0);
+        assert_int_equal(device_new(&id, policy, &d), 0);
+        assert_ptr_equal(d->policy, policy);
+        assert_true(d->devnum == makedev(511, 3));
+        assert_string_equal(d->driver, "cxl_fwctl");
+
+        /* The caller's strings may go away: the device holds copies. */
+        assert_ptr_not_equal(d->syspath, syspath);
+        assert_ptr_not_equal(d->name, name);
+        assert_ptr_not_equal(d->devnode, devnode);
+        memset(syspath, 'x', sizeof(syspath) - 1);
+        memset(name, 'x', sizeof(name) - 1);
+        memset(devnode, 'x', sizeof(devnode) - 1);
+        assert_string_equal(d->syspath, SYSPATH);
+        assert_string_equal(d->name, "fwctl0");
+        assert_string_equal(d->devnode, DEVNODE);
+        assert_true(device_matches(d, "fwctl0"));
+        device_unref(d);
+        policy_free(policy);
+}
+
+static void test_device_identity_copy(void **state) {
+        const DeviceIdentity src = {
+                .syspath = (char *) SYSPATH,
+                .name = (char *) "fwctl0",
+                .devnode = (char *) DEVNODE,
+                .devnum = makedev(511, 0),
+        };
+        DeviceIdentity copy;
+
+        assert_int_equal(device_identity_copy(&src, &copy), 0);
+        assert_string_equal(copy.syspath, SYSPATH);
+        assert_ptr_not_equal(copy.syspath, src.syspath);
+        assert_string_equal(copy.name, "fwctl0");
+        assert_string_equal(copy.devnode, DEVNODE);
+        assert_true(copy.devnum == makedev(511, 0));
+        /* NULL strings become "". */
+        assert_string_equal(copy.parent, "");
+        assert_string_equal(copy.pci_address, "");
+        assert_string_equal(copy.driver, "");
+
+        device_identity_done(&copy);
+        assert_null(copy.syspath);
+        assert_null(copy.driver);
+        assert_int_equal(copy.devnum, 0);
+        /* Idempotent. */
+        device_identity_done(&copy);
+}
+
+static void test_device_state_to_string(void **state) {
+        assert_string_equal(device_state_to_string(DEVICE_PROBING), "probing");
+        assert_string_equal(device_state_to_string(DEVICE_READY), "ready");
+        assert_string_equal(device_state_to_string(DEVICE_GONE), "gone");
+        for (DeviceState s = 0; s < _DEVICE_STATE_MAX; s++)
+                assert_non_null(device_state_to_string(s));
+        assert_null(device_state_to_string(_DEVICE_STATE_MAX));
+        assert_null(device_state_to_string(_DEVICE_STATE_INVALID));
+        assert_null(device_state_to_string((DeviceState) -1));
 }
 
 int main(void) {
@@ -269,12 +352,14 @@ int main(void) {
                 cmocka_unit_test(test_device_new),
                 cmocka_unit_test(test_device_new_optional),
                 cmocka_unit_test(test_device_new_invalid),
+                cmocka_unit_test(test_device_new_identity),
+                cmocka_unit_test(test_device_identity_copy),
+                cmocka_unit_test(test_device_state_to_string),
                 cmocka_unit_test(test_device_matches),
                 cmocka_unit_test(test_device_matches_sysfs_forms),
                 cmocka_unit_test(test_device_matches_auxiliary_parent),
                 cmocka_unit_test(test_device_matches_never_resolves),
                 cmocka_unit_test(test_device_probe_checks_node),
-                cmocka_unit_test(test_device_type_to_string),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);

@@ -8,6 +8,7 @@
 #include <fcntl.h>
 
 #include <fwctld/fwctl-uapi.h>
+#include <fwctld/plugin.h>
 
 #include "fwctl-ioctl.h"
 #include "util.h"
@@ -66,7 +67,7 @@ static void test_rpc_regular_file(void **state) {
         int fd = open_regular_file();
 
         /* Every valid scope and the size limits themselves get as far as the ioctl. */
-        for (uint32_t scope = 0; scope <= FWCTLD_SCOPE_MAX; scope++)
+        for (uint32_t scope = 0; scope < _FWCTLD_SCOPE_MAX; scope++)
                 assert_int_equal(fwctl_ioctl_rpc(fd, scope, in, sizeof(in), out, sizeof(out), &len), -ENOTTY);
         assert_int_equal(fwctl_ioctl_rpc(fd, 0, in, FWCTLD_MAX_RPC_LEN, out, FWCTLD_MAX_RPC_LEN, &len), -ENOTTY);
         assert_int_equal(len, 12345);

@@ -40,8 +40,11 @@ static int setup(void **state) {
         assert_non_null(entry);
         f->desc = entry();
         assert_non_null(f->desc);
-        assert_int_equal(device_new(NULL, "/sys/devices/virtual/fwctl/fwctl3", "fwctl3", "/dev/fwctl/fwctl3", NULL,
-                                    NULL, NULL, &f->d),
+        assert_int_equal(device_new(&(DeviceIdentity) {
+                                            .syspath = (char *) "/sys/devices/virtual/fwctl/fwctl3",
+                                            .name = (char *) "fwctl3",
+                                            .devnode = (char *) "/dev/fwctl/fwctl3",
+                                    }, NULL, &f->d),
                          0);
         f->d->type = 2;
         *state = f;

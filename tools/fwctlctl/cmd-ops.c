@@ -28,7 +28,7 @@ int list_operations(sd_bus *bus, const char *path, const CallContext *ctx, json_
                 json_object_object_add(o, "name", json_object_new_string(name));
                 json_object_object_add(o, "description", json_object_new_string(description));
                 json_object_object_add(o, "scope", json_object_new_int64(scope));
-                json_object_object_add(o, "scope_name", json_object_new_string(scope_to_string(scope)));
+                json_object_object_add(o, "scope_name", json_object_new_string(scope_to_string(scope) ?: "unknown"));
                 json_object_array_add(ops, o);
         }
         if (r < 0)

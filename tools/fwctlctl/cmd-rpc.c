@@ -143,7 +143,7 @@ int cmd_rpc(sd_bus *bus, int argc, char **argv) {
                 json_object_object_add(j, "device", json_object_new_string(argv[0]));
                 json_object_object_add(j, "object", json_object_new_string(path));
                 json_object_object_add(j, "scope", json_object_new_int(scope));
-                json_object_object_add(j, "scope_name", json_object_new_string(scope_to_string(scope)));
+                json_object_object_add(j, "scope_name", json_object_new_string(scope_to_string(scope) ?: "unknown"));
                 json_object_object_add(j, "request_size", json_object_new_int64(req_len));
                 json_object_object_add(j, "response_size", json_object_new_int64(resp_len));
                 json_object_object_add(j, "response", arg_out ? NULL : json_object_new_string(hex));

@@ -13,6 +13,8 @@
 #include <json-c/json.h>
 #include <systemd/sd-bus.h>
 
+#include "scope.h"
+
 #define FWCTL_BUS "org.freedesktop.fwctl1"
 #define FWCTL_MANAGER_PATH "/org/freedesktop/fwctl1"
 #define FWCTL_MANAGER_IFACE "org.freedesktop.fwctl1.Manager"
@@ -83,8 +85,6 @@ extern uint32_t arg_max;
 extern const char *arg_out;
 
 /* Scopes */
-const char *scope_to_string(unsigned scope);
-int scope_from_string(const char *s);
 
 /* Bus helpers (main.c). The error context names what the caller was trying to do. */
 typedef struct CallContext {

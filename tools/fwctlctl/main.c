@@ -33,26 +33,6 @@ static const char *arg_machine = NULL;
 static int exit_status = EXIT_FAIL;
 static pid_t agent_pid = 0;
 
-static const char *const scope_names[] = {
-        "configuration",
-        "debug-read-only",
-        "debug-write",
-        "debug-write-full",
-};
-
-const char *scope_to_string(unsigned scope) {
-        return scope < ELEMENTSOF(scope_names) ? scope_names[scope] : "unknown";
-}
-
-int scope_from_string(const char *s) {
-        for (size_t i = 0; i < ELEMENTSOF(scope_names); i++)
-                if (streq(s, scope_names[i]))
-                        return (int) i;
-        if (strlen(s) == 1 && s[0] >= '0' && s[0] <= '3')
-                return s[0] - '0';
-        return -EINVAL;
-}
-
 /* ------------------------------------------------------------------ errors */
 
 static void json_print_error(const char *name, const char *message) {
@@ -107,7 +87,7 @@ int report_errno(int r, const char *fmt, ...) {
 
 static const char *polkit_action_suffix(const CallContext *ctx) {
         if (ctx && ctx->scope >= 0 && ctx->scope <= 3)
-                return scope_to_string((unsigned) ctx->scope);
+                return scope_to_string((unsigned) ctx->scope) ?: "<scope>";
         return "<scope>";
 }
 
@@ -779,7 +759,7 @@ static int parse_argv(int argc, char *argv[]) {
                         arg_machine = optarg;
                         break;
                 case 's':
-                        arg_scope = scope_from_string(optarg);
+                        arg_scope = scope_is_valid(scope_from_string(optarg)) ? (int) scope_from_string(optarg) : -1;
                         if (arg_scope < 0)
                                 return report_error(-EINVAL, EXIT_USAGE, "usage",
                                                     "Unknown scope '%s' (configuration, debug-read-only, "

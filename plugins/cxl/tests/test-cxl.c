@@ -415,17 +415,21 @@ static void test_check_out(void **state) {
         /* Header missing: reported 7. */
         assert_int_equal(cxl_check_out(b, 24, 7, &size, &retval, &why), -EBADMSG);
         free(why);
+        why = NULL;
         assert_int_equal(cxl_check_out(b, 7, 24, &size, &retval, &why), -EBADMSG);
         free(why);
+        why = NULL;
         /* size one past the buffer. */
         cxl_put_le32(b, 17);
         assert_int_equal(cxl_check_out(b, 24, 25, &size, &retval, &why), -EBADMSG);
         assert_non_null(strstr(why, "17"));
         free(why);
+        why = NULL;
         /* size within the buffer but past what the kernel reported. */
         cxl_put_le32(b, 16);
         assert_int_equal(cxl_check_out(b, 24, 23, &size, &retval, &why), -EBADMSG);
         free(why);
+        why = NULL;
         cxl_put_le32(b, 0xffffffffu);
         assert_int_equal(cxl_check_out(b, 24, 24, &size, &retval, &why), -EBADMSG);
         free(why);
@@ -444,8 +448,10 @@ static void test_check_gsf_payload(void **state) {
         assert_int_equal(cxl_check_gsf_payload(p, sizeof(p) - 1, &num, &total, &why), -EBADMSG);
         assert_non_null(strstr(why, "claims 2 entries"));
         free(why);
+        why = NULL;
         assert_int_equal(cxl_check_gsf_payload(p, 7, &num, &total, &why), -EBADMSG);
         free(why);
+        why = NULL;
         cxl_put_le16(p, 0);
         assert_int_equal(cxl_check_gsf_payload(p, 8, &num, &total, &why), 0);
         assert_int_equal(num, 0);

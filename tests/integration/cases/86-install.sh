@@ -119,7 +119,7 @@ static const fwctld_plugin oot = {
         .classify = oot_classify,
 };
 
-__attribute__((visibility("default"))) const fwctld_plugin *FWCTLD_PLUGIN_ENTRY(void) {
+FWCTLD_EXPORT const fwctld_plugin *FWCTLD_PLUGIN_ENTRY(void) {
         return &oot;
 }
 PLUGIN_EOF

@@ -1,0 +1,25 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <systemd/sd-bus.h>
+
+#include "bus-context.h"
+#include "call.h"
+#include "manager.h"
+#include "types.h"
+
+/* org.freedesktop.fwctl1.Device objects, the Rpc/Execute doors, and the polkit adapter. */
+int bus_device_setup(BusContext *b);
+
+/* The object path of a device (malloc()ed). */
+int bus_device_path(const Device *d, char **ret);
+void bus_device_emit_added(BusContext *b, Device *d);
+void bus_device_emit_removed(BusContext *b, Device *d);
+
+/* The manager's authorizer: polkit for the caller, with the call's details. */
+void bus_device_authorizer(BusContext *b, ManagerAuthorizer *ret);
+
+/* The D-Bus error name of a domain error. */
+const char *bus_error_name(CallError e);
+
+extern const sd_bus_error_map fwctld_bus_errors[];

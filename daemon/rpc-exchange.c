@@ -1,0 +1,100 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <assert.h>
+
+#include <fwctld/fwctl-uapi.h>
+
+#include "rpc-exchange.h"
+#include "util.h"
+
+struct RpcBuffer {
+        RpcBuffer *next;
+        size_t size;
+        unsigned char data[];
+};
+
+void rpc_exchange_init(RpcExchange *x, uint32_t scope, const void *request, size_t request_size, size_t max_response) {
+        assert(x);
+        x->scope = scope;
+        x->request = request;
+        x->request_size = request_size;
+        x->max_response = max_response;
+}
+
+void rpc_exchange_done(RpcExchange *x) {
+        assert(x);
+        while (x->buffers) {
+                RpcBuffer *b = x->buffers;
+
+                x->buffers = b->next;
+                free(b);
+        }
+        free(x->response);
+        free(x->status_name);
+        *x = (RpcExchange) {};
+}
+
+void *rpc_exchange_alloc(RpcExchange *x, size_t size) {
+        RpcBuffer *b;
+
+        assert(x);
+        if (size > FWCTLD_MAX_RPC_LEN)
+                return NULL;
+        b = calloc(1, sizeof(RpcBuffer) + MAX(size, (size_t) 1));
+        if (!b)
+                return NULL;
+        b->size = size;
+        b->next = x->buffers;
+        x->buffers = b;
+        return b->data;
+}
+
+bool rpc_exchange_owns(const RpcExchange *x, const void *p, size_t len) {
+        for (const RpcBuffer *b = x->buffers; b; b = b->next)
+                if ((const unsigned char *) p >= b->data && len <= b->size &&
+                    (size_t) ((const unsigned char *) p - b->data) <= b->size - len)
+                        return true;
+        return false;
+}
+
+int rpc_exchange_default_buffers(RpcExchange *x, size_t kernel_out_min) {
+        assert(x);
+        x->kin = (void *) x->request;
+        x->kin_len = x->request_size;
+        x->kout_len = MAX(x->max_response, kernel_out_min);
+        /* The kernel wants a buffer even for 0; keep one byte so the pointer is real. */
+        x->kout = rpc_exchange_alloc(x, MAX(x->kout_len, (size_t) 1));
+        return x->kout ? 0 : -ENOMEM;
+}
+
+int rpc_exchange_set_response(RpcExchange *x, const void *data, size_t size) {
+        void *copy;
+
+        assert(x);
+        size = MIN(size, x->max_response);
+        copy = malloc(MAX(size, (size_t) 1));
+        if (!copy)
+                return -ENOMEM;
+        if (size > 0)
+                memcpy(copy, data, size);
+        free(x->response);
+        x->response = copy;
+        x->response_size = size;
+        x->response_set = true;
+        return 0;
+}
+
+int rpc_exchange_default_response(RpcExchange *x) {
+        int r;
+
+        assert(x);
+        if (!x->response_set) {
+                r = rpc_exchange_set_response(x, x->kout, MIN(x->reported_len, x->kout_len));
+                if (r < 0)
+                        return r;
+        }
+        if (!x->response_length_set) {
+                x->response_length = x->reported_len;
+                x->response_length_set = true;
+        }
+        return 0;
+}
