@@ -148,10 +148,11 @@ int deny_list_load_dir(const char *dir, DenyList **ret) {
 
                 if (r >= 0 && is_conf(entries[i]->d_name) &&
                     (size_t) snprintf(path, sizeof(path), "%s/%s", dir, entries[i]->d_name) < sizeof(path)) {
-                        int k = read_file(path, &text);
-
-                        if (k < 0)
-                                log_warning_errno(k, "Failed to read '%s', ignoring: %m", path);
+                        /* A rule file that cannot be read fails the load: its rules must not
+                         * silently stop applying (the previous list stays in force). */
+                        r = read_file(path, &text);
+                        if (r < 0)
+                                log_error_errno(r, "Failed to read '%s': %m", path);
                         else
                                 r = deny_list_parse(l, text, path);
                 }

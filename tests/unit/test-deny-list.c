@@ -10,6 +10,8 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include <sys/stat.h>
+
 #include "deny-list.h"
 
 static DenyList *parse(const char *text, int expect_bad) {
@@ -144,6 +146,15 @@ static void test_load_dir(void **state) {
         snprintf(path, sizeof(path), "%s/20-b.conf:1", dir);
         assert_string_equal(l->rules[1].origin, path);
         deny_list_free(l);
+
+        /* A rule file that cannot be read (here: a directory) fails the whole load, so that the
+         * caller keeps the previous list instead of silently dropping its rules. */
+        snprintf(path, sizeof(path), "%s/15-unreadable.conf", dir);
+        assert_int_equal(mkdir(path, 0700), 0);
+        l = NULL;
+        assert_true(deny_list_load_dir(dir, &l) < 0);
+        assert_null(l);
+        assert_int_equal(rmdir(path), 0);
 
         const char *names[] = { "20-b.conf", "10-a.conf", "30-c.conf.disabled", ".hidden.conf" };
         for (size_t i = 0; i < 4; i++) {
