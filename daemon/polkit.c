@@ -82,13 +82,13 @@ static int on_check_reply(sd_bus_message *reply, void *userdata, sd_bus_error *r
         if (e) {
                 r = -sd_bus_message_get_errno(reply) ?: -EACCES;
                 message = e->message ?: e->name;
-                log_debug("polkit CheckAuthorization failed: %s: %s", strempty(e->name), strempty(e->message));
+                log_debug("polkit CheckAuthorization failed: %s: %s",
+                          strempty(e->name), strempty(e->message));
         } else {
                 r = parse_reply(reply, &authorized, &challenge);
                 if (r < 0) {
                         (void) log_debug_errno(r, "Malformed polkit CheckAuthorization reply: %m");
                         message = "malformed polkit reply";
-                        authorized = challenge = false;
                 }
         }
 
@@ -205,7 +205,8 @@ PolkitCheck *polkit_check_cancel(PolkitCheck *check) {
                                              "CancelCheckAuthorization", /* callback= */ NULL,
                                              /* userdata= */ NULL, "s", check->cancel_id);
                 if (r < 0)
-                        (void) log_debug_errno(r, "Failed to cancel polkit check '%s', ignoring: %m", check->cancel_id);
+                        (void) log_debug_errno(r, "Failed to cancel polkit check '%s', ignoring: %m",
+                                               check->cancel_id);
         }
         return polkit_check_free(check);
 }
