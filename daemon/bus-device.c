@@ -33,7 +33,7 @@ static const char *const bus_error_table[_CALL_ERROR_MAX] = {
         [CALL_ERROR_AUDIT_FAILED] = FWCTLD_ERROR_AUDIT_FAILED,
 };
 
-const char *bus_error_name(CallError e) {
+const char *bus_device_error_name(CallError e) {
         return e > CALL_ERROR_NONE && e < _CALL_ERROR_MAX ? bus_error_table[e] : NULL;
 }
 
@@ -208,7 +208,7 @@ static int bus_call_fill_caller(Call *c, sd_bus_message *message) {
 /* --- Rpc and Execute: a call per request, answered from its completion --------------- */
 
 static void bus_reply_error(sd_bus_message *message, const Call *c) {
-        const char *name = bus_error_name(c->domain_error) ?: FWCTLD_ERROR_DEVICE_ERROR;
+        const char *name = bus_device_error_name(c->domain_error) ?: FWCTLD_ERROR_DEVICE_ERROR;
 
         (void) sd_bus_reply_method_errorf(message, name, "%s", strempty(c->error_message));
 }

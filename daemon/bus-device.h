@@ -20,6 +20,6 @@ void bus_device_emit_removed(BusContext *b, Device *d);
 void bus_device_authorizer(BusContext *b, ManagerAuthorizer *ret);
 
 /* The D-Bus error name of a domain error. */
-const char *bus_error_name(CallError e);
+const char *bus_device_error_name(CallError e);
 
 extern const sd_bus_error_map fwctld_bus_errors[];

@@ -178,8 +178,8 @@ static int bus_context_connect(BusContext *b, sd_event *e) {
         return 0;
 }
 
-int bus_context_new(Manager *m, sd_event *e, BusContext **ret) {
-        _cleanup_(bus_context_freep) BusContext *b = NULL;
+int bus_manager_new(Manager *m, sd_event *e, BusContext **ret) {
+        _cleanup_(bus_manager_freep) BusContext *b = NULL;
         ManagerAuthorizer authorizer;
         int r;
 
@@ -208,7 +208,7 @@ int bus_context_new(Manager *m, sd_event *e, BusContext **ret) {
         return 0;
 }
 
-BusContext *bus_context_free(BusContext *b) {
+BusContext *bus_manager_free(BusContext *b) {
         if (!b)
                 return NULL;
         if (b->manager) {

@@ -11,10 +11,10 @@
  * and the ObjectManager, listens to the manager's events, and takes the bus name once the
  * manager is ready. Device objects live in bus-device.c.
  */
-int bus_context_new(Manager *m, sd_event *e, BusContext **ret);
-BusContext *bus_context_free(BusContext *b);
+int bus_manager_new(Manager *m, sd_event *e, BusContext **ret);
+BusContext *bus_manager_free(BusContext *b);
 
-static inline void bus_context_freep(BusContext **b) {
+static inline void bus_manager_freep(BusContext **b) {
         if (*b)
-                (void) bus_context_free(*b);
+                (void) bus_manager_free(*b);
 }

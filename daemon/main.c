@@ -60,7 +60,7 @@ static int parse_argv(int argc, char *argv[]) {
 static int run(void) {
         _cleanup_(sd_event_unrefp) sd_event *e = NULL;
         _cleanup_(manager_freep) Manager *m = NULL;
-        _cleanup_(bus_context_freep) BusContext *b = NULL;
+        _cleanup_(bus_manager_freep) BusContext *b = NULL;
         sigset_t mask;
         int r;
 
@@ -88,7 +88,7 @@ static int run(void) {
                         }, &m);
         if (r < 0)
                 return log_error_errno(r, "Failed to allocate manager: %m");
-        r = bus_context_new(m, e, &b);
+        r = bus_manager_new(m, e, &b);
         if (r < 0)
                 return r;
         r = manager_start(m);

@@ -40,6 +40,29 @@ before the code rules look at a line, so prose and strings never trip them.
                 signature starts in column 0 and whose body ends with a `}`
                 in column 0, which is how every function here is written.
 
+Daemon structure rules (tracked daemon/*.c and daemon/*.h). A module is a
+.c/.h pair (call.c + call.h); scripts/include-graph.py builds the module
+graph, and `scripts/include-graph.py daemon` prints it.
+
+  layering      DAEMON_LAYERS puts every daemon module in one layer, bottom
+                to top: leaf, mechanism, domain, manager, bus, main. A file
+                may include the headers of its own layer and of lower ones,
+                never of a higher one; the modules must not include each
+                other in a cycle (same-layer includes are allowed, cycles are
+                not). A module missing from DAEMON_LAYERS is an error (add
+                it), and so is an entry with no file left in daemon/.
+  sd-bus        sd_bus*/SD_BUS_* and <systemd/sd-bus.h> only in the bus
+                layer and polkit.c (a bus mechanism). main.c may include
+                sd-daemon.h and sd-event.h, not sd-bus.h. The engine files
+                (ENGINE_FILES: call.c, device.c, manager.c) must not see
+                sd-bus.h even through a daemon header they include.
+  prefix        fwupd's rule: every non-static function defined in daemon/X.c
+                is named X_... with '-' as '_' (rpc-exchange.c: rpc_exchange_*),
+                or is X itself (main.c: main). PREFIX_EXCEPTIONS lists the
+                few names a contract fixes; PREFIX_PENDING lists the known
+                violations still to rename. An entry in either that no longer
+                matches a function is an error, so both lists only shrink.
+
 Shell rules (tracked *.sh):
 
   bash-n        everywhere: `bash -n` parses the script.
@@ -53,6 +76,7 @@ so the limit can be judged against what the code really needs.
 """
 
 import argparse
+import importlib.util
 import os
 import re
 import shutil
@@ -73,6 +97,53 @@ SHELLCHECK_EXCLUDE = {
     "tests/integration/run.sh": ["SC2209"],
 }
 
+# The daemon's layers, bottom to top (issue 11): a file may include headers of
+# its own layer or a lower one. Every new daemon module must be added here.
+DAEMON_LAYERS = [
+    # Leaves: helpers and plain records; nothing of calls, devices or the bus.
+    ("leaf", ["util", "log", "list", "names", "types", "scope", "taint", "fwctl-ioctl", "deny-list",
+              "raw-types", "plugin-loader", "device-identity", "audit", "policy", "rpc-exchange"]),
+    # Mechanisms that own their state and report through a callback.
+    ("mechanism", ["worker", "polkit", "udev-watch"]),
+    # The domain: devices, calls and the plugins' fwctld_* ABI.
+    ("domain", ["device", "call", "plugin-api"]),
+    # The engine: owns devices and calls, runs the pipeline; no D-Bus.
+    ("manager", ["manager"]),
+    # D-Bus: the only files that speak sd-bus, with polkit.c.
+    ("bus", ["bus-context", "bus-device", "bus-manager"]),
+    ("main", ["main"]),
+]
+LAYER_OF = {m: (rank, name) for rank, (name, mods) in enumerate(DAEMON_LAYERS) for m in mods}
+
+# Modules that may use sd-bus: the bus layer and polkit (it asks polkitd over D-Bus).
+SD_BUS_MODULES = {"bus-context", "bus-device", "bus-manager", "polkit"}
+# The call engine: must not see sd-bus.h, not even through a header.
+ENGINE_FILES = ["daemon/call.c", "daemon/device.c", "daemon/manager.c"]
+
+# Non-static functions whose name a contract fixes, per file. "x_*" is a prefix.
+# (main() needs no entry: it is main.c's own prefix.)
+PREFIX_EXCEPTIONS = {
+    # The plugin ABI: declared in include/fwctld/plugin.h, exported by
+    # fwctld.dynlist; plugins link against these names.
+    "daemon/plugin-api.c": ["fwctld_*"],
+    # util.c mirrors systemd's basic/ helpers, named for what they do and
+    # called from every layer (hexdump_to_string only from its unit test).
+    # New util.c functions should not join this list.
+    "daemon/util.c": ["errno_name", "hexdump_to_string"],
+}
+
+# Known violations of the prefix rule, found when the rule came in and left
+# for whoever owns the file to rename. Delete an entry when it is renamed.
+PREFIX_PENDING = {
+    "daemon/plugin-loader.c": ["plugin_descriptor_check", "plugin_free", "plugin_load", "plugin_array_free",
+                               "plugin_load_dir", "plugin_find"],
+    "daemon/scope.c": ["device_type_to_string", "device_type_is_known"],
+    "daemon/udev-watch.c": ["udev_action_to_string", "udev_action_from_string", "udev_find_fwctl_driver"],
+    "daemon/worker.c": ["completions_new", "completions_free", "completions_wait"],
+}
+
+SELF_DIR = os.path.dirname(os.path.abspath(__file__))
+
 SPDX_RE = re.compile(r"^/\* SPDX-License-Identifier: \S.* \*/$")
 GOTO_RE = re.compile(r"\bgoto\b")
 IOCTL_RE = re.compile(r"\bioctl\s*\(")
@@ -80,6 +151,9 @@ STRCMP_EQ_RE = re.compile(r"\bstrcmp\s*\(")
 NOT_STRCMP_RE = re.compile(r"!\s*strcmp\s*\(")
 FUNC_START_RE = re.compile(r"^[A-Za-z_][\w\s\*,()\[\]]*\(")
 NOT_FUNC_RE = re.compile(r"^(typedef|struct\s+\w+\s*\{|enum\b|union\b|#)")
+ATTRIBUTE_RE = re.compile(r"\b_\w+_\b(\s*\([^()]*\))?")
+SD_BUS_RE = re.compile(r"\b(sd_bus\w*|SD_BUS_\w+)")
+SD_BUS_INCLUDE = "systemd/sd-bus.h"
 
 
 def in_dir(path, *prefixes):
@@ -128,7 +202,8 @@ def blank_comments_and_strings(text):
 
 
 def functions(code_lines):
-    """Yield (name, start_line, body_lines) for every function definition."""
+    """Yield (name, start_line, body_lines, is_static) for every function
+    definition."""
     i = 0
     n = len(code_lines)
     while i < n:
@@ -150,9 +225,11 @@ def functions(code_lines):
         i += 1
         while i < n and not code_lines[i].startswith("}"):
             i += 1
-        m = re.search(r"(\w+)\s*\(", code_lines[start])
+        sig = ATTRIBUTE_RE.sub(" ", " ".join(code_lines[start:open_line + 1]))
+        m = re.search(r"(\w+)\s*\(", sig)
         name = m.group(1) if m else "?"
-        yield name, start + 1, i - open_line - 1
+        is_static = bool(m and re.search(r"\bstatic\b", sig[: m.start()]))
+        yield name, start + 1, i - open_line - 1, is_static
         i += 1
 
 
@@ -198,11 +275,139 @@ def check_c(path, text, report, longest):
                 report(path, ln, "streq", "use streq() / !streq(): " + raw.strip())
 
     if function_length_scope(path):
-        for name, ln, length in functions(code_lines):
+        for name, ln, length, _ in functions(code_lines):
             longest.append((length, path, ln, name))
             if length > MAX_FUNCTION_LINES:
                 report(path, ln, "function-length",
                        f"{name}() is {length} lines, limit {MAX_FUNCTION_LINES}")
+
+
+def load_include_graph():
+    """scripts/include-graph.py as a module (its name is not importable)."""
+    spec = importlib.util.spec_from_file_location("include_graph", os.path.join(SELF_DIR, "include-graph.py"))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def line_in_self(needle):
+    """The line of this script where needle first appears, to point at a table entry."""
+    with open(os.path.join(SELF_DIR, "check-source.py"), encoding="utf-8") as f:
+        for ln, line in enumerate(f, start=1):
+            if needle in line:
+                return ln
+    return 1
+
+
+def check_layering(graph, texts, report):
+    """texts: tracked daemon files, path -> contents."""
+    modules, edges = graph.build_graph({os.path.basename(p): t for p, t in texts.items()})
+
+    for m in sorted(modules - LAYER_OF.keys()):
+        path = min(p for p in texts if graph.module_of(p) == m)
+        layers = ", ".join(name for name, _ in DAEMON_LAYERS)
+        report(path, 1, "layering",
+               f"module '{m}' has no layer: add it to DAEMON_LAYERS in scripts/check-source.py ({layers})")
+    for m in sorted(LAYER_OF.keys() - modules):
+        if not any(os.path.exists(f"daemon/{m}{ext}") for ext in (".c", ".h")):
+            report("scripts/check-source.py", line_in_self(f'"{m}"'), "layering",
+                   f"DAEMON_LAYERS lists '{m}', but there is no daemon/{m}.c or daemon/{m}.h: remove it")
+
+    for src in sorted(edges):
+        for dst in sorted(edges[src]):
+            if src in LAYER_OF and dst in LAYER_OF and LAYER_OF[dst][0] > LAYER_OF[src][0]:
+                for f, ln in edges[src][dst]:
+                    report(f"daemon/{f}", ln, "layering",
+                           f'{f} ({LAYER_OF[src][1]} layer) includes "{dst}.h" ({LAYER_OF[dst][1]} layer); '
+                           "a file may include only headers of its own layer or lower ones")
+
+    for group, cycle in graph.cycles(modules, edges):
+        # A cycle across layers has an upward include, reported above.
+        if len({LAYER_OF.get(m, m) for m in group}) > 1 and all(m in LAYER_OF for m in group):
+            continue
+        f, ln = edges[cycle[0]][cycle[1]][0]
+        report(f"daemon/{f}", ln, "layering",
+               f"include cycle {' -> '.join(cycle)} (among {' '.join(group)}); "
+               "same-layer includes are allowed, cycles are not")
+
+
+def sd_bus_chain(graph, header, texts, seen):
+    """The daemon headers from header to one that includes sd-bus.h, or None."""
+    path = "daemon/" + header
+    if path not in texts or header in seen:
+        return None
+    seen.add(header)
+    for _, inc, quoted in graph.parse_includes(texts[path]):
+        if inc == SD_BUS_INCLUDE:
+            return [header]
+        chain = sd_bus_chain(graph, inc, texts, seen) if quoted else None
+        if chain:
+            return [header] + chain
+    return None
+
+
+def check_sd_bus(graph, texts, report):
+    for path, text in sorted(texts.items()):
+        if graph.module_of(path) in SD_BUS_MODULES:
+            continue
+        why = "outside the bus layer; only bus-*.[ch] and polkit.c use sd-bus"
+        for ln, inc, _ in graph.parse_includes(text):
+            if inc == SD_BUS_INCLUDE:
+                report(path, ln, "sd-bus", f"<{inc}> {why}")
+        code, _ = blank_comments_and_strings(text)
+        for ln, line in enumerate(code.split("\n"), start=1):
+            m = SD_BUS_RE.search(line)
+            if m:
+                report(path, ln, "sd-bus", f"{m.group(1)} {why}")
+
+    for path in ENGINE_FILES:
+        for ln, inc, quoted in graph.parse_includes(texts.get(path, "")):
+            chain = sd_bus_chain(graph, inc, texts, set()) if quoted else None
+            if chain:
+                report(path, ln, "sd-bus", f"{' -> '.join(chain)} -> <{SD_BUS_INCLUDE}>: "
+                       "the call engine must not see sd-bus, not even through a header")
+                break
+
+
+def name_matches(entry, name):
+    return name.startswith(entry[:-1]) if entry.endswith("*") else name == entry
+
+
+def check_prefixes(texts, report):
+    defined = {}
+    for path, text in sorted(texts.items()):
+        if not path.endswith(".c"):
+            continue
+        prefix = os.path.basename(path)[:-2].replace("-", "_")
+        listed = PREFIX_EXCEPTIONS.get(path, []) + PREFIX_PENDING.get(path, [])
+        code, _ = blank_comments_and_strings(text)
+        defined[path] = set()
+        for name, ln, _, is_static in functions(code.split("\n")):
+            if is_static:
+                continue
+            defined[path].add(name)
+            if name == prefix or name.startswith(prefix + "_") or any(name_matches(e, name) for e in listed):
+                continue
+            report(path, ln, "prefix",
+                   f"{name}() is not static and does not start with {prefix}_: rename it or make it static "
+                   "(PREFIX_EXCEPTIONS in scripts/check-source.py is only for names a contract fixes)")
+
+    for table, entries in (("PREFIX_EXCEPTIONS", PREFIX_EXCEPTIONS), ("PREFIX_PENDING", PREFIX_PENDING)):
+        for path, names in entries.items():
+            if path not in defined and os.path.exists(path):
+                continue  # not tracked yet: nothing to judge
+            for e in names:
+                if not any(name_matches(e, n) for n in defined.get(path, ())):
+                    report("scripts/check-source.py", line_in_self(f'"{e}"'), "prefix",
+                           f"{table} lists {e} for {path}, which defines no such non-static function: "
+                           "remove the entry")
+
+
+def check_daemon(texts, report):
+    graph = load_include_graph()
+    check_layering(graph, texts, report)
+    check_sd_bus(graph, texts, report)
+    check_prefixes(texts, report)
 
 
 def check_sh(path, report):
@@ -262,13 +467,18 @@ def main():
 
     longest = []
     shell = []
+    daemon = {}
     for path in files:
         if path.endswith(".sh"):
             shell.append(path)
             check_sh(path, report)
             continue
         with open(path, encoding="utf-8", errors="replace") as f:
-            check_c(path, f.read(), report, longest)
+            text = f.read()
+        check_c(path, text, report, longest)
+        if re.match(r"daemon/[^/]+\.[ch]$", path):
+            daemon[path] = text
+    check_daemon(daemon, report)
 
     if not args.no_shellcheck and not check_shellcheck(shell, report):
         print("check-source: shellcheck not installed, shell scripts only parsed with bash -n",

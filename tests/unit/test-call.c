@@ -179,7 +179,7 @@ static Call *new_execute(Fixture *f, const char *operation) {
 
 static void assert_check_fails(Call *c, const char *error_name, const char *message_part) {
         assert_true(call_check(c) < 0);
-        assert_string_equal(bus_error_name(c->domain_error), error_name);
+        assert_string_equal(bus_device_error_name(c->domain_error), error_name);
         if (message_part) {
                 assert_non_null(c->error_message);
                 if (!strstr(c->error_message, message_part))
@@ -223,7 +223,7 @@ static void test_errno_to_bus_error(void **state) {
         };
 
         for (size_t i = 0; i < ELEMENTSOF(table); i++)
-                assert_string_equal(bus_error_name(call_error_from_errno(table[i].err)), table[i].name);
+                assert_string_equal(bus_device_error_name(call_error_from_errno(table[i].err)), table[i].name);
 }
 
 /* Every domain error has a string and, but "none" and "cancelled" (never sent), a D-Bus name. */
@@ -232,16 +232,16 @@ static void test_call_error_tables(void **state) {
                 assert_non_null(call_error_to_string(e));
                 assert_int_equal(call_error_from_string(call_error_to_string(e)), e);
                 if (e == CALL_ERROR_NONE || e == CALL_ERROR_CANCELLED)
-                        assert_null(bus_error_name(e));
+                        assert_null(bus_device_error_name(e));
                 else
-                        assert_non_null(bus_error_name(e));
+                        assert_non_null(bus_device_error_name(e));
         }
         assert_null(call_error_to_string(_CALL_ERROR_MAX));
         assert_int_equal(call_error_from_string("nonsense"), _CALL_ERROR_INVALID);
-        assert_string_equal(bus_error_name(CALL_ERROR_INTERACTIVE_AUTHORIZATION_REQUIRED),
+        assert_string_equal(bus_device_error_name(CALL_ERROR_INTERACTIVE_AUTHORIZATION_REQUIRED),
                             "org.freedesktop.DBus.Error.InteractiveAuthorizationRequired");
-        assert_string_equal(bus_error_name(CALL_ERROR_PLUGIN_MISSING), "org.freedesktop.fwctl1.Error.PluginMissing");
-        assert_string_equal(bus_error_name(CALL_ERROR_AUDIT_FAILED), "org.freedesktop.fwctl1.Error.AuditFailed");
+        assert_string_equal(bus_device_error_name(CALL_ERROR_PLUGIN_MISSING), "org.freedesktop.fwctl1.Error.PluginMissing");
+        assert_string_equal(bus_device_error_name(CALL_ERROR_AUDIT_FAILED), "org.freedesktop.fwctl1.Error.AuditFailed");
 }
 
 static void test_call_new_and_fail(void **state) {
