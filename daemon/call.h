@@ -106,7 +106,10 @@ struct Call {
 
         atomic_bool cancelled; /* caller gone: skip the ioctl if not started */
 
-        /* The manager's: authorisation handle, completion, list. */
+        /* The manager's: its share of the caller's limits, authorisation, completion, list. */
+        uint64_t held_bytes; /* counted in the caller's share while tracked */
+        bool holds_check;    /* a polkit check in the caller's share */
+        uint64_t run_usec;   /* how long the worker took (service time estimate) */
         void *authorization;
         CallDoneFunc done;
         void *done_userdata;
@@ -137,9 +140,12 @@ void call_run(Call *c);
 /* Loop, after call_run(): turn an errno or a plugin failure into the domain error. */
 void call_finish(Call *c);
 
-/* What a call may hold in memory: its request and its response buffer. */
-static inline uint64_t call_buffer_bytes(const Call *c) {
-        return (uint64_t) c->request_size + MAX(c->max_response, c->cls.kernel_out_min);
+/* What a call holds while it waits: its request and parameters (twice: our copy and the
+ * bus message's), its reply buffer, and the message itself. */
+static inline uint64_t call_held_bytes(const Call *c) {
+        size_t params = c->parameters_json ? strlen(c->parameters_json) : 0;
+
+        return 2 * ((uint64_t) c->request_size + params) + MAX(c->max_response, c->cls.kernel_out_min) + 512;
 }
 
 /* Does the call change the device: journaled before it runs, and it does not run unrecorded. */

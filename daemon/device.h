@@ -49,7 +49,9 @@ struct fwctld_device {
 
         Worker *worker;
         bool coldplug;
-        unsigned n_calls;
+        unsigned n_calls;     /* tracked calls, in any state */
+        unsigned n_submitted; /* on the worker: queued or running */
+        uint64_t service_usec; /* moving average of how long one call takes on the device */
 
         Device *prev, *next;
 };

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <assert.h>
 #include <signal.h>
+#include <time.h>
 #include <sys/signalfd.h>
 
 #include "audit.h"
@@ -12,6 +13,7 @@
 #include "names.h"
 #include "plugin-loader.h"
 #include "policy.h"
+#include "shares.h"
 #include "udev-watch.h"
 #include "worker.h"
 
@@ -33,7 +35,7 @@ struct Manager {
         unsigned n_workers;
         Call *calls;
         unsigned n_calls;
-        uint64_t pending_bytes;
+        Shares *shares;
 
         bool tainted;
         sd_event_source *taint_timer;
@@ -90,6 +92,9 @@ int manager_new(sd_event *e, const ManagerConfig *config, Manager **ret) {
         r = completions_new(e, SD_EVENT_PRIORITY_IMPORTANT, &m->completions);
         if (r < 0)
                 return r;
+        r = shares_new(&shares_limits_default, &m->shares);
+        if (r < 0)
+                return r;
         *ret = TAKE_PTR(m);
         return 0;
 }
@@ -121,6 +126,7 @@ Manager *manager_free(Manager *m) {
         sd_event_source_disable_unref(m->coldplug_timeout);
         sd_event_unref(m->event);
         plugin_array_free(m->plugins, m->n_plugins);
+        shares_free(m->shares);
         free(m->plugin_dir);
         policy_free(m->policy);
         free(m);
@@ -171,21 +177,41 @@ static void manager_refresh_taint(Manager *m) {
 
 /* --- Calls ------------------------------------------------------------------------- */
 
-static void manager_track_call(Manager *m, Call *c) {
+/* Admitted within the caller's share, or refused (Busy). */
+static int manager_track_call(Manager *m, Call *c) {
+        const char *why = NULL;
+        int r;
+
+        c->held_bytes = call_held_bytes(c);
+        r = shares_admit_call(m->shares, c->caller.uid, c->held_bytes, &why);
+        if (r < 0)
+                return call_fail(c, CALL_ERROR_BUSY, "Refused: %s (limits: %u calls and %llu MiB per user, %llu MiB "
+                                 "in all); try again when your calls in progress have finished.",
+                                 why ?: errno_name(r), FWCTLD_MAX_CALLS_PER_UID,
+                                 FWCTLD_MAX_BYTES_PER_UID / (1024ull * 1024ull),
+                                 FWCTLD_MAX_PENDING_BYTES / (1024ull * 1024ull));
         LIST_PREPEND(m->calls, c);
         c->tracked = true;
         m->n_calls++;
-        m->pending_bytes += call_buffer_bytes(c);
         c->device->n_calls++;
+        return 0;
+}
+
+static void manager_release_check(Manager *m, Call *c) {
+        if (!c->holds_check)
+                return;
+        shares_release_check(m->shares, c->caller.uid);
+        c->holds_check = false;
 }
 
 static void manager_untrack_call(Manager *m, Call *c) {
+        manager_release_check(m, c);
         if (!c->tracked)
                 return;
         LIST_REMOVE(m->calls, c);
         c->tracked = false;
         m->n_calls--;
-        m->pending_bytes -= call_buffer_bytes(c);
+        shares_release_call(m->shares, c->caller.uid, c->held_bytes);
         c->device->n_calls--;
 }
 
@@ -199,30 +225,40 @@ static void manager_complete_call(Manager *m, Call *c) {
         call_free(c);
 }
 
-static unsigned manager_count_calls_of_sender(Manager *m, const char *sender) {
-        unsigned n = 0;
+static uint64_t now_usec(void) {
+        struct timespec ts;
 
-        for (Call *c = m->calls; c; c = c->next)
-                if (!atomic_load(&c->cancelled) && streq_ptr(c->caller.sender, sender))
-                        n++;
-        return n;
-}
-
-/* What one caller and all calls together may hold while they wait. */
-static int manager_check_limits(Manager *m, Call *c) {
-        if (m->pending_bytes + call_buffer_bytes(c) > FWCTLD_MAX_PENDING_BYTES)
-                return call_fail(c, CALL_ERROR_BUSY, "Too much data in flight (limit %llu MiB); try again later.",
-                                 FWCTLD_MAX_PENDING_BYTES / (1024ull * 1024ull));
-        if (c->caller.sender && manager_count_calls_of_sender(m, c->caller.sender) >= FWCTLD_MAX_CALLS_PER_SENDER)
-                return call_fail(c, CALL_ERROR_BUSY, "Too many calls in progress for this client (limit %u).",
-                                 FWCTLD_MAX_CALLS_PER_SENDER);
-        return 0;
+        (void) clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (uint64_t) ts.tv_sec * 1000000ULL + (uint64_t) ts.tv_nsec / 1000ULL;
 }
 
 static void call_item_run(void *userdata) {
         WorkItem *w = userdata;
+        uint64_t start = now_usec();
 
         call_run(w->call);
+        w->call->run_usec = w->call->n_ioctls > 0 ? now_usec() - start : 0;
+}
+
+/* A moving average of the device's service time, for admission by expected wait. */
+static void device_account_run(Device *d, uint64_t usec) {
+        if (usec == 0)
+                return;
+        d->service_usec = d->service_usec == 0 ? usec : (3 * d->service_usec + usec) / 4;
+}
+
+/* Refuse at once what could not start before the caller gives up (D-Bus clients wait 25 s). */
+static int manager_admit_by_wait(Call *c) {
+        Device *d = c->device;
+        uint64_t wait = (uint64_t) d->n_submitted * d->service_usec;
+
+        if (wait <= FWCTLD_MAX_EXPECTED_WAIT_USEC)
+                return 0;
+        return call_fail(c, CALL_ERROR_BUSY,
+                         "Device '%s' is busy: %u call(s) ahead at about %llu ms each, so this one would start in "
+                         "about %llu s; retry in %llu s.", d->name, d->n_submitted,
+                         (unsigned long long) (d->service_usec / 1000ULL), (unsigned long long) (wait / 1000000ULL),
+                         (unsigned long long) ((wait - FWCTLD_MAX_EXPECTED_WAIT_USEC) / 1000000ULL + 1));
 }
 
 static void call_item_done(void *userdata) {
@@ -233,6 +269,8 @@ static void call_item_done(void *userdata) {
         bool gone = c->error == -ENODEV || c->error == -ENXIO;
 
         free(w);
+        d->n_submitted--;
+        device_account_run(d, c->run_usec);
         manager_refresh_taint(m);
         /* Every attempt record gets its result, ECANCELED included (caller left while queued). */
         call_audit_result(c, m->tainted);
@@ -251,6 +289,8 @@ static void manager_enqueue_call(Manager *m, Call *c) {
                 (void) call_fail(c, CALL_ERROR_DEVICE_GONE, "Device '%s' is gone.", c->device->name);
                 return manager_complete_call(m, c);
         }
+        if (manager_admit_by_wait(c) < 0)
+                return manager_complete_call(m, c);
         /* Execute's RPCs are recorded one by one, each under its own name, as they run. */
         if (c->kind == CALL_RPC && call_changes_device(c) && call_audit_attempt(c) < 0)
                 return manager_complete_call(m, c);
@@ -269,10 +309,12 @@ static void manager_enqueue_call(Manager *m, Call *c) {
                         (void) call_fail(c, CALL_ERROR_DEVICE_ERROR, "Failed to queue the call: %s", errno_name(r));
                 return manager_complete_call(m, c);
         }
+        c->device->n_submitted++;
         c->state = CALL_QUEUED;
 }
 
 void manager_submit_call(Manager *m, Call *c, CallDoneFunc done, void *userdata) {
+        const char *why = NULL;
         int r;
 
         assert(m);
@@ -281,14 +323,22 @@ void manager_submit_call(Manager *m, Call *c, CallDoneFunc done, void *userdata)
         c->done_userdata = userdata;
         c->policy = m->policy;
 
-        if (call_check(c) < 0 || manager_check_limits(m, c) < 0)
+        if (call_check(c) < 0 || manager_track_call(m, c) < 0)
                 return manager_complete_call(m, c);
-        manager_track_call(m, c);
 
         /* Root is authorised by polkit unconditionally; spare the round trip. */
         if (c->caller.uid == 0)
                 return manager_enqueue_call(m, c);
 
+        /* A check waits on polkit (and maybe an agent): counted in the caller's share. */
+        r = shares_admit_check(m->shares, c->caller.uid, &why);
+        if (r < 0) {
+                (void) call_fail(c, CALL_ERROR_BUSY, "Refused: %s (limits: %u per user, %u in all); try again "
+                                 "when your calls waiting for authorisation have been answered.",
+                                 why ?: errno_name(r), FWCTLD_MAX_CHECKS_PER_UID, FWCTLD_MAX_CHECKS);
+                return manager_complete_call(m, c);
+        }
+        c->holds_check = true;
         c->state = CALL_AUTHORIZING;
         r = m->authorizer.start ? m->authorizer.start(c, m->authorizer.userdata) : -ENOTCONN;
         if (r < 0)
@@ -300,6 +350,7 @@ void manager_authorization_done(Manager *m, Call *c, int r, bool authorized, boo
 
         assert(c->state == CALL_AUTHORIZING);
         c->authorization = NULL;
+        manager_release_check(m, c);
         if (r >= 0 && authorized)
                 return manager_enqueue_call(m, c);
 
@@ -449,6 +500,7 @@ static void steal_one(void *userdata, void *context) {
         Call *c = w->call;
 
         free(w);
+        c->device->n_submitted--;
         c->error = -ENODEV;
         call_audit_result(c, m->tainted);
         (void) call_fail(c, CALL_ERROR_DEVICE_GONE, "Device '%s' was removed.", c->device->name);

@@ -46,10 +46,19 @@
 #define FWCTLD_DENIAL_RECORDS_BURST 10u
 #define FWCTLD_DENIAL_RECORDS_WINDOW_USEC (10ULL * 1000000ULL)
 
-/* Limits on what one client can make the daemon hold. */
+/* Limits on what callers can make the daemon hold (share.c; docs/dbus-api.md). Per uid, since
+ * bus connections are free to open; root is limited too. */
 #define FWCTLD_MAX_CALLS_PER_DEVICE 256u
-#define FWCTLD_MAX_CALLS_PER_SENDER 32u
-/* Request plus response buffers of all calls in progress: bounds memory under load. */
+#define FWCTLD_MAX_CALLS_PER_UID 64u
+#define FWCTLD_MAX_BYTES_PER_UID (64ull * 1024ull * 1024ull)
+/* What all calls in progress hold together; each uid may always hold its guaranteed floor. */
 #define FWCTLD_MAX_PENDING_BYTES (256ull * 1024ull * 1024ull)
+#define FWCTLD_GUARANTEED_BYTES_PER_UID (16ull * 1024ull * 1024ull)
+/* polkit checks in flight: well below dbus-daemon's 128 pending replies per connection. */
+#define FWCTLD_MAX_CHECKS_PER_UID 16u
+#define FWCTLD_MAX_CHECKS 64u
+#define FWCTLD_CHECKS_RESERVE 16u
+/* A call that could not start within this is refused at once (clients time out at 25 s). */
+#define FWCTLD_MAX_EXPECTED_WAIT_USEC (20ULL * 1000000ULL)
 
 #define FWCTLD_TAINTED_PATH "/proc/sys/kernel/tainted"

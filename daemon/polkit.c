@@ -7,9 +7,13 @@
 #include "polkit.h"
 #include "util.h"
 
-/* An agent may keep an interactive check open while a human types a password. */
-#define POLKIT_TIMEOUT_USEC (25ULL * 1000000ULL)
-#define POLKIT_INTERACTIVE_TIMEOUT_USEC (300ULL * 1000000ULL)
+/*
+ * Bounded waits: a check is answered (or fails) within these. An interactive one may wait on
+ * an authentication agent while a human types a password, but an agent that never answers
+ * must not hold the caller's share (and a bus pending reply) for minutes.
+ */
+#define POLKIT_TIMEOUT_USEC (20ULL * 1000000ULL)
+#define POLKIT_INTERACTIVE_TIMEOUT_USEC (60ULL * 1000000ULL)
 
 /* CheckAuthorization flags (polkit's PolkitCheckAuthorizationFlags). */
 #define POLKIT_CHECK_ALLOW_USER_INTERACTION UINT32_C(1)

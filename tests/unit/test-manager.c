@@ -214,55 +214,56 @@ static void test_authorized_but_gone(void **state) {
         assert_int_equal(f->last_error, CALL_ERROR_DEVICE_GONE);
 }
 
-static void test_sender_limit_and_cancel(void **state) {
+/* Limits are per uid, whatever bus names a user opens; a flood by one uid leaves others alone. */
+static void test_uid_shares_and_cancel(void **state) {
         Fixture *f = *state;
+        char sender[32];
 
-        for (unsigned i = 0; i < FWCTLD_MAX_CALLS_PER_SENDER; i++)
-                (void) submit(f, 4242, ":1.7", 0x01, 8, 64);
-        assert_int_equal(f->n_started, FWCTLD_MAX_CALLS_PER_SENDER);
+        /* One uid over many connections: at most 16 checks in flight. */
+        for (unsigned i = 0; i < FWCTLD_MAX_CHECKS_PER_UID; i++) {
+                (void) snprintf(sender, sizeof(sender), ":1.%u", 10 + i);
+                (void) submit(f, 4242, sender, 0x01, 8, 64);
+        }
+        assert_int_equal(f->n_started, FWCTLD_MAX_CHECKS_PER_UID);
         assert_int_equal(f->n_done, 0);
-        assert_int_equal(f->d->n_calls, FWCTLD_MAX_CALLS_PER_SENDER);
-
-        (void) submit(f, 4242, ":1.7", 0x01, 8, 64);
+        (void) submit(f, 4242, ":1.99", 0x01, 8, 64);
         assert_int_equal(f->n_done, 1);
         assert_int_equal(f->last_error, CALL_ERROR_BUSY);
-        assert_int_equal(f->n_started, FWCTLD_MAX_CALLS_PER_SENDER);
+        assert_non_null(strstr(f->last_message, "for this user"));
 
-        /* Another client is not affected. */
-        (void) submit(f, 4242, ":1.8", 0x01, 8, 64);
-        assert_int_equal(f->n_started, FWCTLD_MAX_CALLS_PER_SENDER + 1);
+        /* Another uid is not affected. */
+        (void) submit(f, 4243, ":1.200", 0x01, 8, 64);
+        assert_int_equal(f->n_started, FWCTLD_MAX_CHECKS_PER_UID + 1);
 
-        /* The client leaves: its checks are cancelled and its calls answered as cancelled. */
-        manager_cancel_sender(f->m, ":1.7");
-        assert_int_equal(f->n_cancelled, FWCTLD_MAX_CALLS_PER_SENDER);
-        assert_int_equal(f->n_done, 1 + FWCTLD_MAX_CALLS_PER_SENDER);
+        /* One of the connections leaves: only its call is cancelled. */
+        manager_cancel_sender(f->m, ":1.10");
+        assert_int_equal(f->n_cancelled, 1);
         assert_int_equal(f->last_error, CALL_ERROR_CANCELLED);
-        assert_int_equal(f->d->n_calls, 1);
+        /* ... and its share is free again. */
+        (void) submit(f, 4242, ":1.100", 0x01, 8, 64);
+        assert_int_equal(f->n_started, FWCTLD_MAX_CHECKS_PER_UID + 2);
 
-        answer(f, FWCTLD_MAX_CALLS_PER_SENDER, 0, false, false);
+        for (unsigned i = 1; i < f->n_started; i++)
+                answer(f, i, 0, false, false);
         assert_int_equal(f->d->n_calls, 0);
 }
 
-/* All calls together may hold 256 MiB of buffers while they wait. */
-static void test_pending_bytes_limit(void **state) {
+/* What a uid's calls hold while they wait is counted: 2 MiB requests with 2 MiB replies. */
+static void test_bytes_per_uid(void **state) {
         Fixture *f = *state;
         const size_t two_mib = 2u * 1024u * 1024u;
-        unsigned n = (unsigned) (FWCTLD_MAX_PENDING_BYTES / (2 * two_mib));
-        char sender[32];
+        unsigned n = 0;
 
-        for (unsigned i = 0; i < n; i++) {
-                (void) snprintf(sender, sizeof(sender), ":1.%u", 100 + i);
-                (void) submit(f, 4242, sender, 0x01, two_mib, two_mib);
+        while (f->n_done == 0 && n < 64) {
+                (void) submit(f, 4242, ":1.1", 0x01, two_mib, two_mib);
+                n++;
         }
-        assert_int_equal(f->n_done, 0);
-        (void) submit(f, 4242, ":1.99", 0x01, two_mib, two_mib);
-        assert_int_equal(f->n_done, 1);
         assert_int_equal(f->last_error, CALL_ERROR_BUSY);
-        assert_non_null(strstr(f->last_message, "in flight"));
-
-        for (unsigned i = 0; i < n; i++)
+        assert_non_null(strstr(f->last_message, "hold too much data"));
+        /* 64 MiB at about 6 MiB each (request twice, reply buffer). */
+        assert_int_equal(n - 1, 10);
+        for (unsigned i = 0; i < f->n_started; i++)
                 answer(f, i, 0, false, false);
-        assert_int_equal(f->n_done, n + 1);
 }
 
 int main(void) {
@@ -270,8 +271,8 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_check_failure_answers_at_once, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_authorization_outcomes, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_authorized_but_gone, setup, teardown),
-                cmocka_unit_test_setup_teardown(test_sender_limit_and_cancel, setup, teardown),
-                cmocka_unit_test_setup_teardown(test_pending_bytes_limit, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_uid_shares_and_cancel, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_bytes_per_uid, setup, teardown),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);
