@@ -9,6 +9,8 @@ PKGS=(
         libumockdev-dev umockdev libglib2.0-dev libglib2.0-bin
         dbus-daemon polkitd systemd util-linux coreutils procps
         jq libxml2-utils python3 python3-dbus scdoc shellcheck
+        # tests/packaging: build the .debs, lint them, boot a Debian tree to install them
+        debhelper dpkg-dev lintian debootstrap systemd-container
 )
 
 missing=()

@@ -34,7 +34,9 @@ meson compile -C build-gcc
 
 if [ "$(id -u)" = 0 ]; then
         tests/integration/run.sh build-asan || exit 1
-        exec tests/cockpit/run.sh build-asan
+        tests/cockpit/run.sh build-asan || exit 1
+        # The Debian packages: build, lintian, install/purge in a booted Debian 12 tree.
+        tests/packaging/run.sh || exit 1
 else
         echo "test.sh: integration suite skipped (needs root)" >&2
         exit 77
