@@ -4,6 +4,7 @@
 #include <systemd/sd-daemon.h>
 
 #include "bus-device.h"
+#include "bus-metrics.h"
 #include "bus-manager.h"
 #include "device.h"
 #include "log.h"
@@ -89,6 +90,17 @@ static int method_get_device(sd_bus_message *message, void *userdata, sd_bus_err
         return sd_bus_reply_method_return(message, "o", path);
 }
 
+static int method_get_metrics(sd_bus_message *message, void *userdata, sd_bus_error *error) {
+        _cleanup_(freep) char *json = NULL;
+        BusContext *b = userdata;
+        int r;
+
+        r = bus_metrics_json(b->manager, &json);
+        if (r < 0)
+                return r;
+        return sd_bus_reply_method_return(message, "s", json);
+}
+
 static const sd_bus_vtable manager_vtable[] = {
         SD_BUS_VTABLE_START(0),
         SD_BUS_PROPERTY("Version", "s", property_get_version, 0, SD_BUS_VTABLE_PROPERTY_CONST),
@@ -98,6 +110,11 @@ static const sd_bus_vtable manager_vtable[] = {
                                 SD_BUS_ARGS("s", name_or_parent),
                                 SD_BUS_RESULT("o", device),
                                 method_get_device,
+                                SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("GetMetrics",
+                                SD_BUS_NO_ARGS,
+                                SD_BUS_RESULT("s", metrics_json),
+                                method_get_metrics,
                                 SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_VTABLE_END,
 };

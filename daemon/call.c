@@ -11,6 +11,7 @@
 #include "device.h"
 #include "fwctl-ioctl.h"
 #include "log.h"
+#include "metrics.h"
 #include "plugin-loader.h"
 #include "policy.h"
 #include "rpc-exchange.h"
@@ -90,6 +91,7 @@ int call_new(Device *d, Policy *policy, CallKind kind, Call **ret) {
         c->policy = policy;
         c->kind = kind;
         c->caller.uid = (uid_t) -1;
+        c->denial = -1;
         atomic_init(&c->cancelled, false);
         *ret = c;
         return 0;
@@ -259,6 +261,7 @@ static int call_check_deny_list(Call *c) {
         }
         if (r == 0)
                 return 0;
+        c->denial = METRICS_DENIAL_LOCAL_POLICY;
         call_audit_denied(c, "local-policy");
         return call_fail(c, CALL_ERROR_REQUEST_REJECTED, "%s at scope %s on '%s' is denied by local policy (%s).", op,
                          strempty(scope_to_string(c->scope)), c->device->name, strempty(origin));

@@ -110,6 +110,8 @@ struct Call {
         uint64_t held_bytes; /* counted in the caller's share while tracked */
         bool holds_check;    /* a polkit check in the caller's share */
         uint64_t run_usec;   /* how long the worker took (service time estimate) */
+        uint64_t submit_usec; /* when the manager took it (latency) */
+        int denial;           /* a MetricsDenial when refused by policy or polkit, else -1 */
         void *authorization;
         CallDoneFunc done;
         void *done_userdata;

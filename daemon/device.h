@@ -8,6 +8,7 @@
 #include <sys/types.h>
 
 #include "device-identity.h"
+#include "metrics.h"
 #include "scope.h"
 #include "types.h"
 
@@ -52,6 +53,7 @@ struct fwctld_device {
         unsigned n_calls;     /* tracked calls, in any state */
         unsigned n_submitted; /* on the worker: queued or running */
         uint64_t service_usec; /* moving average of how long one call takes on the device */
+        Metrics metrics;
 
         Device *prev, *next;
 };

@@ -37,6 +37,9 @@ struct Manager {
         unsigned n_calls;
         Shares *shares;
 
+        Metrics metrics; /* every call, removed devices' included */
+        uint64_t devices_added, devices_removed;
+
         bool tainted;
         sd_event_source *taint_timer;
         sd_event_source *denial_timer;
@@ -67,6 +70,14 @@ static WorkItem *work_item_new(Manager *m, Device *d, Call *c) {
 }
 
 static void manager_remove_device(Manager *m, Device *d);
+
+static uint64_t now_usec(void) {
+        struct timespec ts;
+
+        (void) clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (uint64_t) ts.tv_sec * 1000000ULL + (uint64_t) ts.tv_nsec / 1000ULL;
+}
+
 
 int manager_new(sd_event *e, const ManagerConfig *config, Manager **ret) {
         _cleanup_(manager_freep) Manager *m = NULL;
@@ -147,6 +158,16 @@ Device *manager_devices(Manager *m) {
         return m->devices;
 }
 
+const Metrics *manager_metrics(Manager *m, uint64_t *ret_added, uint64_t *ret_removed) {
+        *ret_added = m->devices_added;
+        *ret_removed = m->devices_removed;
+        return &m->metrics;
+}
+
+unsigned manager_calls_in_progress(Manager *m) {
+        return m->n_calls;
+}
+
 bool manager_tainted(Manager *m) {
         return m->tainted;
 }
@@ -215,21 +236,42 @@ static void manager_untrack_call(Manager *m, Call *c) {
         c->device->n_calls--;
 }
 
+static_assert(_CALL_ERROR_MAX <= METRICS_RESULTS_MAX, "metrics have room for every result");
+
+static void manager_count_call(Manager *m, Call *c) {
+        bool execute = c->kind == CALL_EXECUTE;
+        MetricsCall mc = {
+                .scope = c->scope,
+                .result = c->domain_error,
+                .status_set = c->rpc.status_set,
+                .status = c->rpc.status,
+                .status_name = c->rpc.status_name,
+                .bytes_in = execute ? strlen(strempty(c->parameters_json)) : c->request_size,
+                .bytes_out = execute ? strlen(strempty(c->result_json)) : c->rpc.response_size,
+                .latency_usec = c->submit_usec > 0 ? now_usec() - c->submit_usec : 0,
+                .error_message = c->error_message,
+        };
+        int denial = c->domain_error == CALL_ERROR_BUSY ? METRICS_DENIAL_BUSY : c->denial;
+
+        if (!scope_is_valid(mc.scope))
+                return; /* refused before it had a scope: counted nowhere but in its answer */
+        metrics_record_call(&c->device->metrics, &mc);
+        metrics_record_call(&m->metrics, &mc);
+        if (denial >= 0) {
+                metrics_record_denial(&c->device->metrics, denial);
+                metrics_record_denial(&m->metrics, denial);
+        }
+}
+
 /* The one way out of the pipeline: answer, forget, free. */
 static void manager_complete_call(Manager *m, Call *c) {
         c->state = CALL_DONE;
         call_finish(c);
+        manager_count_call(m, c);
         if (c->done)
                 c->done(c, c->done_userdata);
         manager_untrack_call(m, c);
         call_free(c);
-}
-
-static uint64_t now_usec(void) {
-        struct timespec ts;
-
-        (void) clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (uint64_t) ts.tv_sec * 1000000ULL + (uint64_t) ts.tv_nsec / 1000ULL;
 }
 
 static void call_item_run(void *userdata) {
@@ -322,6 +364,7 @@ void manager_submit_call(Manager *m, Call *c, CallDoneFunc done, void *userdata)
         c->done = done;
         c->done_userdata = userdata;
         c->policy = m->policy;
+        c->submit_usec = now_usec();
 
         if (call_check(c) < 0 || manager_track_call(m, c) < 0)
                 return manager_complete_call(m, c);
@@ -354,6 +397,7 @@ void manager_authorization_done(Manager *m, Call *c, int r, bool authorized, boo
         if (r >= 0 && authorized)
                 return manager_enqueue_call(m, c);
 
+        c->denial = r < 0 ? METRICS_DENIAL_POLKIT_UNAVAILABLE : challenge ? METRICS_DENIAL_CHALLENGE : METRICS_DENIAL_DENIED;
         call_audit_denied(c, r < 0 ? "polkit-unavailable" : challenge ? "challenge" : "denied");
         if (r < 0)
                 (void) call_fail(c, CALL_ERROR_NOT_AUTHORIZED,
@@ -468,6 +512,7 @@ static void probe_item_done(void *userdata) {
                 AuditDevice a = device_to_audit(d);
 
                 d->state = DEVICE_READY;
+                m->devices_added++;
                 log_device_info(d->name, "Device '%s' (%s, parent '%s') ready, plugin '%s'.", d->name,
                                 device_type_to_string(d->type), d->parent, device_plugin_name(d));
                 audit_device_event(&a, true);
@@ -548,6 +593,7 @@ static void manager_remove_device(Manager *m, Device *d) {
         if (was_ready) {
                 AuditDevice a = device_to_audit(d);
 
+                m->devices_removed++;
                 if (m->listener.device_removed)
                         m->listener.device_removed(d, m->listener.userdata);
                 audit_device_event(&a, false);

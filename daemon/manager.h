@@ -6,6 +6,7 @@
 
 #include "call.h"
 #include "device-identity.h"
+#include "metrics.h"
 #include "types.h"
 
 /*
@@ -72,5 +73,8 @@ Device *manager_find_device_by_name(Manager *m, const char *name);
 Device *manager_devices(Manager *m);
 
 bool manager_tainted(Manager *m);
+/* Every call's counters (removed devices' included) and the devices seen come and go. */
+const Metrics *manager_metrics(Manager *m, uint64_t *ret_added, uint64_t *ret_removed);
+unsigned manager_calls_in_progress(Manager *m);
 Plugin *const *manager_plugins(Manager *m, size_t *ret_n);
 const char *manager_raw_types_path(Manager *m);

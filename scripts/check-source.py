@@ -102,7 +102,7 @@ SHELLCHECK_EXCLUDE = {
 DAEMON_LAYERS = [
     # Leaves: helpers and plain records; nothing of calls, devices or the bus.
     ("leaf", ["util", "log", "list", "names", "types", "scope", "taint", "fwctl-ioctl", "deny-list",
-              "raw-types", "plugin-loader", "device-identity", "audit", "policy", "rpc-exchange", "shares"]),
+              "raw-types", "plugin-loader", "device-identity", "audit", "policy", "rpc-exchange", "shares", "metrics"]),
     # Mechanisms that own their state and report through a callback.
     ("mechanism", ["worker", "polkit", "udev-watch"]),
     # The domain: devices, calls and the plugins' fwctld_* ABI.
@@ -110,13 +110,13 @@ DAEMON_LAYERS = [
     # The engine: owns devices and calls, runs the pipeline; no D-Bus.
     ("manager", ["manager"]),
     # D-Bus: the only files that speak sd-bus, with polkit.c.
-    ("bus", ["bus-context", "bus-device", "bus-manager"]),
+    ("bus", ["bus-context", "bus-device", "bus-manager", "bus-metrics"]),
     ("main", ["main"]),
 ]
 LAYER_OF = {m: (rank, name) for rank, (name, mods) in enumerate(DAEMON_LAYERS) for m in mods}
 
 # Modules that may use sd-bus: the bus layer and polkit (it asks polkitd over D-Bus).
-SD_BUS_MODULES = {"bus-context", "bus-device", "bus-manager", "polkit"}
+SD_BUS_MODULES = {"bus-context", "bus-device", "bus-manager", "bus-metrics", "polkit"}
 # The call engine: must not see sd-bus.h, not even through a header.
 ENGINE_FILES = ["daemon/call.c", "daemon/device.c", "daemon/manager.c"]
 
