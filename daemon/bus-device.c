@@ -1,7 +1,10 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <assert.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stddef.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
 
 #include <fwctld/fwctl-uapi.h>
 
@@ -239,12 +242,43 @@ static int append_result(sd_bus_message *reply, const Call *c) {
         return sd_bus_message_close_container(reply);
 }
 
+/* The response of RpcFd: a new memfd holding exactly the response, sealed. */
+static int bus_response_memfd(const Call *c) {
+        _cleanup_(closep) int fd = -EBADF;
+        const uint8_t *p = c->rpc.response;
+        size_t left = c->rpc.response_size;
+
+        fd = memfd_create("fwctl-response", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+        if (fd < 0)
+                return -errno;
+        while (left > 0) {
+                ssize_t n = write(fd, p, left);
+
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n <= 0)
+                        return n < 0 ? -errno : -EIO;
+                p += n;
+                left -= (size_t) n;
+        }
+        if (fcntl(fd, F_ADD_SEALS, F_SEAL_WRITE | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL) < 0)
+                return -errno;
+        if (lseek(fd, 0, SEEK_SET) < 0)
+                return -errno;
+        return TAKE_FD(fd);
+}
+
 static void bus_reply_rpc(sd_bus_message *message, const Call *c) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        _cleanup_(closep) int fd = -EBADF;
         int r;
 
         r = sd_bus_message_new_method_return(message, &reply);
-        if (r >= 0)
+        if (r >= 0 && streq_ptr(sd_bus_message_get_member(message), "RpcFd")) {
+                r = fd = bus_response_memfd(c);
+                if (r >= 0)
+                        r = sd_bus_message_append(reply, "h", fd);
+        } else if (r >= 0)
                 r = sd_bus_message_append_array(reply, 'y', c->rpc.response ?: "", c->rpc.response_size);
         if (r >= 0)
                 r = append_result(reply, c);
@@ -327,6 +361,75 @@ static int method_rpc(sd_bus_message *message, void *userdata, sd_bus_error *err
         return bus_submit_call(b, c, message);
 }
 
+/*
+ * RpcFd's request: a memfd sealed against write, shrink and grow, so that what was
+ * classified and authorised is what is sent (we copy it anyway), at most 2 MiB.
+ */
+static int bus_read_sealed_request(int fd, void **ret, size_t *ret_size, sd_bus_error *error) {
+        _cleanup_(freep) uint8_t *buf = NULL;
+        struct stat st;
+        size_t done = 0;
+        int seals;
+
+        seals = fcntl(fd, F_GET_SEALS);
+        if (seals < 0 || (seals & (F_SEAL_WRITE | F_SEAL_SHRINK | F_SEAL_GROW)) !=
+                                 (F_SEAL_WRITE | F_SEAL_SHRINK | F_SEAL_GROW))
+                return sd_bus_error_set(error, FWCTLD_ERROR_REQUEST_REJECTED,
+                                        "The request must be a memfd sealed with F_SEAL_WRITE, F_SEAL_SHRINK and "
+                                        "F_SEAL_GROW: it could otherwise change after it was checked.");
+        if (fstat(fd, &st) < 0)
+                return -errno;
+        if (st.st_size <= 0)
+                return sd_bus_error_set(error, FWCTLD_ERROR_REQUEST_REJECTED, "The request is empty.");
+        if ((uint64_t) st.st_size > FWCTLD_MAX_RPC_LEN)
+                return sd_bus_error_setf(error, FWCTLD_ERROR_PAYLOAD_TOO_LARGE,
+                                         "Request of %" PRIu64 " bytes exceeds the limit of %u bytes.",
+                                         (uint64_t) st.st_size, FWCTLD_MAX_RPC_LEN);
+        buf = malloc((size_t) st.st_size);
+        if (!buf)
+                return -ENOMEM;
+        while (done < (size_t) st.st_size) {
+                ssize_t n = pread(fd, buf + done, (size_t) st.st_size - done, (off_t) done);
+
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n <= 0)
+                        return n < 0 ? -errno : -EIO;
+                done += (size_t) n;
+        }
+        *ret = TAKE_PTR(buf);
+        *ret_size = done;
+        return 0;
+}
+
+static int method_rpc_fd(sd_bus_message *message, void *userdata, sd_bus_error *error) {
+        BusContext *b = bus_current_context(message);
+        Device *d = userdata;
+        uint32_t scope, max_response;
+        void *request = NULL;
+        size_t size = 0;
+        Call *c;
+        int fd, r;
+
+        r = sd_bus_message_read(message, "uhu", &scope, &fd, &max_response);
+        if (r < 0)
+                return r;
+        r = bus_read_sealed_request(fd, &request, &size, error);
+        if (r < 0)
+                return r;
+
+        r = call_new(d, NULL, CALL_RPC, &c);
+        if (r < 0) {
+                free(request);
+                return r;
+        }
+        c->scope = scope;
+        c->max_response = max_response;
+        c->request = request;
+        c->request_size = size;
+        return bus_submit_call(b, c, message);
+}
+
 static int method_execute(sd_bus_message *message, void *userdata, sd_bus_error *error) {
         BusContext *b = bus_current_context(message);
         Device *d = userdata;
@@ -374,6 +477,11 @@ static const sd_bus_vtable device_vtable[] = {
                                 SD_BUS_ARGS("u", scope, "ay", request, "u", max_response),
                                 SD_BUS_RESULT("ay", response, "a{sv}", result),
                                 method_rpc,
+                                SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("RpcFd",
+                                SD_BUS_ARGS("u", scope, "h", request, "u", max_response),
+                                SD_BUS_RESULT("h", response, "a{sv}", result),
+                                method_rpc_fd,
                                 SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("ListOperations",
                                 SD_BUS_NO_ARGS,
