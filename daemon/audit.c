@@ -221,6 +221,21 @@ void audit_auth_denied(const AuditCall *a, const char *polkit_action, const char
         (void) record_send(&rec);
 }
 
+void audit_session(const AuditCall *a, uint64_t session_id, bool opened, const char *reason) {
+        Record rec = {};
+
+        record_add(&rec, "MESSAGE_ID=%s", opened ? FWCTLD_MESSAGE_SESSION_OPENED : FWCTLD_MESSAGE_SESSION_CLOSED);
+        record_add(&rec, "MESSAGE=Session %" PRIu64 " on '%s' at scope %s for uid %u (pid %d) %s%s%s.", session_id,
+                   strempty(a->device.name), strempty(scope_to_string(a->scope)), (unsigned) a->uid, (int) a->pid,
+                   opened ? "opened" : "closed", isempty(reason) ? "" : ": ", strempty(reason));
+        record_add(&rec, "PRIORITY=%i", LOG_NOTICE);
+        record_add_call(&rec, a);
+        record_add(&rec, "FWCTL_SESSION=%" PRIu64, session_id);
+        if (!opened)
+                record_add(&rec, "FWCTL_SESSION_END=%s", strempty(reason));
+        (void) record_send(&rec);
+}
+
 void audit_device_event(const AuditDevice *d, bool added) {
         Record rec = {};
 

@@ -49,4 +49,6 @@ void audit_flush_suppressed_denials(bool force);
  * usec). Counts the denial; false when its record is to be suppressed (and summarised later). */
 bool audit_denial_record_allowed(uid_t uid, uint64_t now);
 void audit_device_event(const AuditDevice *d, bool added);
+/* A session opened (who, device, scope, configuration_write) or closed, and why. */
+void audit_session(const AuditCall *a, uint64_t session_id, bool opened, const char *reason);
 void audit_started(unsigned n_devices, size_t n_plugins);

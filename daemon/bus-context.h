@@ -1,10 +1,14 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
+#include <inttypes.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <systemd/sd-bus.h>
 #include <systemd/sd-event.h>
 
+#include "names.h"
+#include "session.h"
 #include "types.h"
 
 /* The bus layer's state, shared by bus-manager.c and bus-device.c. */
@@ -14,3 +18,8 @@ typedef struct BusContext {
         sd_bus_slot *name_owner_slot;
         bool name_requested;
 } BusContext;
+
+/* A session's object path (malloc()ed). */
+static inline int bus_session_path(const Session *s, char **ret) {
+        return asprintf(ret, FWCTLD_SESSION_PATH_PREFIX "/%" PRIu64, s->id) < 0 ? -ENOMEM : 0;
+}

@@ -291,8 +291,9 @@ static void bus_reply_rpc(sd_bus_message *message, const Call *c) {
 }
 
 /* The completion: the one place a call's answer is sent. userdata is the method call message. */
-static void on_call_done(Call *c, void *userdata) {
+void bus_device_call_done(Call *c, void *userdata) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *message = userdata;
+        _cleanup_(freep) char *path = NULL;
         int r;
 
         if (c->domain_error == CALL_ERROR_CANCELLED)
@@ -301,41 +302,33 @@ static void on_call_done(Call *c, void *userdata) {
                 return bus_reply_error(message, c);
         if (c->kind == CALL_RPC)
                 return bus_reply_rpc(message, c);
-        r = sd_bus_reply_method_return(message, "s", c->result_json ?: "{}");
+        if (c->kind == CALL_OPEN_SESSION) {
+                r = bus_session_path(c->session, &path);
+                if (r >= 0)
+                        r = sd_bus_reply_method_return(message, "o", path);
+        } else
+                r = sd_bus_reply_method_return(message, "s", c->result_json ?: "{}");
         if (r < 0)
-                log_device_warning_errno(c->device->name, r, "Failed to send Execute reply: %m");
+                log_device_warning_errno(c->device->name, r, "Failed to send the reply: %m");
 }
 
-/* The vtable's own userdata (the found object is the Device). */
-static BusContext *bus_current_context(sd_bus_message *message) {
+/* The vtable's own userdata (the found object is the Device or the Session). */
+BusContext *bus_device_current_context(sd_bus_message *message) {
         return sd_bus_slot_get_userdata(sd_bus_get_current_slot(sd_bus_message_get_bus(message)));
 }
 
-static int bus_submit_call(BusContext *b, Call *c, sd_bus_message *message) {
-        int r;
-
-        r = bus_call_fill_caller(c, message);
-        if (r < 0) {
-                call_free(c);
-                return r;
-        }
-        /* The manager answers through on_call_done(), which drops this ref. */
-        manager_submit_call(b->manager, c, on_call_done, sd_bus_message_ref(message));
-        return 1;
-}
-
-static int method_rpc(sd_bus_message *message, void *userdata, sd_bus_error *error) {
-        BusContext *b = bus_current_context(message);
-        Device *d = userdata;
+static int read_rpc(sd_bus_message *message, Device *d, bool with_scope, Call **ret) {
+        uint32_t scope = 0, max_response;
         const void *request;
         size_t size;
-        uint32_t scope, max_response;
         Call *c;
         int r;
 
-        r = sd_bus_message_read(message, "u", &scope);
-        if (r < 0)
-                return r;
+        if (with_scope) {
+                r = sd_bus_message_read(message, "u", &scope);
+                if (r < 0)
+                        return r;
+        }
         r = sd_bus_message_read_array(message, 'y', &request, &size);
         if (r < 0)
                 return r;
@@ -358,7 +351,8 @@ static int method_rpc(sd_bus_message *message, void *userdata, sd_bus_error *err
                 }
                 memcpy(c->request, request, size);
         }
-        return bus_submit_call(b, c, message);
+        *ret = c;
+        return 0;
 }
 
 /*
@@ -402,22 +396,24 @@ static int bus_read_sealed_request(int fd, void **ret, size_t *ret_size, sd_bus_
         return 0;
 }
 
-static int method_rpc_fd(sd_bus_message *message, void *userdata, sd_bus_error *error) {
-        BusContext *b = bus_current_context(message);
-        Device *d = userdata;
-        uint32_t scope, max_response;
+static int read_rpc_fd(sd_bus_message *message, Device *d, bool with_scope, Call **ret, sd_bus_error *error) {
+        uint32_t scope = 0, max_response;
         void *request = NULL;
         size_t size = 0;
         Call *c;
         int fd, r;
 
-        r = sd_bus_message_read(message, "uhu", &scope, &fd, &max_response);
+        if (with_scope) {
+                r = sd_bus_message_read(message, "u", &scope);
+                if (r < 0)
+                        return r;
+        }
+        r = sd_bus_message_read(message, "hu", &fd, &max_response);
         if (r < 0)
                 return r;
         r = bus_read_sealed_request(fd, &request, &size, error);
         if (r < 0)
                 return r;
-
         r = call_new(d, NULL, CALL_RPC, &c);
         if (r < 0) {
                 free(request);
@@ -427,12 +423,11 @@ static int method_rpc_fd(sd_bus_message *message, void *userdata, sd_bus_error *
         c->max_response = max_response;
         c->request = request;
         c->request_size = size;
-        return bus_submit_call(b, c, message);
+        *ret = c;
+        return 0;
 }
 
-static int method_execute(sd_bus_message *message, void *userdata, sd_bus_error *error) {
-        BusContext *b = bus_current_context(message);
-        Device *d = userdata;
+static int read_execute(sd_bus_message *message, Device *d, Call **ret, sd_bus_error *error) {
         const char *operation, *parameters;
         Call *c;
         int r;
@@ -441,8 +436,8 @@ static int method_execute(sd_bus_message *message, void *userdata, sd_bus_error 
         if (r < 0)
                 return r;
         if (strlen(parameters) > FWCTLD_MAX_RPC_LEN)
-                return sd_bus_error_setf(error, FWCTLD_ERROR_PAYLOAD_TOO_LARGE,
-                                         "Parameters exceed %u bytes.", FWCTLD_MAX_RPC_LEN);
+                return sd_bus_error_setf(error, FWCTLD_ERROR_PAYLOAD_TOO_LARGE, "Parameters exceed %u bytes.",
+                                         FWCTLD_MAX_RPC_LEN);
         if (strlen(operation) >= FWCTLD_OPERATION_NAME_MAX)
                 return sd_bus_error_setf(error, FWCTLD_ERROR_NO_SUCH_OPERATION, "Operation name too long.");
 
@@ -455,7 +450,96 @@ static int method_execute(sd_bus_message *message, void *userdata, sd_bus_error 
                 call_free(c);
                 return -ENOMEM;
         }
-        return bus_submit_call(b, c, message);
+        *ret = c;
+        return 0;
+}
+
+int bus_device_read_call(sd_bus_message *message, Device *d, bool with_scope, Call **ret, sd_bus_error *error) {
+        const char *member = sd_bus_message_get_member(message);
+        Call *c = NULL;
+        int r;
+
+        if (streq_ptr(member, "RpcFd"))
+                r = read_rpc_fd(message, d, with_scope, &c, error);
+        else if (streq_ptr(member, "Execute"))
+                r = read_execute(message, d, &c, error);
+        else
+                r = read_rpc(message, d, with_scope, &c);
+        if (r < 0)
+                return r;
+        r = bus_call_fill_caller(c, message);
+        if (r < 0) {
+                call_free(c);
+                return r;
+        }
+        *ret = c;
+        return 0;
+}
+
+/* Rpc, RpcFd and Execute: a call each, answered from its completion. */
+static int method_call(sd_bus_message *message, void *userdata, sd_bus_error *error) {
+        BusContext *b = bus_device_current_context(message);
+        Call *c;
+        int r;
+
+        r = bus_device_read_call(message, userdata, true, &c, error);
+        if (r < 0)
+                return r;
+        /* The manager answers through bus_device_call_done(), which drops this ref. */
+        manager_submit_call(b->manager, c, bus_device_call_done, sd_bus_message_ref(message));
+        return 1;
+}
+
+static int method_open_session(sd_bus_message *message, void *userdata, sd_bus_error *error) {
+        BusContext *b = bus_device_current_context(message);
+        Device *d = userdata;
+        bool configuration_write = false;
+        uint32_t scope;
+        Call *c;
+        int r;
+
+        r = sd_bus_message_read(message, "u", &scope);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_enter_container(message, 'a', "{sv}");
+        if (r < 0)
+                return r;
+        while ((r = sd_bus_message_enter_container(message, 'e', "sv")) > 0) {
+                const char *key;
+                int v;
+
+                r = sd_bus_message_read(message, "s", &key);
+                if (r < 0)
+                        return r;
+                if (!streq(key, "configuration_write"))
+                        return sd_bus_error_setf(error, FWCTLD_ERROR_INVALID_ARGUMENTS, "Unknown option '%s'.", key);
+                r = sd_bus_message_read(message, "v", "b", &v);
+                if (r < 0)
+                        return sd_bus_error_set(error, FWCTLD_ERROR_INVALID_ARGUMENTS,
+                                                "Option 'configuration_write' must be a boolean.");
+                configuration_write = v;
+                r = sd_bus_message_exit_container(message);
+                if (r < 0)
+                        return r;
+        }
+        if (r < 0)
+                return r;
+        r = sd_bus_message_exit_container(message);
+        if (r < 0)
+                return r;
+
+        r = call_new(d, NULL, CALL_OPEN_SESSION, &c);
+        if (r < 0)
+                return r;
+        c->scope = scope;
+        c->session_configuration_write = configuration_write;
+        r = bus_call_fill_caller(c, message);
+        if (r < 0) {
+                call_free(c);
+                return r;
+        }
+        manager_submit_call(b->manager, c, bus_device_call_done, sd_bus_message_ref(message));
+        return 1;
 }
 
 static const sd_bus_vtable device_vtable[] = {
@@ -476,12 +560,17 @@ static const sd_bus_vtable device_vtable[] = {
         SD_BUS_METHOD_WITH_ARGS("Rpc",
                                 SD_BUS_ARGS("u", scope, "ay", request, "u", max_response),
                                 SD_BUS_RESULT("ay", response, "a{sv}", result),
-                                method_rpc,
+                                method_call,
                                 SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("RpcFd",
                                 SD_BUS_ARGS("u", scope, "h", request, "u", max_response),
                                 SD_BUS_RESULT("h", response, "a{sv}", result),
-                                method_rpc_fd,
+                                method_call,
+                                SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("OpenSession",
+                                SD_BUS_ARGS("u", scope, "a{sv}", options),
+                                SD_BUS_RESULT("o", session),
+                                method_open_session,
                                 SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("ListOperations",
                                 SD_BUS_NO_ARGS,
@@ -491,7 +580,7 @@ static const sd_bus_vtable device_vtable[] = {
         SD_BUS_METHOD_WITH_ARGS("Execute",
                                 SD_BUS_ARGS("s", operation, "s", parameters_json),
                                 SD_BUS_RESULT("s", result_json),
-                                method_execute,
+                                method_call,
                                 SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_VTABLE_END,
 };
@@ -567,6 +656,7 @@ static int authorizer_start(Call *c, void *userdata) {
                 (char *) "operation", (char *) (isempty(c->cls.operation) ? "unknown" : c->cls.operation),
                 (char *) "execute_operation", (char *) c->execute_operation,
                 (char *) "configuration_write", (char *) (c->cls.configuration_write ? "true" : "false"),
+                (char *) "session", (char *) (c->kind == CALL_OPEN_SESSION ? "true" : "false"),
                 NULL,
         };
 

@@ -19,6 +19,14 @@ void bus_device_emit_removed(BusContext *b, Device *d);
 /* The manager's authorizer: polkit for the caller, with the call's details. */
 void bus_device_authorizer(BusContext *b, ManagerAuthorizer *ret);
 
+/* Read an Rpc, RpcFd or Execute call (by the message's member) with its caller; with_scope:
+ * the Device doors carry a scope, the Session's use the session's. */
+int bus_device_read_call(sd_bus_message *message, Device *d, bool with_scope, Call **ret, sd_bus_error *error);
+/* Every call's completion: the answer, then the message ref it holds is dropped. */
+void bus_device_call_done(Call *c, void *userdata);
+/* The BusContext of the vtable being dispatched. */
+BusContext *bus_device_current_context(sd_bus_message *message);
+
 /* The D-Bus error name of a domain error. */
 const char *bus_device_error_name(CallError e);
 

@@ -5,6 +5,7 @@
 
 #include "bus-device.h"
 #include "bus-metrics.h"
+#include "bus-session.h"
 #include "bus-manager.h"
 #include "device.h"
 #include "log.h"
@@ -181,6 +182,9 @@ static int bus_context_connect(BusContext *b, sd_event *e) {
         if (r < 0)
                 return log_error_errno(r, "Failed to add object manager: %m");
         r = bus_device_setup(b);
+        if (r < 0)
+                return r;
+        r = bus_session_setup(b);
         if (r < 0)
                 return r;
         r = sd_bus_match_signal_async(b->bus, &b->name_owner_slot, "org.freedesktop.DBus", "/org/freedesktop/DBus",

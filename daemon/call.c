@@ -267,6 +267,21 @@ static int call_check_deny_list(Call *c) {
                          strempty(scope_to_string(c->scope)), c->device->name, strempty(origin));
 }
 
+/* A session is authorised for a scope; what runs in it is checked call by call. */
+static int call_check_open_session(Call *c) {
+        if (!scope_is_valid(c->scope))
+                return call_fail(c, CALL_ERROR_INVALID_SCOPE,
+                                 "Scope %u is not valid: use 0 (configuration) or 1 (debug-read-only).", c->scope);
+        if (c->scope > FWCTLD_SCOPE_DEBUG_READ_ONLY)
+                return call_fail(c, CALL_ERROR_REQUEST_REJECTED,
+                                 "Sessions exist for configuration and debug-read-only only: every call at %s taints "
+                                 "the kernel, and each such call is authorised on its own.", scope_to_string(c->scope));
+        c->cls.min_scope = c->scope;
+        c->cls.configuration_write = c->session_configuration_write;
+        (void) snprintf(c->cls.operation, sizeof(c->cls.operation), "session");
+        return 0;
+}
+
 int call_check(Call *c) {
         int r;
 
@@ -276,6 +291,8 @@ int call_check(Call *c) {
         r = call_check_fallback(c);
         if (r < 0)
                 return r;
+        if (c->kind == CALL_OPEN_SESSION)
+                return call_check_open_session(c);
         r = call_check_sizes(c);
         if (r < 0)
                 return r;

@@ -21,6 +21,7 @@
 typedef enum CallKind {
         CALL_RPC,
         CALL_EXECUTE,
+        CALL_OPEN_SESSION, /* authorise a session (session.h); nothing reaches the device */
         _CALL_KIND_MAX,
         _CALL_KIND_INVALID = -EINVAL,
 } CallKind;
@@ -89,6 +90,7 @@ struct Call {
         const fwctld_operation *operation;
         char execute_operation[FWCTLD_OPERATION_NAME_MAX]; /* Execute's name (of the parent for its RPCs) */
         char *parameters_json;
+        bool session_configuration_write; /* OpenSession's option */
 
         RpcExchange rpc;
 
@@ -106,6 +108,8 @@ struct Call {
 
         atomic_bool cancelled; /* caller gone: skip the ioctl if not started */
 
+        /* The session it runs in (borrowed, at submission only), or the one it opened. */
+        Session *session;
         /* The manager's: its share of the caller's limits, authorisation, completion, list. */
         uint64_t held_bytes; /* counted in the caller's share while tracked */
         bool holds_check;    /* a polkit check in the caller's share */

@@ -57,6 +57,23 @@ static int parse_argv(int argc, char *argv[]) {
         return 1;
 }
 
+/* FWCTLD_SESSION_IDLE_SEC / FWCTLD_SESSION_MAX_SEC (a unit drop-in's Environment=): 0 if unset. */
+static uint64_t env_seconds(const char *name) {
+        const char *v = getenv(name);
+        unsigned long long n;
+        char *end;
+
+        if (isempty(v))
+                return 0;
+        errno = 0;
+        n = strtoull(v, &end, 10);
+        if (errno != 0 || *end != '\0' || n == 0 || n > 24ULL * 3600ULL) {
+                log_warning("Ignoring %s=%s: not a number of seconds between 1 and 86400.", name, v);
+                return 0;
+        }
+        return n * 1000000ULL;
+}
+
 static int run(void) {
         _cleanup_(sd_event_unrefp) sd_event *e = NULL;
         _cleanup_(manager_freep) Manager *m = NULL;
@@ -85,6 +102,8 @@ static int run(void) {
                                 .deny_dir = FWCTLD_DENY_DIR,
                                 .raw_types_path = FWCTLD_RAW_TYPES_PATH,
                                 .tainted_path = FWCTLD_TAINTED_PATH,
+                                .session_idle_usec = env_seconds("FWCTLD_SESSION_IDLE_SEC"),
+                                .session_max_usec = env_seconds("FWCTLD_SESSION_MAX_SEC"),
                         }, &m);
         if (r < 0)
                 return log_error_errno(r, "Failed to allocate manager: %m");

@@ -13,6 +13,7 @@
 #include "names.h"
 #include "plugin-loader.h"
 #include "policy.h"
+#include "session.h"
 #include "shares.h"
 #include "udev-watch.h"
 #include "worker.h"
@@ -36,6 +37,11 @@ struct Manager {
         Call *calls;
         unsigned n_calls;
         Shares *shares;
+
+        Session *sessions;
+        uint64_t next_session_id;
+        uint64_t session_idle_usec, session_max_usec;
+        sd_event_source *session_timer;
 
         Metrics metrics; /* every call, removed devices' included */
         uint64_t devices_added, devices_removed;
@@ -106,12 +112,18 @@ int manager_new(sd_event *e, const ManagerConfig *config, Manager **ret) {
         r = shares_new(&shares_limits_default, &m->shares);
         if (r < 0)
                 return r;
+        m->session_idle_usec = config->session_idle_usec ?: FWCTLD_SESSION_IDLE_USEC;
+        m->session_max_usec = config->session_max_usec ?: FWCTLD_SESSION_MAX_USEC;
+        m->next_session_id = 1;
         *ret = TAKE_PTR(m);
         return 0;
 }
 
+static void manager_close_all_sessions(Manager *m, const char *reason);
+
 void manager_stop(Manager *m) {
         assert(m);
+        manager_close_all_sessions(m, "fwctld stopped");
         /* Stop every worker and wait for it: the fds close there, after any in-flight ioctl. */
         while (m->devices)
                 manager_remove_device(m, m->devices);
@@ -135,6 +147,7 @@ Manager *manager_free(Manager *m) {
         sd_event_source_disable_unref(m->denial_timer);
         sd_event_source_disable_unref(m->sighup);
         sd_event_source_disable_unref(m->coldplug_timeout);
+        sd_event_source_disable_unref(m->session_timer);
         sd_event_unref(m->event);
         plugin_array_free(m->plugins, m->n_plugins);
         shares_free(m->shares);
@@ -184,6 +197,8 @@ const char *manager_raw_types_path(Manager *m) {
 void manager_reload(Manager *m) {
         log_info("Reloading the deny list and the raw opt-in list.");
         policy_reload(m->policy);
+        /* What a session was authorised under may have changed: authorise again. */
+        manager_close_all_sessions(m, "reload");
 }
 
 static void manager_refresh_taint(Manager *m) {
@@ -323,6 +338,8 @@ static void call_item_done(void *userdata) {
         device_unref(d);
 }
 
+static void manager_open_session(Manager *m, Call *c);
+
 static void manager_enqueue_call(Manager *m, Call *c) {
         WorkItem *w;
         int r;
@@ -331,6 +348,8 @@ static void manager_enqueue_call(Manager *m, Call *c) {
                 (void) call_fail(c, CALL_ERROR_DEVICE_GONE, "Device '%s' is gone.", c->device->name);
                 return manager_complete_call(m, c);
         }
+        if (c->kind == CALL_OPEN_SESSION)
+                return manager_open_session(m, c);
         if (manager_admit_by_wait(c) < 0)
                 return manager_complete_call(m, c);
         /* Execute's RPCs are recorded one by one, each under its own name, as they run. */
@@ -388,6 +407,145 @@ void manager_submit_call(Manager *m, Call *c, CallDoneFunc done, void *userdata)
                 manager_authorization_done(m, c, r, false, false, NULL);
 }
 
+void manager_submit_session_call(Manager *m, Session *s, Call *c, CallDoneFunc done, void *userdata) {
+        assert(m);
+        assert(s);
+        assert(c);
+        c->done = done;
+        c->done_userdata = userdata;
+        c->policy = m->policy;
+        c->submit_usec = now_usec();
+        if (c->kind == CALL_RPC)
+                c->scope = s->scope;
+
+        if (call_check(c) < 0 || session_admit_call(s, c) < 0 || manager_track_call(m, c) < 0)
+                return manager_complete_call(m, c);
+        s->used_usec = now_usec();
+        /* The session may end while the call waits; the call was admitted under it. */
+        c->session = NULL;
+        manager_enqueue_call(m, c);
+}
+
+/* --- Sessions ---------------------------------------------------------------------- */
+
+Session *manager_find_session(Manager *m, uint64_t id) {
+        for (Session *s = m->sessions; s; s = s->next)
+                if (s->id == id)
+                        return s;
+        return NULL;
+}
+
+uint64_t manager_session_expires(Manager *m, const Session *s) {
+        return session_expires_realtime(s, m->session_idle_usec, m->session_max_usec);
+}
+
+static void session_to_audit(const Session *s, AuditCall *ret) {
+        const Device *d = s->device;
+
+        *ret = (AuditCall) {
+                .device = {
+                        .name = d->name,
+                        .type_name = device_type_to_string(d->type),
+                        .parent = d->parent,
+                        .pci_address = d->pci_address,
+                        .plugin = device_plugin_name(d),
+                },
+                .scope = s->scope,
+                .operation = "session",
+                .configuration_write = s->configuration_write,
+                .uid = s->owner.uid,
+                .pid = s->owner.pid,
+                .unit = s->owner.unit,
+                .sender = s->owner.sender,
+        };
+}
+
+void manager_close_session(Manager *m, Session *s, const char *reason) {
+        AuditCall a;
+
+        assert(m);
+        assert(s);
+        session_to_audit(s, &a);
+        audit_session(&a, s->id, false, reason);
+        if (m->listener.session_closed)
+                m->listener.session_closed(s, m->listener.userdata);
+        LIST_REMOVE(m->sessions, s);
+        session_free(s);
+        if (!m->sessions)
+                (void) sd_event_source_set_enabled(m->session_timer, SD_EVENT_OFF);
+}
+
+static void manager_close_all_sessions(Manager *m, const char *reason) {
+        while (m->sessions)
+                manager_close_session(m, m->sessions, reason);
+}
+
+static int on_session_timer(sd_event_source *source, uint64_t usec, void *userdata) {
+        Manager *m = userdata;
+        uint64_t now = now_usec();
+        Session *s, *next;
+
+        LIST_FOREACH_SAFE(s, next, m->sessions)
+                if (session_expired(s, now, m->session_idle_usec, m->session_max_usec))
+                        manager_close_session(m, s, now >= s->opened_usec + m->session_max_usec ? "expired" : "idle");
+        return sd_event_source_set_time(source, usec + 1000000ULL);
+}
+
+static int manager_arm_session_timer(Manager *m) {
+        uint64_t now;
+        int r;
+
+        r = sd_event_now(m->event, CLOCK_MONOTONIC, &now);
+        if (r < 0)
+                return r;
+        if (!m->session_timer)
+                return sd_event_add_time(m->event, &m->session_timer, CLOCK_MONOTONIC, now + 1000000ULL, 0,
+                                         on_session_timer, m);
+        r = sd_event_source_set_time(m->session_timer, now + 1000000ULL);
+        if (r >= 0)
+                r = sd_event_source_set_enabled(m->session_timer, SD_EVENT_ON);
+        return r;
+}
+
+static unsigned manager_count_sessions_of_uid(Manager *m, uid_t uid) {
+        unsigned n = 0;
+
+        for (Session *s = m->sessions; s; s = s->next)
+                if (s->owner.uid == uid)
+                        n++;
+        return n;
+}
+
+/* Authorised: the session exists from now on, and the call answers with it. */
+static void manager_open_session(Manager *m, Call *c) {
+        struct timespec ts;
+        Session *s = NULL;
+        AuditCall a;
+        int r;
+
+        if (manager_count_sessions_of_uid(m, c->caller.uid) >= FWCTLD_MAX_SESSIONS_PER_UID) {
+                (void) call_fail(c, CALL_ERROR_BUSY, "Too many sessions open for this user (limit %u); close one.",
+                                 FWCTLD_MAX_SESSIONS_PER_UID);
+                return manager_complete_call(m, c);
+        }
+        (void) clock_gettime(CLOCK_REALTIME, &ts);
+        r = session_new(m->next_session_id, c->device, c->scope, c->cls.configuration_write, &c->caller, now_usec(),
+                        (uint64_t) ts.tv_sec * 1000000ULL + (uint64_t) ts.tv_nsec / 1000ULL, &s);
+        if (r >= 0)
+                r = manager_arm_session_timer(m);
+        if (r < 0) {
+                session_free(s);
+                (void) call_fail(c, CALL_ERROR_DEVICE_ERROR, "Failed to open the session: %s", errno_name(r));
+                return manager_complete_call(m, c);
+        }
+        m->next_session_id++;
+        LIST_PREPEND(m->sessions, s);
+        session_to_audit(s, &a);
+        audit_session(&a, s->id, true, NULL);
+        c->session = s;
+        manager_complete_call(m, c);
+}
+
 void manager_authorization_done(Manager *m, Call *c, int r, bool authorized, bool challenge, const char *error_message) {
         const char *action = scope_to_action(c->scope);
 
@@ -420,7 +578,12 @@ static void manager_cancel_authorization(Manager *m, Call *c) {
 }
 
 void manager_cancel_sender(Manager *m, const char *sender) {
+        Session *s, *snext;
         Call *c, *next;
+
+        LIST_FOREACH_SAFE(s, snext, m->sessions)
+                if (streq_ptr(s->owner.sender, sender))
+                        manager_close_session(m, s, "its opener left");
 
         LIST_FOREACH_SAFE(c, next, m->calls) {
                 if (atomic_load(&c->cancelled) || !streq_ptr(c->caller.sender, sender))
@@ -553,6 +716,7 @@ static void steal_one(void *userdata, void *context) {
 }
 
 static void manager_remove_device(Manager *m, Device *d) {
+        Session *s, *snext;
         Call *c, *next;
         WorkItem *w;
         bool was_ready;
@@ -563,6 +727,10 @@ static void manager_remove_device(Manager *m, Device *d) {
         d->state = DEVICE_GONE;
         device_ref(d);
         manager_coldplug_settled_one(m, d);
+
+        LIST_FOREACH_SAFE(s, snext, m->sessions)
+                if (s->device == d)
+                        manager_close_session(m, s, "its device went away");
 
         /* Calls queued behind the running one never reach the kernel. */
         if (d->worker)

@@ -22,6 +22,8 @@ typedef struct ManagerListener {
         void (*tainted_changed)(bool tainted, void *userdata);
         /* The devices present at start are probed: time to take the bus name. */
         void (*ready)(void *userdata);
+        /* A session ended (Close, its opener left, expiry, its device went, reload). */
+        void (*session_closed)(Session *s, void *userdata);
         void *userdata;
 } ManagerListener;
 
@@ -38,6 +40,8 @@ typedef struct ManagerConfig {
         const char *deny_dir;       /* NULL: no deny list */
         const char *raw_types_path; /* NULL: none */
         const char *tainted_path;
+        uint64_t session_idle_usec; /* 0: FWCTLD_SESSION_IDLE_USEC */
+        uint64_t session_max_usec;  /* 0: FWCTLD_SESSION_MAX_USEC */
 } ManagerConfig;
 
 int manager_new(sd_event *e, const ManagerConfig *config, Manager **ret);
@@ -61,6 +65,14 @@ void manager_reload(Manager *m);
 /* Takes c. done(c, userdata) is called exactly once, possibly before this returns; c is freed
  * right after it. A CALL_ERROR_CANCELLED call has nobody to answer. */
 void manager_submit_call(Manager *m, Call *c, CallDoneFunc done, void *userdata);
+/* A call inside session s (the bus layer checked the caller opened it): everything but the
+ * polkit check, which the session stands for. */
+void manager_submit_session_call(Manager *m, Session *s, Call *c, CallDoneFunc done, void *userdata);
+Session *manager_find_session(Manager *m, uint64_t id);
+void manager_close_session(Manager *m, Session *s, const char *reason);
+/* When s ends by itself, CLOCK_REALTIME µs. */
+uint64_t manager_session_expires(Manager *m, const Session *s);
+
 /* The authorizer's answer for c. */
 void manager_authorization_done(Manager *m, Call *c, int r, bool authorized, bool challenge, const char *error_message);
 /* A bus client left: its calls are dropped (queued ones never reach the device). */

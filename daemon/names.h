@@ -41,6 +41,15 @@
 #define FWCTLD_MESSAGE_STARTED "a43a151d30d14e7b94fbf826d9b2e8b1"
 #define FWCTLD_MESSAGE_PLUGIN_REJECTED "c6c359fbd1ed460ca1cb1530e9f6ccf4"
 #define FWCTLD_MESSAGE_DENIALS_SUPPRESSED "524d9a39ac2e45b085b03c21f8c96d22"
+#define FWCTLD_MESSAGE_SESSION_OPENED "1f109dc7d1d54517ab4276e3999d0cc3"
+#define FWCTLD_MESSAGE_SESSION_CLOSED "d9fe3f47814e4003bd9699b8836c39f4"
+
+/* Authorised sessions: how long one lasts unused and in all (configurable, fwctld(8)). */
+#define FWCTLD_SESSION_IDLE_USEC (5ULL * 60ULL * 1000000ULL)
+#define FWCTLD_SESSION_MAX_USEC (30ULL * 60ULL * 1000000ULL)
+#define FWCTLD_MAX_SESSIONS_PER_UID 16u
+#define FWCTLD_SESSION_PATH_PREFIX "/org/freedesktop/fwctl1/session"
+#define FWCTLD_SESSION_INTERFACE "org.freedesktop.fwctl1.Session"
 
 /* Denial records per uid: at most this many per window, then one summary record. */
 #define FWCTLD_DENIAL_RECORDS_BURST 10u

@@ -11,3 +11,4 @@ typedef struct Call Call;
 typedef struct fwctld_rpc RpcExchange;
 typedef struct Plugin Plugin;
 typedef struct Policy Policy;
+typedef struct Session Session;

@@ -32,6 +32,7 @@ test_install_tree() {
                 /usr/share/dbus-1/system.d/org.freedesktop.fwctl1.conf \
                 /usr/share/dbus-1/interfaces/org.freedesktop.fwctl1.Manager.xml \
                 /usr/share/dbus-1/interfaces/org.freedesktop.fwctl1.Device.xml \
+                /usr/share/dbus-1/interfaces/org.freedesktop.fwctl1.Session.xml \
                 /usr/share/polkit-1/actions/org.freedesktop.fwctl1.policy \
                 /usr/share/bash-completion/completions/fwctlctl \
                 /usr/share/man/man8/fwctld.8 \

@@ -1,0 +1,75 @@
+# shellcheck shell=bash
+# Authorised sessions (Device.OpenSession): one polkit check, then calls for the opening
+# connection alone, each still classified, deny-listed and journaled.
+
+SESSION=$SRCDIR/tests/integration/session-client.py
+MSGID_SESSION_OPENED=1f109dc7d1d54517ab4276e3999d0cc3
+MSGID_SESSION_CLOSED=d9fe3f47814e4003bd9699b8836c39f4
+
+test_session_reads_and_properties() {
+        local qa out
+        qa=$(mlx5_req $MLX5_QUERY_ADAPTER)
+        assert_ok as_user fwtest "$SESSION" fwctl0 0 false "rpc:$qa" "execute:query-adapter:{}" props close "rpc:$qa"
+        out=$LAST_OUT
+        assert_match '^/org/freedesktop/fwctl1/session/[0-9]+$' "$(kv session <<<"$out")" "session path"
+        assert_eq 272 "$(kv 0.response_size <<<"$out")" "Rpc in the session"
+        assert_match 'MT_0000000001' "$(kv 1.result <<<"$out")" "Execute in the session"
+        assert_eq 0 "$(kv 2.Scope <<<"$out")" "Scope"
+        assert_eq 0 "$(kv 2.ConfigurationWrite <<<"$out")" "ConfigurationWrite"
+        assert_eq /org/freedesktop/fwctl1/device/fwctl0 "$(kv 2.Device <<<"$out")" "Device"
+        [ "$(kv 2.Expires <<<"$out")" -gt "$(( $(date +%s) * 1000000 ))" ] || fail "Expires is not in the future: $out"
+        assert_eq true "$(kv 3.closed <<<"$out")" "Close"
+        assert_eq org.freedesktop.DBus.Error.UnknownObject "$(kv 4.error <<<"$out")" "a call after Close"
+        assert_ge 1 "$(journal_json MESSAGE_ID=$MSGID_SESSION_OPENED FWCTL_CALLER_UID=4242 | jq -s length)" "opened record"
+        assert_ge 1 "$(journal_json MESSAGE_ID=$MSGID_SESSION_CLOSED FWCTL_CALLER_UID=4242 \
+                FWCTL_SESSION_END="closed by its opener" | jq -s length)" "closed record"
+}
+
+# A read-only session cannot change the device; one opened for writes can, journaled.
+test_session_configuration_write() {
+        local write n
+        write=$(mlx5_req 0x805 0)
+        assert_ok as_user fwtest "$SESSION" fwctl0 0 false "rpc:$write"
+        assert_eq "$FWCTL_ERR.NotAuthorized" "$(kv 0.error <<<"$LAST_OUT")" "write in a read-only session"
+        assert_match 'configuration_write' "$(kv 0.message <<<"$LAST_OUT")" "message"
+        n=$(journal_json MESSAGE_ID=$MSGID_ATTEMPT FWCTL_OPERATION=ACCESS_REG FWCTL_CALLER_UID=4242 | jq -s length)
+        assert_ok as_user fwtest "$SESSION" fwctl0 0 true "rpc:$write"
+        assert_eq ACCESS_REG "$(kv 0.operation <<<"$LAST_OUT")" "write in a write session"
+        assert_eq $((n + 1)) "$(journal_json MESSAGE_ID=$MSGID_ATTEMPT FWCTL_OPERATION=ACCESS_REG FWCTL_CALLER_UID=4242 \
+                | jq -s length)" "the write is journaled like any other"
+}
+
+test_session_refusals() {
+        local qa before
+        qa=$(mlx5_req $MLX5_QUERY_ADAPTER)
+        # no tainting sessions
+        assert_dbus_error RequestRejected "$SESSION" fwctl0 2 false
+        assert_match 'taints the kernel' "$(kv message <<<"$LAST_OUT")" "why no debug-write session"
+        # polkit decides whether a session opens
+        assert_dbus_error NotAuthorized as_user fwdeny "$SESSION" fwctl0 0 false
+        # another connection of the same user cannot use it
+        assert_ok as_user fwtest "$SESSION" fwctl0 0 false "foreign-rpc:$qa"
+        assert_eq "$FWCTL_ERR.NotAuthorized" "$(kv 0.error <<<"$LAST_OUT")" "a foreign connection"
+        # a request above the session's scope
+        before=$(emu_rpc_count fwctl0)
+        assert_ok as_user fwtest "$SESSION" fwctl0 0 false "rpc:$(mlx5_req 0x805 1)"
+        assert_eq "$FWCTL_ERR.ScopeTooLow" "$(kv 0.error <<<"$LAST_OUT")" "ACCESS_REG read needs debug-read-only"
+        assert_eq "$before" "$(emu_rpc_count fwctl0)" "RPCs reaching fwctl0"
+        # the opener left without Close: the session ended with it
+        assert_ge 1 "$(journal_json MESSAGE_ID=$MSGID_SESSION_CLOSED FWCTL_SESSION_END="its opener left" | jq -s length)" \
+                "closed when its opener left"
+}
+
+# The deny list applies inside a session too.
+test_session_deny_list() {
+        local f=/etc/fwctld/deny.d/47-session.conf
+        mkdir -p /etc/fwctld/deny.d
+        printf 'mlx5 QUERY_ADAPTER\n' >"$f"
+        # shellcheck disable=SC2064
+        trap "rm -f '$f'; kill -HUP \$(bus_owner_pid)" EXIT
+        kill -HUP "$(bus_owner_pid)"
+        sleep 0.3
+        assert_ok as_user fwtest "$SESSION" fwctl0 0 false "rpc:$(mlx5_req $MLX5_QUERY_ADAPTER)"
+        assert_eq "$FWCTL_ERR.RequestRejected" "$(kv 0.error <<<"$LAST_OUT")" "denied in a session"
+        assert_match 'local policy' "$(kv 0.message <<<"$LAST_OUT")" "message"
+}
