@@ -37,6 +37,7 @@ if [ "$(id -u)" = 0 ]; then
         tests/cockpit/run.sh build-asan || exit 1
         # The Debian packages: build, lintian, install/purge in a booted Debian 12 tree.
         tests/packaging/run.sh || exit 1
+        tests/systemd/run.sh build-gcc || exit 1   # fwctld.service under systemd as PID 1 (tests/systemd/README.md)
 else
         echo "test.sh: integration suite skipped (needs root)" >&2
         exit 77

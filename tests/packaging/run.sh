@@ -40,19 +40,17 @@ if [ "${FWCTLD_PKG_NS:-}" != 1 ]; then
         FWCTLD_PKG_NS=1 exec unshare -m --propagation private "$0" "${ARGS[@]}"
 fi
 
+# shellcheck source=tests/lib/nspawn.sh
+. tests/lib/nspawn.sh
+
 T=$(mktemp -d /tmp/fwctld-pkgtest.XXXXXX)
-NSPAWN_PID=""
-LEADER=""
 PASS=0
 FAIL=0
 LAST_OK=0
 declare -A SECONDS_OF
 
 cleanup() {
-        if [ -n "$NSPAWN_PID" ] && kill -0 "$NSPAWN_PID" 2>/dev/null; then
-                kill -KILL "$NSPAWN_PID" 2>/dev/null || true
-                wait "$NSPAWN_PID" 2>/dev/null || true
-        fi
+        nspawn_kill
         if [ "$KEEP" = 1 ]; then
                 # The overlay's tmpfs goes with the namespace: keep what changed.
                 [ -d "$T/ovl/upper" ] && cp -a "$T/ovl/upper" "$T/upper"
@@ -87,32 +85,6 @@ check() {
         shift
         LAST_OK=0
         if "$@" > "$T/last.out" 2>&1; then LAST_OK=1; ok "$desc"; else not_ok "$desc"; fi
-}
-
-# A command inside the container, with the container's environment only.
-inc() {
-        nsenter -t "$LEADER" -m -u -i -n -p -C -r -w -- \
-                /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin LANG=C.UTF-8 \
-                DEBIAN_FRONTEND=noninteractive SYSTEMD_PAGER= "$@"
-}
-
-# The container's PID 1 as seen from here: the descendant of systemd-nspawn that
-# runs systemd in another pid namespace.
-find_leader() {
-        local pids=("$NSPAWN_PID") p c
-        while [ ${#pids[@]} -gt 0 ]; do
-                p=${pids[0]}
-                pids=("${pids[@]:1}")
-                for c in $(ps -o pid= --ppid "$p"); do
-                        if [ "$(cat "/proc/$c/comm" 2>/dev/null)" = systemd ] &&
-                           [ "$(readlink "/proc/$c/ns/pid")" != "$(readlink /proc/self/ns/pid)" ]; then
-                                echo "$c"
-                                return 0
-                        fi
-                        pids+=("$c")
-                done
-        done
-        return 1
 }
 
 ###############################################################################
@@ -186,40 +158,11 @@ fi
 SECONDS_OF[tree]=$(elapsed "$t0")
 
 t0=$(now)
-# nspawn writes /run/systemd/nspawn; on this host /run is on the root disk.
-mount -t tmpfs tmpfs /run
-mkdir -p "$T/ovl" "$T/merged"
-mount -t tmpfs -o mode=0755 tmpfs "$T/ovl"
-mkdir -p "$T/ovl/upper" "$T/ovl/work"
-mount -t overlay overlay -o "lowerdir=$TREE,upperdir=$T/ovl/upper,workdir=$T/ovl/work" "$T/merged"
+nspawn_overlay "$TREE"
 # The packages reach the container read-only through a bind mount on an existing
 # directory, so they are no part of the tree's file list.
-SYSTEMD_NSPAWN_UNIFIED_HIERARCHY=1 systemd-nspawn -D "$T/merged" --machine=fwctld-pkgtest \
-        --register=no --keep-unit --private-network --link-journal=no \
-        --capability=CAP_SYS_RAWIO --system-call-filter=bpf \
-        --bind-ro="$DEBS:/mnt" --console=read-only --boot \
-        < /dev/null > "$T/console.log" 2>&1 &
-NSPAWN_PID=$!
-
-booted() {
-        for _ in $(seq 1 300); do
-                kill -0 "$NSPAWN_PID" 2>/dev/null || { cat "$T/console.log"; return 1; }
-                if [ -z "$LEADER" ]; then
-                        LEADER=$(find_leader) || LEADER=""
-                fi
-                if [ -n "$LEADER" ]; then
-                        state=$(inc systemctl is-system-running --wait 2>/dev/null) || true
-                        case "$state" in
-                        running) return 0 ;;
-                        degraded) inc systemctl --failed --no-legend; return 1 ;;
-                        esac
-                fi
-                sleep 0.2
-        done
-        tail -n 30 "$T/console.log"
-        return 1
-}
-check "the container boots to 'running' under systemd (no failed unit)" booted
+nspawn_start fwctld-pkgtest --bind-ro="$DEBS:/mnt"
+check "the container boots to 'running' under systemd (no failed unit)" nspawn_booted
 SECONDS_OF[boot]=$(elapsed "$t0")
 if [ -z "$LEADER" ]; then
         echo "$PASS passed, $FAIL failed"
@@ -414,11 +357,7 @@ if [ "$LAST_OK" = 1 ]; then sed 's/^/    /' "$T/last.out"; fi
 SECONDS_OF[checks]=$(elapsed "$t0")
 
 t0=$(now)
-kill -TERM "$NSPAWN_PID" 2>/dev/null || true
-for _ in $(seq 1 100); do
-        kill -0 "$NSPAWN_PID" 2>/dev/null || break
-        sleep 0.2
-done
+nspawn_stop || true
 SECONDS_OF[shutdown]=$(elapsed "$t0")
 
 printf 'packaging: seconds:'
