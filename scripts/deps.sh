@@ -11,6 +11,7 @@ PKGS=(
         jq libxml2-utils python3 python3-dbus scdoc shellcheck
         # tests/packaging: build the .debs, lint them, boot a Debian tree to install them
         debhelper dpkg-dev lintian debootstrap systemd-container
+        prometheus prometheus-node-exporter curl   # tests/metrics: promtool, node_exporter's textfile collector
 )
 
 missing=()

@@ -38,6 +38,7 @@ if [ "$(id -u)" = 0 ]; then
         # The Debian packages: build, lintian, install/purge in a booted Debian 12 tree.
         tests/packaging/run.sh || exit 1
         tests/systemd/run.sh build-gcc || exit 1   # fwctld.service under systemd as PID 1 (tests/systemd/README.md)
+        tests/metrics/run.sh build-asan build-gcc || exit 1   # fwctlctl metrics: promtool, a live node_exporter (tests/metrics/README.md)
 else
         echo "test.sh: integration suite skipped (needs root)" >&2
         exit 77

@@ -15,6 +15,7 @@
     const OM_IFACE = "org.freedesktop.DBus.ObjectManager";
     const PROPS_IFACE = "org.freedesktop.DBus.Properties";
     const CALL_TIMEOUT = 120000;
+    const METRICS_INTERVAL = 5000; /* GetMetrics while the page is visible */
 
     const SCOPES = [
         { name: "configuration", label: "Configuration", write: false },
@@ -54,6 +55,13 @@
     let current = null; /* name of the device in the detail view */
     let detailSeq = 0;
     let owner; /* undefined: not known yet */
+    /* Manager.GetMetrics(): the last document, when it was read, and whether fwctld has it. */
+    let metrics = null;
+    let metricsTime = null;
+    let metricsSupported = true;
+    let metricsTimer = null;
+    let metricsPending = null;
+    let metricsSeq = 0;
 
     /* ------------------------------------------------------------ helpers */
 
@@ -235,7 +243,8 @@
     function renderDaemonInfo() {
         const plugins = (manager.Plugins || []).map(p => p[0]).filter(Boolean);
         $("daemon-info").textContent = manager.Version
-            ? `fwctld ${manager.Version}` + (plugins.length ? ` · plugins: ${plugins.join(", ")}` : "")
+            ? `fwctld ${manager.Version}` + (plugins.length ? ` · plugins: ${plugins.join(", ")}` : "") +
+              ` · kernel ${manager.KernelTainted ? "tainted by fwctl" : "not tainted"}`
             : "";
     }
 
@@ -244,6 +253,164 @@
             manager[k] = unvariant(v);
         renderTaint();
         renderDaemonInfo();
+    }
+
+    /* ------------------------------------------------------------ health (GetMetrics) */
+
+    /* The counters of one device (by kernel name) from the last document, or null. */
+    function deviceMetrics(name) {
+        if (!metrics || !Array.isArray(metrics.devices))
+            return null;
+        return metrics.devices.find(d => d.name === name) || null;
+    }
+
+    const sum = list => (list || []).reduce((a, e) => a + (Number(e.count) || 0), 0);
+
+    /* calls, failed calls (any result but ok), and the failed ones by error name */
+    function callSummary(m) {
+        const calls = sum(m.calls);
+        const failed = (m.calls || []).filter(c => c.result !== "ok");
+        const byName = {};
+        for (const c of failed)
+            byName[c.result] = (byName[c.result] || 0) + (Number(c.count) || 0);
+        return { calls, errors: sum(failed), byName };
+    }
+
+    function shortError(name) {
+        return String(name || "").substring(String(name || "").lastIndexOf(".") + 1);
+    }
+
+    function timeText(usec) {
+        const d = new Date(Number(usec) / 1000);
+        return isNaN(d.getTime()) ? "" : d.toLocaleString();
+    }
+
+    function countsText(obj) {
+        const e = Object.entries(obj);
+        return e.length ? e.map(([k, v]) => `${k} ${v}`).join(", ") : "none";
+    }
+
+    /* The list's health cells of one device. */
+    function healthCells(name) {
+        const m = deviceMetrics(name);
+        if (!m)
+            return [el("td", { class: "fw-num fw-muted", text: "—" }), el("td", { class: "fw-num fw-muted", text: "—" }),
+                    el("td", { class: "fw-num fw-muted", text: "—" })];
+        const s = callSummary(m);
+        const last = m.last_error ? shortError(m.last_error.name) : null;
+        return [
+            el("td", { class: "fw-num fw-health-calls", "data-calls": String(s.calls), text: String(s.calls) }),
+            el("td", { class: "fw-num fw-health-errors", "data-errors": String(s.errors),
+                       title: last ? `Last error: ${last} (${timeText(m.last_error.time_usec)})` : null },
+               el("span", { class: s.errors ? "fw-count-bad" : null, text: String(s.errors) }),
+               last ? el("span", { class: "fw-muted fw-last-error-short", text: ` · ${last}` }) : null),
+            el("td", { class: "fw-num fw-health-queue", "data-queue": String(m.queue_depth || 0),
+                       text: String(m.queue_depth || 0) }),
+        ];
+    }
+
+    /* Only the health cells of the list's rows: no re-render under the pointer. */
+    function renderHealthCells() {
+        for (const tr of $("device-rows").querySelectorAll("tr[data-device]")) {
+            const cells = tr.querySelectorAll("td.fw-num");
+            const fresh = healthCells(tr.dataset.device);
+            cells.forEach((td, i) => td.replaceWith(fresh[i]));
+        }
+    }
+
+    function healthRow(dl, key, label, value, extra) {
+        dl.append(el("dt", { text: label }), el("dd", { "data-metric": key }, value, extra || null));
+    }
+
+    /* The detail view's Health card, from the last document. */
+    function renderHealth() {
+        const box = $("detail-health");
+        if (!box || !current)
+            return;
+        const m = deviceMetrics(current);
+        box.replaceChildren();
+        if (!metricsSupported) {
+            box.append(el("p", { class: "fw-muted", text: "This version of fwctld keeps no counters (no GetMetrics)." }));
+            return;
+        }
+        if (!m) {
+            box.append(el("p", { class: "fw-muted", text: metrics ? "No counters for this device." : "Loading…" }));
+            return;
+        }
+        const s = callSummary(m);
+        const dl = el("dl", { class: "fw-dl fw-health" });
+        const lat = m.latency_seconds || {};
+        const avg = lat.count ? `${(1000 * lat.sum / lat.count).toFixed(2)} ms average over ${lat.count}` : "no call yet";
+        healthRow(dl, "calls", "Calls", `${s.calls}`,
+                  s.calls ? el("span", { class: "fw-muted", text: ` (ok ${s.calls - s.errors})` }) : null);
+        healthRow(dl, "errors", "Errors", el("span", { class: s.errors ? "fw-count-bad" : null, text: String(s.errors) }),
+                  s.errors ? el("span", { class: "fw-muted", text: ` · ${countsText(s.byName)}` }) : null);
+        const denials = {};
+        for (const d of m.denials || [])
+            denials[d.reason] = d.count;
+        healthRow(dl, "denials", "Refused", countsText(denials));
+        const statuses = {};
+        for (const d of m.device_status || [])
+            statuses[d.name] = d.count;
+        healthRow(dl, "device_status", "Device status errors", countsText(statuses));
+        if (m.last_error) {
+            healthRow(dl, "last_error", "Last error",
+                      el("code", { class: "fw-last-error-name", text: shortError(m.last_error.name) }),
+                      el("div", { class: "fw-muted fw-last-error-detail",
+                                  text: `${timeText(m.last_error.time_usec)}${m.last_error.message ? " — " + m.last_error.message : ""}` }));
+        } else {
+            healthRow(dl, "last_error", "Last error", "none");
+        }
+        healthRow(dl, "queue_depth", "Queue depth", String(m.queue_depth || 0),
+                  el("span", { class: "fw-muted", text: ` (${m.calls_in_progress || 0} in progress)` }));
+        healthRow(dl, "latency", "Latency", avg);
+        healthRow(dl, "bytes", "Data", `${m.bytes_in || 0} bytes received, ${m.bytes_out || 0} sent`);
+        healthRow(dl, "kernel_tainted", "Kernel",
+                  el("span", { class: metrics.kernel_tainted ? "fw-count-bad" : null,
+                               text: metrics.kernel_tainted ? "tainted by fwctl (TAINT_FWCTL)" : "not tainted" }));
+        box.append(dl, el("p", { class: "fw-muted fw-health-updated",
+                                 text: `Counters since fwctld started · updated ${metricsTime ? metricsTime.toLocaleTimeString() : ""}` }));
+    }
+
+    /* One GetMetrics (at most one in flight; a request while one runs is served by it). */
+    function refreshMetrics() {
+        if (!metricsSupported)
+            return Promise.resolve();
+        if (metricsPending)
+            return metricsPending;
+        metricsPending = client.call(MGR_PATH, MGR_IFACE, "GetMetrics", [], { type: "" })
+                .then(([json]) => {
+                    metrics = JSON.parse(json);
+                    metricsTime = new Date();
+                    if (typeof metrics.kernel_tainted === "boolean" && metrics.kernel_tainted !== manager.KernelTainted)
+                        updateManager({ KernelTainted: metrics.kernel_tainted });
+                })
+                .catch(ex => {
+                    /* an older fwctld: no health, no polling; anything else: try again later */
+                    if (ex && ex.name === "org.freedesktop.DBus.Error.UnknownMethod")
+                        metricsSupported = false;
+                    metrics = null;
+                })
+                .finally(() => {
+                    metricsPending = null;
+                    metricsSeq++;
+                    renderHealthCells();
+                    renderHealth();
+                    document.body.dataset.metricsSeq = String(metricsSeq);
+                });
+        return metricsPending;
+    }
+
+    /* Poll only while the page is shown: cockpit.hidden follows both the browser tab and
+     * the shell (which hides the frames of pages not on screen). */
+    function scheduleMetrics(now) {
+        clearInterval(metricsTimer);
+        metricsTimer = null;
+        if (cockpit.hidden || !metricsSupported)
+            return;
+        metricsTimer = setInterval(refreshMetrics, METRICS_INTERVAL);
+        if (now)
+            refreshMetrics();
     }
 
     /* ------------------------------------------------------------ device list */
@@ -259,6 +426,8 @@
         renderList();
         if (current === name)
             showDetail(name);
+        if (document.body.dataset.loaded === "true")
+            refreshMetrics();
     }
 
     function deviceRemoved(path, ifaces) {
@@ -288,7 +457,8 @@
                           el("td", { text: p.Driver || "—" }),
                           el("td", { class: "fw-mono", text: p.PciAddress || "—" }),
                           el("td", { text: p.Plugin || "—" }),
-                          el("td", { class: "fw-mono", text: p.DeviceNode || "" }));
+                          el("td", { class: "fw-mono", text: p.DeviceNode || "" }),
+                          ...healthCells(name));
             rows.append(tr);
         }
         $("device-table").hidden = names.length === 0;
@@ -310,6 +480,7 @@
                     }),
         ]).then(() => {
             setServiceError(null);
+            return refreshMetrics();
         }).catch(ex => {
             devices.clear();
             renderList();
@@ -348,6 +519,7 @@
         $("detail-info").replaceChildren(el("p", { class: "fw-muted", text: "Loading…" }));
         $("detail-ops").replaceChildren();
         $("rpc-output").replaceChildren();
+        renderHealth();
         document.querySelectorAll("#detail-view button, #detail-view input, #detail-view select")
                 .forEach(e => { e.disabled = false });
         $("list-view").hidden = true;
@@ -466,6 +638,7 @@
             out.dataset.state = "error";
         } finally {
             btn.disabled = !devices.has(name);
+            refreshMetrics();
         }
     }
 
@@ -508,6 +681,7 @@
             out.replaceChildren(errorBox(ex, "The request"));
             out.dataset.state = "error";
         }
+        refreshMetrics();
     }
 
     /* ------------------------------------------------------------ routing */
@@ -564,7 +738,8 @@
                               message: "The connection to the system bus was closed." });
         });
 
-        loadAll();
+        cockpit.addEventListener("visibilitychange", () => scheduleMetrics(true));
+        loadAll().then(() => scheduleMetrics(false));
     }
 
     document.addEventListener("DOMContentLoaded", init);

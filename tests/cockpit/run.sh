@@ -13,7 +13,9 @@
 # two cockpit-ws --local-session instances, one for root (port 9090) and one
 # whose bridge runs as the polkit-denied user fwdeny (port 9091), and drives
 # Debian's /usr/bin/chromium with playwright-core (test-page.mjs).
-# Screenshots go to ${FWCTL_ARTIFACTS:-$T/artifacts}. Environment as in
+# Screenshots go to ${FWCTL_ARTIFACTS:-$T/artifacts}; with FWCTL_DOCS_SCREENSHOTS=DIR
+# (e.g. docs/screenshots) README's cockpit-list.png and cockpit-detail.png are written
+# there too. Environment as in
 # tests/integration/run.sh: FWCTL_IT_KEEP=1 keeps the test dir,
 # FWCTL_IT_VERBOSE=1 prints the cockpit-ws logs on failure.
 set -uo pipefail
@@ -32,6 +34,11 @@ fi
 
 if [ "${FWCTL_IT_NS:-}" != 1 ]; then
         BUILD_ABS=$(cd "$1" && pwd)
+        if [ -n "${FWCTL_DOCS_SCREENSHOTS:-}" ]; then
+                mkdir -p "$FWCTL_DOCS_SCREENSHOTS" || exit 2
+                FWCTL_DOCS_SCREENSHOTS=$(cd "$FWCTL_DOCS_SCREENSHOTS" && pwd)
+                export FWCTL_DOCS_SCREENSHOTS
+        fi
         "$HERE/deps.sh" || { echo "$0: dependencies missing"; echo "0 passed, 1 failed"; exit 1; }
         exec unshare -m -p -f --mount-proc --propagation private \
                 env FWCTL_IT_NS=1 /bin/bash "$HERE/run.sh" "$BUILD_ABS"
@@ -102,6 +109,7 @@ FAILED=0
 FWCTL_CK_ROOT_URL="http://127.0.0.1:$ROOT_PORT" FWCTL_CK_DENY_URL="http://127.0.0.1:$DENY_PORT" \
 FWCTL_CK_ARTIFACTS="$ARTIFACTS" FWCTL_CK_EMU="$EMU_BIN" FWCTL_CK_EMU_SOCK="$EMU_SOCK" \
 FWCTL_CK_CLIENT="$FWCTL_CLIENT" FWCTL_CK_TMP="$T/tmp" FWCTL_CK_SRCDIR="$SRCDIR" HOME="$T/home-root" \
+FWCTL_CK_DOCS_SHOTS="${FWCTL_DOCS_SCREENSHOTS:-}" \
         timeout 300 node "$HERE/test-page.mjs" 2>&1 | tee "$T/log/test-page.log"
 rc=${PIPESTATUS[0]}
 PASSED=$(grep -c '^PASS ' "$T/log/test-page.log")

@@ -19,6 +19,9 @@ const MGR_PATH = "/org/freedesktop/fwctl1";
 const T_WAIT = 15000;
 const QUERY_ADAPTER_HEX = "01010000000000000000000000000000"; // mlx5 QUERY_ADAPTER, scope 0
 const SET_DIAGNOSTIC_PARAMS_HEX = "08200000000000000000000000000000"; // mlx5, needs debug-write
+const MGR = "org.freedesktop.fwctl1.Manager";
+// README's screenshots (docs/screenshots) are written here too when set (run.sh: FWCTL_DOCS_SCREENSHOTS)
+const DOCS_SHOTS = env.FWCTL_CK_DOCS_SHOTS || "";
 
 let failed = 0;
 const results = [];
@@ -66,6 +69,32 @@ async function shot(page, file) {
     console.log(`# screenshot: ${p}`);
 }
 
+// Manager.GetMetrics(), as the page reads it: a device's counters, its calls and failed calls
+const getMetrics = () => JSON.parse(busJson("call", BUS, MGR_PATH, MGR, "GetMetrics").data[0]);
+const devMetrics = name => getMetrics().devices.find(d => d.name === name) || null;
+const callsOf = m => (m ? m.calls.reduce((a, c) => a + c.count, 0) : 0);
+const errorsOf = m => (m ? m.calls.filter(c => c.result !== "ok").reduce((a, c) => a + c.count, 0) : 0);
+
+// The detail view's Health card shows COUNT calls (its text starts with the number).
+async function waitHealth(page, metric, re, timeout) {
+    await page.waitForFunction(([m, src]) => {
+        const dd = document.querySelector(`#detail-health dd[data-metric="${m}"]`);
+        return dd && new RegExp(src).test(dd.textContent.trim());
+    }, [metric, re.source], { timeout: timeout || T_WAIT });
+}
+
+// fullPage, or only the page's content (no empty viewport below a short list)
+async function docsShot(page, file, fullPage) {
+    if (!DOCS_SHOTS)
+        return;
+    const p = path.join(DOCS_SHOTS, file);
+    if (fullPage)
+        await page.screenshot({ path: p, fullPage: true });
+    else
+        await page.locator("main.fw-page").screenshot({ path: p });
+    console.log(`# docs screenshot: ${p}`);
+}
+
 const deviceNames = page => page.evaluate(() =>
     Array.from(document.querySelectorAll("#device-rows tr[data-device]")).map(r => r.dataset.device));
 
@@ -110,6 +139,23 @@ try {
         assert(await page.isHidden("#service-error"), "service error shown");
     });
 
+    await check("list_shows_health_counters", async () => {
+        await page.waitForSelector("#device-rows tr[data-device=fwctl0] td.fw-health-calls", { timeout: T_WAIT });
+        for (const name of ["fwctl0", "fwctl1"]) {
+            const m = devMetrics(name);
+            assert(m, `GetMetrics has no ${name}`);
+            const row = `#device-rows tr[data-device=${name}]`;
+            const calls = await page.getAttribute(`${row} td.fw-health-calls`, "data-calls");
+            const errors = await page.getAttribute(`${row} td.fw-health-errors`, "data-errors");
+            const queue = await page.getAttribute(`${row} td.fw-health-queue`, "data-queue");
+            assert(Number(calls) === callsOf(m) && Number(errors) === errorsOf(m) && Number(queue) === m.queue_depth,
+                   `${name}: page calls/errors/queue ${calls}/${errors}/${queue}, daemon ${callsOf(m)}/${errorsOf(m)}/${m.queue_depth}`);
+        }
+        const footer = await page.textContent("#daemon-info");
+        assert(/kernel not tainted/.test(footer), `footer: ${footer}`);
+        assert(/bnxt/.test(footer), `footer does not list the bnxt plugin: ${footer}`);
+    });
+
     await shot(page, "fwctl-list.png");
 
     let added = null;
@@ -147,6 +193,21 @@ try {
         assert(want.every(k => keys.includes(k)), `decoded keys ${keys.join(",")} vs ${want.join(",")}`);
     });
 
+    await check("health_counters_move_after_a_call", async () => {
+        // the detail view (fwctl0, opened above) shows the daemon's counters...
+        const before = callsOf(devMetrics("fwctl0"));
+        await waitHealth(page, "calls", new RegExp(`^${before}\\b`));
+        await waitHealth(page, "queue_depth", /^0\b/);
+        // ...and sees a call made elsewhere (fwctl-test-client) without a reload, by its poll
+        const t0 = Date.now();
+        sh(env.FWCTL_CK_CLIENT, ["rpc", "fwctl0", "0", "512", "hex:" + QUERY_ADAPTER_HEX]);
+        await waitHealth(page, "calls", new RegExp(`^${before + 1}\\b`));
+        console.log(`# the Health card showed the new call after ${Date.now() - t0} ms`);
+        await page.waitForSelector(`#device-rows tr[data-device=fwctl0] td.fw-health-calls[data-calls="${before + 1}"]`,
+                                   { state: "attached", timeout: T_WAIT });
+        assert(await page.evaluate(() => window.__fwctlNoReload) === "still-here", "the page was reloaded");
+    });
+
     await check("detail_lists_operations_with_scopes", async () => {
         const rows = await page.$$eval("#detail-ops tr[data-op]", trs => trs.map(t => [t.dataset.op, Number(t.dataset.scope)]));
         const want = ops0.map(o => [o[0], o[2]]).sort().join(";");
@@ -179,6 +240,9 @@ try {
         await page.waitForSelector("#rpc-output[data-state=done]", { timeout: T_WAIT });
         const text = await page.textContent("#rpc-output");
         assert(text.includes("response_length") && text.includes("truncated"), `result: ${text.slice(0, 300)}`);
+        // a call from the page refreshes the counters at once (no wait for the next poll)
+        const now = callsOf(devMetrics("fwctl0"));
+        await waitHealth(page, "calls", new RegExp(`^${now}\\b`), 3000);
     });
 
     await shot(page, "fwctl-detail.png");
@@ -217,14 +281,60 @@ try {
         await deny.context().close();
     });
 
+    await check("health_shows_last_error_and_errors", async () => {
+        // fwdeny's refused calls above: the root page's Health card names the last error
+        const m = devMetrics("fwctl0");
+        assert(m.last_error && m.last_error.name.endsWith(".NotAuthorized"), `daemon last error: ${JSON.stringify(m.last_error)}`);
+        await page.waitForFunction(() => {
+            const c = document.querySelector('#detail-health dd[data-metric="last_error"] code');
+            return c && c.textContent === "NotAuthorized";
+        }, null, { timeout: T_WAIT });
+        await waitHealth(page, "errors", new RegExp(`^${errorsOf(devMetrics("fwctl0"))}\\b`));
+        const denials = await page.textContent('#detail-health dd[data-metric="denials"]');
+        assert(/denied \d+/.test(denials), `refused: ${denials}`);
+        const taint = await page.textContent('#detail-health dd[data-metric="kernel_tainted"]');
+        assert(/not tainted/.test(taint), `kernel: ${taint}`);
+    });
+
+    // README's screenshots: all four device types, counters moved, a named operation's result
+    await check("docs_screenshots", async () => {
+        const bnxt = emu("add", "bnxt", "0000:05:00.0").substring(3).trim();
+        const pds = emu("add", "pds", "0000:07:00.1").substring(3).trim();
+        await page.click("#back-link");
+        await page.waitForSelector(`#device-rows tr[data-device="${pds}"]`, { timeout: T_WAIT });
+        sh("busctl", ["--system", "call", BUS, devPath(bnxt), DEV, "Execute", "ss", "ver-get", "{}"]);
+        sh(env.FWCTL_CK_CLIENT, ["rpc", "fwctl1", "0", "512", "hex:" + "000500000000000008000000000000002001000000000000"]);
+        const want = callsOf(devMetrics(bnxt));
+        await page.waitForSelector(`#device-rows tr[data-device="${bnxt}"] td.fw-health-calls[data-calls="${want}"]`,
+                                   { state: "attached", timeout: T_WAIT });
+        await docsShot(page, "cockpit-list.png", false);
+        await openDetail(page, "fwctl0");
+        if (hasQueryAdapter) {
+            await page.click(`#detail-ops button[data-op="query-adapter"]`);
+            await page.waitForSelector(`#detail-ops tr[data-result-for="query-adapter"] .fw-op-output[data-state=done]`, { timeout: T_WAIT });
+        }
+        await waitHealth(page, "calls", new RegExp(`^${callsOf(devMetrics("fwctl0"))}\\b`));
+        await page.evaluate(() => { document.getElementById("rpc-details").open = false });
+        await docsShot(page, "cockpit-detail.png", true);
+        await page.click("#back-link");
+        for (const n of [bnxt, pds]) {
+            assert(emu("remove", n).startsWith("ok"), `emu remove ${n}`);
+            await page.waitForSelector(`#device-rows tr[data-device="${n}"]`, { state: "detached", timeout: T_WAIT });
+        }
+        await openDetail(page, "fwctl0");
+    });
+
     await check("taint_banner_after_scope2_call", async () => {
         assert(await page.isHidden("#taint-banner"), "banner already shown");
         // SET_DIAGNOSTIC_PARAMS needs debug-write: the kernel taints (QUERY_ADAPTER sent at
         // scope 2 would run at 0, the scope it needs, and taint nothing).
         sh(env.FWCTL_CK_CLIENT, ["rpc", "fwctl0", "2", "64", "hex:" + SET_DIAGNOSTIC_PARAMS_HEX]);
         await page.waitForSelector("#taint-banner", { state: "visible", timeout: T_WAIT });
+        await waitHealth(page, "kernel_tainted", /^tainted/);
         await page.click("#back-link");
         await page.waitForSelector("#list-view:not([hidden])", { timeout: T_WAIT });
+        const footer = await page.textContent("#daemon-info");
+        assert(/kernel tainted by fwctl/.test(footer), `footer after the taint: ${footer}`);
         await shot(page, "fwctl-tainted.png");
     });
 

@@ -82,7 +82,7 @@ extern bool arg_ask_password;
 extern int arg_scope;          /* -1: not given */
 extern const char *arg_in;
 extern uint32_t arg_max;
-extern const char *arg_out;
+extern const char *arg_out;       /* rpc: the raw response; metrics: the text, written atomically */
 
 /* Scopes */
 
@@ -132,6 +132,7 @@ int cmd_ops(sd_bus *bus, int argc, char **argv);
 int cmd_exec(sd_bus *bus, int argc, char **argv);
 int cmd_rpc(sd_bus *bus, int argc, char **argv);
 int cmd_monitor(sd_bus *bus, int argc, char **argv);
+int cmd_metrics(sd_bus *bus, int argc, char **argv);
 
 int list_operations(sd_bus *bus, const char *path, const CallContext *ctx, json_object **ret);
 

@@ -681,7 +681,9 @@ static void help(void) {
                "  rpc DEVICE --in HEX|@FILE [--scope SCOPE] [--max N] [--out FILE]\n"
                "                                Send a raw RPC in the device's format\n"
                "  monitor                       Show devices appearing and going and taint\n"
-               "                                changes until interrupted\n\n"
+               "                                changes until interrupted\n"
+               "  metrics [--out FILE]          Print fwctld's counters in the Prometheus text\n"
+               "                                format (--json: the daemon's JSON)\n\n"
                "Options:\n"
                "  -h --help                     Show this help\n"
                "     --version                  Show the version\n"
@@ -694,7 +696,8 @@ static void help(void) {
                "                                debug-write-full (or 0-3); default configuration\n"
                "  -i --in=HEX|@FILE             rpc: the request, as hex or read from FILE (@- stdin)\n"
                "  -m --max=BYTES                rpc: largest response accepted (default 65536)\n"
-               "  -o --out=FILE                 rpc: write the raw response to FILE\n\n"
+               "  -o --out=FILE                 rpc: write the raw response to FILE;\n"
+               "                                metrics: replace FILE atomically (mode 0644)\n\n"
                "DEVICE is a name (fwctl0), a PCI address (0000:03:00.0) or a sysfs path.\n"
                "See fwctlctl(1).\n",
                program_invocation_short_name);
@@ -808,6 +811,7 @@ static const Verb verbs[] = {
         { "exec",    2, -1, cmd_exec    },
         { "rpc",     1,  1, cmd_rpc     },
         { "monitor", 0,  0, cmd_monitor },
+        { "metrics", 0,  0, cmd_metrics },
 };
 
 static int bus_connect(sd_bus **ret) {
