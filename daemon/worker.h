@@ -6,30 +6,57 @@
 #include <systemd/sd-event.h>
 
 /*
- * Blocking work off the event loop. A Worker is one thread that runs what it is given in
- * order; when an item has run, its done() is called back on the loop through the
- * Completions queue the worker was created with. Workers know nothing of what they run.
+ * Blocking work off the event loop. A Worker is one serial queue (one device's): what it is
+ * given runs in order, never two of its items at once; when an item has run, its done() is
+ * called back on the loop through the Completions queue the worker was created with.
+ * Workers know nothing of what they run.
  *
- * Everything here is called on the loop thread; only run() is called on a worker thread.
- * Between submit and done() (or steal) the userdata belongs to the worker: the loop must
- * not free it, and must not change what run() reads without its own lock.
+ * The threads are not the Workers': a pool owned by the Completions serves all its Workers.
+ * A Worker with work waiting is runnable; a free pool thread takes the first runnable Worker,
+ * runs one item, and puts the Worker back at the end of the line if it has more (round
+ * robin: a deep queue does not starve the others). The pool grows by one thread at a time
+ * while work waits and no thread is idle, up to WORKER_POOL_MAX_THREADS, and threads above
+ * its floor end after 30 s idle. An item that blocks (a slow device's ioctl) holds one thread
+ * and delays only its own Worker, as long as fewer than WORKER_POOL_MAX_THREADS items block
+ * at once; beyond that, other Workers' items wait for a thread to come free.
+ *
+ * Everything here is called on the loop thread; only run() is called on a pool thread (which
+ * one may change from item to item: nothing thread-local survives from one item to the next).
+ * run() must never wait for another Worker's item: with every thread so waiting, nothing
+ * would run the item waited for.
+ * Between submit and done() (or steal) the userdata belongs to the worker: the loop must not
+ * free it, and must not change what run() reads without its own lock.
  */
+
+/*
+ * How many items may run at once, over all Workers of one Completions: the most devices that
+ * can be inside an ioctl together. fwctl ioctls wait on firmware, not on the CPU, so this is
+ * not sized from cores but from how many stuck devices the daemon should ride out before a
+ * healthy one waits: as many as one caller may have calls in flight
+ * (FWCTLD_MAX_CALLS_PER_UID, 64), so one caller alone cannot make another device wait. Each
+ * thread costs a 1 MiB stack mapping, of which a few tens of KiB become resident: 64 stay
+ * well inside the memory budget for 4096 devices.
+ */
+#define WORKER_POOL_MAX_THREADS 64u
 
 typedef struct Worker Worker;
 typedef struct Completions Completions;
 
-typedef void (*WorkerRunFunc)(void *userdata);  /* on the worker thread */
+typedef void (*WorkerRunFunc)(void *userdata);  /* on a pool thread */
 typedef void (*WorkerDoneFunc)(void *userdata); /* on the loop, after run() */
 
-/* The loop side: an eventfd source on e at the given priority. Many workers may share one:
- * done() calls come in the order the items finished. */
+/* The loop side: an eventfd source on e at the given priority, and the pool of threads (none
+ * until the first worker_new()). Many workers share one: done() calls come in the order the
+ * items finished (in submission order for one Worker). */
 int completions_new(sd_event *e, int64_t priority, Completions **ret);
-/* Every worker created with it must have stopped (its stop item's done() ran) first. */
+/* Every worker created with it must have stopped (its stop item's done() ran) first. Ends
+ * the pool's threads and joins them. */
 Completions *completions_free(Completions *q);
 /* Block until at least one completion arrived and dispatch what is there (shutdown);
  * -ECHILD at once when no worker is left that could post one. */
 int completions_wait(Completions *q);
 
+/* Fails only for lack of memory, or when the pool has no thread and cannot start one. */
 int worker_new(Completions *q, Worker **ret);
 
 /* Plain work: always queued (-ESHUTDOWN after worker_stop()). run is required, done may be
@@ -42,7 +69,15 @@ int worker_submit_counted(Worker *w, unsigned limit, WorkerRunFunc run, WorkerDo
  * called for them: each userdata is handed to `each` (after the queue lock is dropped, so
  * `each` may submit again). An item already started is not taken: its done() still comes. */
 void worker_steal_counted(Worker *w, void (*each)(void *userdata, void *context), void *context);
-/* The last item: after run() the thread ends; done() is called once the thread was joined,
- * and the Worker is freed right after done() returns. run and done may be NULL. Cannot fail
- * for lack of memory (the item was allocated by worker_new()); -ESHUTDOWN when called twice. */
+/* The last item: run() runs after every other item of the Worker; done() is called once no
+ * pool thread will touch the Worker again, and the Worker is freed right after done()
+ * returns. run and done may be NULL. Cannot fail for lack of memory (the item was allocated
+ * by worker_new()); -ESHUTDOWN when called twice. */
 int worker_stop(Worker *w, WorkerRunFunc run, WorkerDoneFunc done, void *userdata);
+
+/* The pool's threads alive now (for tests and metrics). */
+unsigned worker_pool_n_threads(Completions *q);
+/* Tests only: the floor (threads that never end for being idle, at least 1), the cap (at
+ * most WORKER_POOL_MAX_THREADS) and how long a thread above the floor may stay idle. The
+ * defaults: online CPUs (2 to 16), WORKER_POOL_MAX_THREADS, 30 s. */
+void worker_pool_set_limits(Completions *q, unsigned min_threads, unsigned max_threads, uint64_t idle_timeout_usec);
