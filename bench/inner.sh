@@ -41,3 +41,7 @@ awk -v p="$(rate "$ping1")" -v i="$(rate "$info1")" -v r="$(rate "$rpc1")" \
         printf "daemon RSS, first %d calls:      %+d KiB (from %d KiB)\n", n, m1 - m0, m0
         printf "daemon RSS, next %d calls:       %+d KiB\n", n, m2 - m1
 }'
+
+# The overload cases of issue 12 (tests/integration/cases/98-overload.sh) as floods, with
+# the honest clients' throughput and latency during each, and the daemon's peak RSS.
+"$(dirname "$0")/floods.sh"

@@ -11,12 +11,23 @@
 #include "session.h"
 #include "types.h"
 
-/* The bus layer's state, shared by bus-manager.c and bus-device.c. */
+/* Who a connected client is, asked of the bus once per connection (unique names are never reused). */
+typedef struct BusCreds BusCreds;
+struct BusCreds {
+        char *sender;
+        uid_t uid;
+        pid_t pid;
+        char *unit;
+        BusCreds *prev, *next;
+};
+
+/* The bus layer's state, shared by bus-manager.c, bus-device.c and bus-session.c. */
 typedef struct BusContext {
         Manager *manager;
         sd_bus *bus;
         sd_bus_slot *name_owner_slot;
         bool name_requested;
+        BusCreds *creds; /* of connected clients; forgotten when they disconnect */
 } BusContext;
 
 /* A session's object path (malloc()ed). */

@@ -19,9 +19,15 @@ void bus_device_emit_removed(BusContext *b, Device *d);
 /* The manager's authorizer: polkit for the caller, with the call's details. */
 void bus_device_authorizer(BusContext *b, ManagerAuthorizer *ret);
 
-/* Read an Rpc, RpcFd or Execute call (by the message's member) with its caller; with_scope:
+/* Read an Rpc, RpcFd or Execute call (by the message's member); with_scope:
  * the Device doors carry a scope, the Session's use the session's. */
 int bus_device_read_call(sd_bus_message *message, Device *d, bool with_scope, Call **ret, sd_bus_error *error);
+/* Fill the caller (asked of the bus once per connection, asynchronously) and hand the call to
+ * the manager: to the Device doors (session_id 0) or to that session. Takes c. */
+int bus_device_submit(BusContext *b, Call *c, sd_bus_message *message, uint64_t session_id);
+/* A client left: forget who it was. */
+void bus_device_forget_sender(BusContext *b, const char *sender);
+void bus_device_forget_all_senders(BusContext *b);
 /* Every call's completion: the answer, then the message ref it holds is dropped. */
 void bus_device_call_done(Call *c, void *userdata);
 /* The BusContext of the vtable being dispatched. */

@@ -127,8 +127,10 @@ static int on_name_owner_changed(sd_bus_message *message, void *userdata, sd_bus
         if (sd_bus_message_read(message, "sss", &name, &old_owner, &new_owner) < 0)
                 return 0;
         /* A unique name losing its owner is a client that disconnected. */
-        if (name[0] == ':' && isempty(new_owner))
+        if (name[0] == ':' && isempty(new_owner)) {
                 manager_cancel_sender(b->manager, name);
+                bus_device_forget_sender(b, name);
+        }
         return 0;
 }
 
@@ -236,6 +238,7 @@ BusContext *bus_manager_free(BusContext *b) {
                 manager_set_listener(b->manager, NULL);
                 manager_set_authorizer(b->manager, NULL);
         }
+        bus_device_forget_all_senders(b);
         sd_bus_slot_unref(b->name_owner_slot);
         if (b->bus)
                 sd_bus_flush_close_unref(b->bus);

@@ -55,8 +55,7 @@ static int method_call(sd_bus_message *message, void *userdata, sd_bus_error *er
         r = bus_device_read_call(message, s->device, false, &c, error);
         if (r < 0)
                 return r;
-        manager_submit_session_call(b->manager, s, c, bus_device_call_done, sd_bus_message_ref(message));
-        return 1;
+        return bus_device_submit(b, c, message, s->id);
 }
 
 static int method_close(sd_bus_message *message, void *userdata, sd_bus_error *error) {

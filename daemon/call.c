@@ -93,6 +93,7 @@ int call_new(Device *d, Policy *policy, CallKind kind, Call **ret) {
         c->caller.uid = (uid_t) -1;
         c->denial = -1;
         atomic_init(&c->cancelled, false);
+        atomic_init(&c->start, CALL_START_WAITING);
         *ret = c;
         return 0;
 }
@@ -452,7 +453,10 @@ void call_run(Call *c) {
 
         assert(c);
         /* A call whose caller left never reaches the device (nor its plugin). */
-        if (atomic_load(&c->cancelled)) {
+        int waiting = CALL_START_WAITING;
+
+        if (atomic_load(&c->cancelled) ||
+            !atomic_compare_exchange_strong(&c->start, &waiting, CALL_START_RUNNING)) {
                 c->error = -ECANCELED;
                 return;
         }

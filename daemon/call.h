@@ -71,6 +71,12 @@ typedef struct CallCaller {
         bool interactive; /* the caller allowed an authentication dialog */
 } CallCaller;
 
+enum {
+        CALL_START_WAITING,
+        CALL_START_RUNNING,
+        CALL_START_EXPIRED,
+};
+
 typedef void (*CallDoneFunc)(Call *c, void *userdata);
 
 struct Call {
@@ -107,6 +113,9 @@ struct Call {
         char *result_json;
 
         atomic_bool cancelled; /* caller gone: skip the ioctl if not started */
+        /* CALL_START_*: the worker claims a queued call before running it; the loop may claim
+         * it first to answer a call that waited too long. Whoever wins decides. */
+        atomic_int start;
 
         /* The session it runs in (borrowed, at submission only), or the one it opened. */
         Session *session;

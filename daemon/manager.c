@@ -7,6 +7,7 @@
 #include "audit.h"
 #include "call.h"
 #include "device.h"
+#include "hashmap.h"
 #include "list.h"
 #include "log.h"
 #include "manager.h"
@@ -32,7 +33,10 @@ struct Manager {
         Completions *completions;
         UdevWatch *udev;
 
-        Device *devices;
+        Device *devices; /* every device, in any state: iterate this */
+        /* The same devices by the strings that name them (borrowed from each device): lookups
+         * in O(1). Each key names one device: a new one replaces a stale one (missed remove). */
+        Hashmap *devices_by_name, *devices_by_syspath, *devices_by_parent;
         unsigned n_workers;
         Call *calls;
         unsigned n_calls;
@@ -49,6 +53,7 @@ struct Manager {
         bool tainted;
         sd_event_source *taint_timer;
         sd_event_source *denial_timer;
+        sd_event_source *deadline_timer;
         sd_event_source *sighup;
 
         unsigned coldplug_pending;
@@ -112,6 +117,13 @@ int manager_new(sd_event *e, const ManagerConfig *config, Manager **ret) {
         r = shares_new(&shares_limits_default, &m->shares);
         if (r < 0)
                 return r;
+        r = hashmap_new(&m->devices_by_name);
+        if (r >= 0)
+                r = hashmap_new(&m->devices_by_syspath);
+        if (r >= 0)
+                r = hashmap_new(&m->devices_by_parent);
+        if (r < 0)
+                return r;
         m->session_idle_usec = config->session_idle_usec ?: FWCTLD_SESSION_IDLE_USEC;
         m->session_max_usec = config->session_max_usec ?: FWCTLD_SESSION_MAX_USEC;
         m->next_session_id = 1;
@@ -145,12 +157,16 @@ Manager *manager_free(Manager *m) {
         completions_free(m->completions);
         sd_event_source_disable_unref(m->taint_timer);
         sd_event_source_disable_unref(m->denial_timer);
+        sd_event_source_disable_unref(m->deadline_timer);
         sd_event_source_disable_unref(m->sighup);
         sd_event_source_disable_unref(m->coldplug_timeout);
         sd_event_source_disable_unref(m->session_timer);
         sd_event_unref(m->event);
         plugin_array_free(m->plugins, m->n_plugins);
         shares_free(m->shares);
+        hashmap_free(m->devices_by_name);
+        hashmap_free(m->devices_by_syspath);
+        hashmap_free(m->devices_by_parent);
         free(m->plugin_dir);
         policy_free(m->policy);
         free(m);
@@ -278,13 +294,20 @@ static void manager_count_call(Manager *m, Call *c) {
         }
 }
 
-/* The one way out of the pipeline: answer, forget, free. */
+/* The answer, exactly once: counted and sent through the call's completion. */
+static void manager_answer_call(Manager *m, Call *c) {
+        if (!c->done)
+                return;
+        manager_count_call(m, c);
+        c->done(c, c->done_userdata);
+        c->done = NULL;
+}
+
+/* The one way out of the pipeline: answer (unless answered early), forget, free. */
 static void manager_complete_call(Manager *m, Call *c) {
         c->state = CALL_DONE;
         call_finish(c);
-        manager_count_call(m, c);
-        if (c->done)
-                c->done(c, c->done_userdata);
+        manager_answer_call(m, c);
         manager_untrack_call(m, c);
         call_free(c);
 }
@@ -326,7 +349,8 @@ static void call_item_done(void *userdata) {
         bool gone = c->error == -ENODEV || c->error == -ENXIO;
 
         free(w);
-        d->n_submitted--;
+        if (atomic_load(&c->start) != CALL_START_EXPIRED)
+                d->n_submitted--;
         device_account_run(d, c->run_usec);
         manager_refresh_taint(m);
         /* Every attempt record gets its result, ECANCELED included (caller left while queued). */
@@ -555,9 +579,19 @@ void manager_authorization_done(Manager *m, Call *c, int r, bool authorized, boo
         if (r >= 0 && authorized)
                 return manager_enqueue_call(m, c);
 
-        c->denial = r < 0 ? METRICS_DENIAL_POLKIT_UNAVAILABLE : challenge ? METRICS_DENIAL_CHALLENGE : METRICS_DENIAL_DENIED;
-        call_audit_denied(c, r < 0 ? "polkit-unavailable" : challenge ? "challenge" : "denied");
-        if (r < 0)
+        c->denial = r == -ETIMEDOUT ? METRICS_DENIAL_CHALLENGE :
+                    r < 0           ? METRICS_DENIAL_POLKIT_UNAVAILABLE :
+                    challenge       ? METRICS_DENIAL_CHALLENGE :
+                                      METRICS_DENIAL_DENIED;
+        call_audit_denied(c, r == -ETIMEDOUT ? "timeout" :
+                             r < 0           ? "polkit-unavailable" :
+                             challenge       ? "challenge" :
+                                               "denied");
+        if (r == -ETIMEDOUT)
+                (void) call_fail(c, CALL_ERROR_NOT_AUTHORIZED,
+                                 "Authorization for %s was not given in time (an authentication agent did not "
+                                 "answer); the check was cancelled.", action);
+        else if (r < 0)
                 (void) call_fail(c, CALL_ERROR_NOT_AUTHORIZED,
                                  "Authorization for %s could not be checked (polkit unavailable: %s).", action,
                                  error_message ?: errno_name(r));
@@ -600,25 +634,64 @@ void manager_cancel_sender(Manager *m, const char *sender) {
 
 /* --- Devices ----------------------------------------------------------------------- */
 
-Device *manager_find_device_by_name(Manager *m, const char *name) {
-        for (Device *d = m->devices; d; d = d->next)
-                if (d->state == DEVICE_READY && streq(d->name, name))
-                        return d;
-        return NULL;
+static int manager_index_device(Manager *m, Device *d) {
+        int r;
+
+        r = hashmap_put(m->devices_by_name, d->name, d);
+        if (r >= 0)
+                r = hashmap_put(m->devices_by_syspath, d->syspath, d);
+        if (r >= 0 && !isempty(d->parent))
+                r = hashmap_put(m->devices_by_parent, d->parent, d);
+        if (r < 0) {
+                (void) hashmap_remove_value(m->devices_by_name, d->name, d);
+                (void) hashmap_remove_value(m->devices_by_syspath, d->syspath, d);
+        }
+        return r;
 }
 
+static void manager_unindex_device(Manager *m, Device *d) {
+        (void) hashmap_remove_value(m->devices_by_name, d->name, d);
+        (void) hashmap_remove_value(m->devices_by_syspath, d->syspath, d);
+        if (!isempty(d->parent))
+                (void) hashmap_remove_value(m->devices_by_parent, d->parent, d);
+}
+
+Device *manager_get_device_by_name(Manager *m, const char *name) {
+        return hashmap_get(m->devices_by_name, name);
+}
+
+Device *manager_find_device_by_name(Manager *m, const char *name) {
+        Device *d = hashmap_get(m->devices_by_name, name);
+
+        return d && d->state == DEVICE_READY ? d : NULL;
+}
+
+/* The indexed forms (a name, /sys/class/fwctl/NAME, a syspath, a parent) in O(1); the others
+ * (a PCI address, a node, a /sys/bus/ link) and misses by matching every device. */
 Device *manager_find_device(Manager *m, const char *name_or_parent) {
-        for (Device *d = m->devices; d; d = d->next)
-                if (d->state == DEVICE_READY && device_matches(d, name_or_parent))
+        const char *s = name_or_parent;
+        Device *d;
+
+        if (isempty(s))
+                return NULL;
+        if (s[0] != '/')
+                d = hashmap_get(m->devices_by_name, s);
+        else if (strncmp(s, "/sys/class/fwctl/", strlen("/sys/class/fwctl/")) == 0)
+                d = hashmap_get(m->devices_by_name, s + strlen("/sys/class/fwctl/"));
+        else
+                d = hashmap_get(m->devices_by_syspath, s) ?: hashmap_get(m->devices_by_parent, s);
+        /* device_matches() still decides: it refuses paths with "." or ".." components. */
+        if (d && d->state == DEVICE_READY && device_matches(d, s))
+                return d;
+
+        for (d = m->devices; d; d = d->next)
+                if (d->state == DEVICE_READY && device_matches(d, s))
                         return d;
         return NULL;
 }
 
 static Device *manager_find_device_by_syspath(Manager *m, const char *syspath) {
-        for (Device *d = m->devices; d; d = d->next)
-                if (streq(d->syspath, syspath))
-                        return d;
-        return NULL;
+        return hashmap_get(m->devices_by_syspath, syspath);
 }
 
 static AuditDevice device_to_audit(const Device *d) {
@@ -708,7 +781,8 @@ static void steal_one(void *userdata, void *context) {
         Call *c = w->call;
 
         free(w);
-        c->device->n_submitted--;
+        if (atomic_load(&c->start) != CALL_START_EXPIRED)
+                c->device->n_submitted--;
         c->error = -ENODEV;
         call_audit_result(c, m->tainted);
         (void) call_fail(c, CALL_ERROR_DEVICE_GONE, "Device '%s' was removed.", c->device->name);
@@ -768,6 +842,8 @@ static void manager_remove_device(Manager *m, Device *d) {
                 log_device_info(d->name, "Device '%s' (parent '%s') removed.", d->name, d->parent);
         }
 
+        /* Indexed until here: the bus layer finds it while InterfacesRemoved goes out. */
+        manager_unindex_device(m, d);
         LIST_REMOVE(m->devices, d);
         device_unref(d); /* the list's */
         device_unref(d);
@@ -780,19 +856,23 @@ static int manager_add_device(Manager *m, const DeviceIdentity *id, bool coldplu
 
         if (manager_find_device_by_syspath(m, id->syspath))
                 return 0;
-        /* A new node for the same parent replaces the stale one (missed remove). */
-        for (Device *old = m->devices; old; old = old->next)
-                if (!isempty(id->parent) && streq(old->parent, id->parent)) {
-                        manager_remove_device(m, old);
-                        break;
-                }
+        /* A new node for the same parent replaces the stale one (missed remove); so does a new
+         * node under the same name (the kernel names one live device so). */
+        if (!isempty(id->parent))
+                manager_remove_device(m, hashmap_get(m->devices_by_parent, id->parent));
+        manager_remove_device(m, hashmap_get(m->devices_by_name, id->name));
 
         r = device_new(id, m->policy, &d);
         if (r < 0)
                 return log_error_errno(r, "Failed to allocate device '%s': %m", id->syspath);
-        r = worker_new(m->completions, &d->worker);
+        r = manager_index_device(m, d);
         if (r < 0)
+                return log_error_errno(r, "Failed to index device '%s': %m", id->syspath);
+        r = worker_new(m->completions, &d->worker);
+        if (r < 0) {
+                manager_unindex_device(m, d);
                 return log_error_errno(r, "Failed to start worker for '%s': %m", id->name);
+        }
         device_ref(d); /* held by the worker until its stop item is done */
         m->n_workers++;
 
@@ -843,6 +923,34 @@ static int on_denial_timer(sd_event_source *s, uint64_t usec, void *userdata) {
         return sd_event_source_set_time(s, usec + FWCTLD_DENIAL_RECORDS_WINDOW_USEC);
 }
 
+/*
+ * A queued call that has not started within the expected-wait limit (the device turned
+ * slow after it was admitted) is answered Busy now, before its caller times out; the worker
+ * skips it when it gets there. Its share is released when the worker is done with it.
+ */
+static int on_deadline_timer(sd_event_source *s, uint64_t usec, void *userdata) {
+        Manager *m = userdata;
+        uint64_t now = now_usec();
+
+        for (Call *c = m->calls; c; c = c->next) {
+                int waiting = CALL_START_WAITING;
+
+                if (c->state != CALL_QUEUED || !c->done || now - c->submit_usec < FWCTLD_MAX_EXPECTED_WAIT_USEC)
+                        continue;
+                if (!atomic_compare_exchange_strong(&c->start, &waiting, CALL_START_EXPIRED))
+                        continue; /* running: it answers with its result */
+                c->device->n_submitted--;
+                (void) call_fail(c, CALL_ERROR_BUSY,
+                                 "Device '%s' did not get to this call within %llu s (it became slower than "
+                                 "expected); it was not run: retry in %llu s.", c->device->name,
+                                 FWCTLD_MAX_EXPECTED_WAIT_USEC / 1000000ULL,
+                                 (unsigned long long) ((uint64_t) c->device->n_submitted * c->device->service_usec /
+                                                       1000000ULL + 1));
+                manager_answer_call(m, c);
+        }
+        return sd_event_source_set_time(s, usec + 1000000ULL);
+}
+
 static int on_coldplug_timeout(sd_event_source *s, uint64_t usec, void *userdata) {
         log_warning("Devices still probing after %llu s, serving anyway.",
                     (unsigned long long) (COLDPLUG_TIMEOUT_USEC / 1000000ULL));
@@ -861,6 +969,11 @@ static int manager_add_timers(Manager *m, uint64_t now) {
                                       now + FWCTLD_DENIAL_RECORDS_WINDOW_USEC, 0, on_denial_timer, m);
         if (r >= 0)
                 r = sd_event_source_set_enabled(m->denial_timer, SD_EVENT_ON);
+        if (r >= 0)
+                r = sd_event_add_time(m->event, &m->deadline_timer, CLOCK_MONOTONIC, now + 1000000ULL, 0,
+                                      on_deadline_timer, m);
+        if (r >= 0)
+                r = sd_event_source_set_enabled(m->deadline_timer, SD_EVENT_ON);
         return r;
 }
 

@@ -78,9 +78,13 @@ void manager_authorization_done(Manager *m, Call *c, int r, bool authorized, boo
 /* A bus client left: its calls are dropped (queued ones never reach the device). */
 void manager_cancel_sender(Manager *m, const char *sender);
 
-/* Lookups of published devices. */
+/* Lookups of published devices: O(1) by name; by anything device_matches() accepts, O(1) for a
+ * name, /sys/class/fwctl/NAME, a syspath or a parent, O(N) for the other forms. */
 Device *manager_find_device(Manager *m, const char *name_or_parent);
 Device *manager_find_device_by_name(Manager *m, const char *name);
+/* The device under this kernel name in any state, NULL if none: O(1). A removed device is found
+ * until the listener's device_removed() returned. */
+Device *manager_get_device_by_name(Manager *m, const char *name);
 /* Iterate every device, in any state: for (Device *d = manager_devices(m); d; d = d->next). */
 Device *manager_devices(Manager *m);
 

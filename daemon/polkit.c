@@ -69,6 +69,16 @@ static int parse_reply(sd_bus_message *reply, bool *ret_authorized, bool *ret_ch
         return 0;
 }
 
+static void polkit_send_cancel(PolkitCheck *check) {
+        int r;
+
+        r = sd_bus_call_method_async(check->bus, /* slot= */ NULL, FWCTLD_POLKIT_BUS_NAME, FWCTLD_POLKIT_PATH,
+                                     FWCTLD_POLKIT_INTERFACE, "CancelCheckAuthorization", /* callback= */ NULL,
+                                     /* userdata= */ NULL, "s", check->cancel_id);
+        if (r < 0)
+                (void) log_debug_errno(r, "Failed to cancel polkit check '%s', ignoring: %m", check->cancel_id);
+}
+
 static int on_check_reply(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error) {
         PolkitCheck *check = userdata;
         const sd_bus_error *e;
@@ -86,6 +96,10 @@ static int on_check_reply(sd_bus_message *reply, void *userdata, sd_bus_error *r
         if (e) {
                 r = -sd_bus_message_get_errno(reply) ?: -EACCES;
                 message = e->message ?: e->name;
+                /* Our wait ended, polkitd's did not: an agent that never answers would keep
+                 * the check, and one of our connection's pending replies, forever. */
+                if (r == -ETIMEDOUT)
+                        polkit_send_cancel(check);
                 log_debug("polkit CheckAuthorization failed: %s: %s",
                           strempty(e->name), strempty(e->message));
         } else {
@@ -194,8 +208,6 @@ int polkit_check(sd_bus *bus,
 }
 
 PolkitCheck *polkit_check_cancel(PolkitCheck *check) {
-        int r;
-
         if (!check)
                 return NULL;
         /* Answered already: on_check_reply() frees it once the callback returns. */
@@ -203,14 +215,7 @@ PolkitCheck *polkit_check_cancel(PolkitCheck *check) {
                 return NULL;
 
         /* Only an interactive check may hold an agent dialog open in polkitd. */
-        if (check->slot && check->interactive) {
-                r = sd_bus_call_method_async(check->bus, /* slot= */ NULL, FWCTLD_POLKIT_BUS_NAME,
-                                             FWCTLD_POLKIT_PATH, FWCTLD_POLKIT_INTERFACE,
-                                             "CancelCheckAuthorization", /* callback= */ NULL,
-                                             /* userdata= */ NULL, "s", check->cancel_id);
-                if (r < 0)
-                        (void) log_debug_errno(r, "Failed to cancel polkit check '%s', ignoring: %m",
-                                               check->cancel_id);
-        }
+        if (check->slot && check->interactive)
+                polkit_send_cancel(check);
         return polkit_check_free(check);
 }
