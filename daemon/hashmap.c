@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "hashmap.h"
+#include "util.h"
 
 #define HASHMAP_MIN_BUCKETS 16U
 
@@ -89,7 +90,7 @@ static size_t hashmap_slot(const Hashmap *h, const char *key, uint64_t hash) {
         for (size_t i = hash & mask;; i = (i + 1) & mask) {
                 const HashmapEntry *e = &h->entries[i];
 
-                if (!e->key || strcmp(e->key, key) == 0)
+                if (!e->key || streq(e->key, key))
                         return i;
         }
 }
