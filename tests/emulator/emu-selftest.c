@@ -761,9 +761,19 @@ static void test_delay_and_remove(void)
         struct slow s = { .fd = f0 };
         pthread_t th;
 
+        unsigned info0, rpc0, info1, rpc1;
+
         check(strcmp(ctl("delay fwctl0 400"), "ok") == 0, "delay fwctl0 400");
+        stats("fwctl0", &info0, &rpc0);
         pthread_create(&th, NULL, slow_rpc, &s);
-        usleep(50000);
+        /* Until the emulator holds the RPC (a loaded machine may start the thread late). */
+        for (int i = 0; i < 400; i++) {
+                stats("fwctl0", &info1, &rpc1);
+                if (rpc1 != rpc0)
+                        break;
+                usleep(5000);
+        }
+        usleep(20000);
         double t = now_ms();
         bool other = rpc(f2, 1, in, 24, out, &ol) == 0;
         double other_ms = now_ms() - t;
