@@ -306,16 +306,8 @@ int call_check(Call *c) {
 /* --- The journal ------------------------------------------------------------------ */
 
 static void call_to_audit(const Call *c, AuditCall *ret) {
-        const Device *d = c->device;
-
         *ret = (AuditCall) {
-                .device = {
-                        .name = d->name,
-                        .type_name = device_type_to_string(d->type),
-                        .parent = d->parent,
-                        .pci_address = d->pci_address,
-                        .plugin = device_plugin_name(d),
-                },
+                .device = device_to_audit(c->device),
                 .scope = c->scope,
                 .issued = c->n_ioctls > 0,
                 .issued_scope = c->issued_scope,

@@ -189,6 +189,16 @@ void device_shutdown(Device *d) {
         d->fd = safe_close(d->fd);
 }
 
+AuditDevice device_to_audit(const Device *d) {
+        return (AuditDevice) {
+                .name = d->name,
+                .type_name = device_type_to_string(d->type),
+                .parent = d->parent,
+                .pci_address = d->pci_address,
+                .plugin = device_plugin_name(d),
+        };
+}
+
 const char *device_plugin_name(const Device *d) {
         return d->plugin ? d->plugin->desc->name : "";
 }

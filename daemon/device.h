@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "audit.h"
 #include "device-identity.h"
 #include "metrics.h"
 #include "scope.h"
@@ -74,6 +75,8 @@ int device_probe(Device *d, Plugin *const *plugins, size_t n_plugins);
 void device_shutdown(Device *d);
 
 const char *device_plugin_name(const Device *d);
+/* The device as the journal records it (borrowed strings). */
+AuditDevice device_to_audit(const Device *d);
 
 /* Does the string name this device: "fwctl0", its PCI address, its node, its or its parent's
  * syspath, /sys/class/fwctl/<name> or /sys/bus/<bus>/devices/<parent's name or PCI address>? Paths

@@ -464,16 +464,8 @@ uint64_t manager_session_expires(Manager *m, const Session *s) {
 }
 
 static void session_to_audit(const Session *s, AuditCall *ret) {
-        const Device *d = s->device;
-
         *ret = (AuditCall) {
-                .device = {
-                        .name = d->name,
-                        .type_name = device_type_to_string(d->type),
-                        .parent = d->parent,
-                        .pci_address = d->pci_address,
-                        .plugin = device_plugin_name(d),
-                },
+                .device = device_to_audit(s->device),
                 .scope = s->scope,
                 .operation = "session",
                 .configuration_write = s->configuration_write,
@@ -692,16 +684,6 @@ Device *manager_find_device(Manager *m, const char *name_or_parent) {
 
 static Device *manager_find_device_by_syspath(Manager *m, const char *syspath) {
         return hashmap_get(m->devices_by_syspath, syspath);
-}
-
-static AuditDevice device_to_audit(const Device *d) {
-        return (AuditDevice) {
-                .name = d->name,
-                .type_name = device_type_to_string(d->type),
-                .parent = d->parent,
-                .pci_address = d->pci_address,
-                .plugin = device_plugin_name(d),
-        };
 }
 
 static void manager_send_ready(Manager *m) {
