@@ -45,21 +45,21 @@ struct Worker {
         Completions *completions;
         /* All under the pool lock. */
         WorkList queue;
-        unsigned n_counted;     /* counted items in queue */
-        bool running;           /* a pool thread has taken an item and not released the worker */
-        bool runnable;          /* in the pool's runnable list: has work, not running */
+        unsigned n_counted; /* counted items in queue */
+        bool running;       /* a pool thread has taken an item and not released the worker */
+        bool runnable;      /* in the pool's runnable list: has work, not running */
         Worker *runnable_prev, *runnable_next;
-        WorkItem *stop_item;    /* allocated up front so that stopping cannot fail; loop only */
+        WorkItem *stop_item; /* allocated up front so that stopping cannot fail; loop only */
 };
 
 /* One pool thread. Freed on the loop once joined. */
 struct PoolThread {
         Completions *completions;
-        pthread_t thread;       /* set before the thread can take the pool lock */
-        pthread_cond_t wake;    /* its idle wait; signalled under the pool lock */
-        bool woken;             /* taken off the idle stack: work came, or shutdown */
-        PoolThread *next;       /* in threads or exited */
-        PoolThread *idle_next;  /* in idle */
+        pthread_t thread;      /* set before the thread can take the pool lock */
+        pthread_cond_t wake;   /* its idle wait; signalled under the pool lock */
+        bool woken;            /* taken off the idle stack: work came, or shutdown */
+        PoolThread *next;      /* in threads or exited */
+        PoolThread *idle_next; /* in idle */
 };
 
 struct Completions {
@@ -549,7 +549,8 @@ static void *pool_thread(void *userdata) {
                 }
                 pthread_mutex_unlock(&q->pool_lock);
                 if (grow < 0)
-                        log_warning_errno(grow, "Failed to start a worker thread (%u running), continuing with those: %m",
+                        log_warning_errno(grow,
+                                          "Failed to start a worker thread (%u running), continuing with those: %m",
                                           n_threads);
 
                 w = i->worker;

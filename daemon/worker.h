@@ -30,14 +30,17 @@
 
 /*
  * How many items may run at once, over all Workers of one Completions: the most devices that
- * can be inside an ioctl together. fwctl ioctls wait on firmware, not on the CPU, so this is
- * not sized from cores but from how many stuck devices the daemon should ride out before a
- * healthy one waits: as many as one caller may have calls in flight
- * (FWCTLD_MAX_CALLS_PER_UID, 64), so one caller alone cannot make another device wait. Each
- * thread costs a 1 MiB stack mapping, of which a few tens of KiB become resident: 64 stay
- * well inside the memory budget for 4096 devices.
+ * can be inside an ioctl together, so the most stuck devices the daemon rides out before a
+ * healthy device's call waits for a thread. fwctl ioctls wait on firmware, not on the CPU, so
+ * this is not sized from cores. Measured with bench/many-devices.sh (4096 emulated mlx5
+ * functions, release build, 2-core VM, 5-6 runs each): start-up is latency-bound (every
+ * probe is an ioctl); with 64 threads half the runs took 14-21 s to publish all devices
+ * (likely: the probes outlasted the 10 s coldplug wait), against 5.7-7.3 s with a thread
+ * per device and 5.6-9.2 s with 256. A thread that has run costs about 15 KiB resident
+ * (33.7 MiB at 64, 36.5 MiB at 256, 74.8 MiB with 4096 threads), and those above the floor
+ * end after 30 s idle.
  */
-#define WORKER_POOL_MAX_THREADS 64u
+#define WORKER_POOL_MAX_THREADS 256u
 
 typedef struct Worker Worker;
 typedef struct Completions Completions;

@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -9,7 +10,6 @@
 #include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <dirent.h>
 #include <stdlib.h>
 #include <unistd.h>
 #include <cmocka.h>
@@ -48,9 +48,9 @@ typedef struct Fixture {
 typedef struct Item {
         Fixture *f;
         int id;
-        bool block;    /* run() waits for release_one() */
-        bool resubmit; /* on steal: queue again instead of dropping */
-        bool check;    /* run() checks its thread's signal mask and stack */
+        bool block;       /* run() waits for release_one() */
+        bool resubmit;    /* on steal: queue again instead of dropping */
+        bool check;       /* run() checks its thread's signal mask and stack */
         atomic_int *busy; /* the worker's items running now: never more than one */
         Worker *w;
         pthread_t run_thread;
