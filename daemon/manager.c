@@ -746,7 +746,7 @@ static void stop_item_run(void *userdata) {
         device_shutdown(w->device);
 }
 
-/* The thread was joined: the worker is freed when this returns. */
+/* No pool thread touches the worker any more: it is freed when this returns. */
 static void stop_item_done(void *userdata) {
         WorkItem *w = userdata;
 
