@@ -39,6 +39,8 @@ fi
 
 # shellcheck source=tests/lib/nspawn.sh
 . tests/lib/nspawn.sh
+# shellcheck source=tests/lib/report.sh
+. tests/lib/report.sh
 
 T=$(mktemp -d /tmp/fwctld-systemd.XXXXXX)
 PASS=0
@@ -61,21 +63,6 @@ cleanup() {
         fi
 }
 trap cleanup EXIT
-
-now() { date +%s.%N; }
-elapsed() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.1f", b - a }'; }
-
-ok() {
-        PASS=$((PASS + 1))
-        echo "ok $((PASS + FAIL)) - $1"
-}
-
-not_ok() {
-        FAIL=$((FAIL + 1))
-        echo "FAIL $((PASS + FAIL)) - $1"
-        [ -s "$T/last.out" ] && sed 's/^/    | /' "$T/last.out" | tail -n 25
-        return 0
-}
 
 # check DESCRIPTION CMD...: one check, passed when CMD exits 0; its output is shown on
 # failure, and with FWCTLD_SYSTEMD_VERBOSE=1 always.
