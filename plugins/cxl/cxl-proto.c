@@ -349,10 +349,10 @@ size_t cxl_kernel_out_min(uint32_t opcode, const uint8_t *request) {
                 return n > CXL_MAX_RPC_LEN ? CXL_MAX_RPC_LEN : (size_t) n;
         case CXL_OP_GET_FEATURE:
                 /* cxlctl_get_feature() writes size/retval and count bytes at offset 8 into a
-                 * buffer of out_len bytes without checking it. */
+                 * buffer of out_len bytes: unchecked before Linux 7.3.4, EINVAL since. */
                 return CXL_OUT_STRUCT_SIZE + cxl_get_le16(request + CXL_RPC_HDR + 18);
         case CXL_OP_SET_FEATURE:
-                /* cxlctl_set_feature(): 8 bytes into kvzalloc(out_len), unchecked. */
+                /* cxlctl_set_feature(): 8 bytes into kvzalloc(out_len), unchecked before 7.3.4. */
                 return CXL_OUT_STRUCT_SIZE;
         default:
                 return 0;

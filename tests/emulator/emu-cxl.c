@@ -5,11 +5,13 @@
  * scope, kernel-exclusive features) and its response wrapper {size, retval}.
  * No info op. The feature list below is the emulated device's firmware.
  *
- * Mainline trusts the caller's sizes: Get Feature and Set Feature write into
- * kvzalloc(out_len) unchecked, and nothing checks in_len against the fields the
- * driver reads. Requests that would make a real kernel overflow, over-read or
- * oops are detected faults (struct cxl_access, emu_report_fault), then complete
- * as mainline reports them.
+ * Buffer sizes as Linux 7.3.4 checks them (seen on the real driver by
+ * tests/kernel): cxlctl_fw_rpc() refuses in_len < 16 and op_size > in_len - 16,
+ * Get Feature refuses out_len < 8 or count > out_len - 8, Set Feature out_len < 8,
+ * all with EINVAL before anything is allocated or sent. The mainline code that
+ * kernel-fwctl.md describes had none of these checks and overflowed or over-read
+ * kernel buffers instead, so each such request is also logged as a fault
+ * (emu_report_fault): a caller that sends one would corrupt an older kernel.
  */
 #include "emu.h"
 
@@ -116,20 +118,6 @@ static int find_feature(const uint8_t *uuid)
         return -1;
 }
 
-/*
- * What the mainline driver touches for one request, checked after the dispatch:
- * the core hands it kvzalloc(in_len) for the input and never checks in_len
- * against the fields the driver reads; Get Feature and Set Feature write into
- * kvzalloc(out_len) of the caller's out_len without checking it (features.c,
- * cxlctl_get_feature / cxlctl_set_feature). Get Supported Features sizes its
- * own buffer, so it never writes past it whatever out_len is.
- */
-struct cxl_access {
-        size_t reads;           /* input bytes the driver reads */
-        size_t writes;          /* bytes it writes into kvzalloc(out_len); 0: none */
-        const char *writer;     /* the function that writes them */
-};
-
 static void cxl_setup(struct emu_dev *dev)
 {
         struct feat_state *st = g_new0(struct feat_state, 1);
@@ -207,7 +195,7 @@ static int get_feature_rc(struct emu_rpc *r, uint32_t rc)
         return 0;
 }
 
-static int get_feature(struct emu_rpc *r, const uint8_t *in, struct cxl_access *acc)
+static int get_feature(struct emu_rpc *r, const uint8_t *in)
 {
         struct feat_state *st = r->dev->drv_state;
         uint16_t offset = emu_get_le16(in + 16), count = emu_get_le16(in + 18);
@@ -216,13 +204,20 @@ static int get_feature(struct emu_rpc *r, const uint8_t *in, struct cxl_access *
         const uint8_t *src;
         char fault[sizeof(r->dev->fault)];
 
-        acc->reads = RPC_CXL_HDR + 20;                  /* offset, count */
         if (count == 0)
                 return EINVAL;
-        acc->reads = RPC_CXL_HDR + GET_FEAT_IN_LEN;     /* uuid, selection */
-        /* kvzalloc(out_len), then size and retval go to bytes 0-7 whatever happens. */
-        acc->writer = "cxlctl_get_feature";
-        acc->writes = RPC_CXL_OUT_HDR;
+        /* 7.3.4: the out buffer must hold the 8-byte header and count bytes. */
+        if (r->user_out_len < RPC_CXL_OUT_HDR || count > r->user_out_len - RPC_CXL_OUT_HDR) {
+                emu_report_fault(r->dev, CXL_OP_GET_FEATURE, r->in_len, r->user_out_len, "writes",
+                                 RPC_CXL_OUT_HDR + (size_t)count,
+                                 "cxlctl_get_feature(): out_len %zu cannot hold the 8-byte header "
+                                 "and count %u: Linux 7.3.4 refuses it (EINVAL), older mainline "
+                                 "wrote up to %zu bytes into kvzalloc(out_len=%zu)%s",
+                                 r->user_out_len, count, RPC_CXL_OUT_HDR + (size_t)count,
+                                 r->user_out_len,
+                                 r->user_out_len ? ": kernel heap overflow" : " = ZERO_SIZE_PTR: an oops");
+                return EINVAL;
+        }
         idx = find_feature(in);
         emu_dev_get_fault(r->dev, fault, sizeof(fault));
         /* From here on the mailbox answers: failures are a retval, not an errno. */
@@ -240,7 +235,6 @@ static int get_feature(struct emu_rpc *r, const uint8_t *in, struct cxl_access *
         size_t n = MIN((size_t)count, (size_t)(f->get_size - offset));
         if (strcmp(fault, "short-data") == 0)
                 n--;
-        acc->writes = RPC_CXL_OUT_HDR + n;
         /* ...but the kernel asks the mailbox for at least count bytes (min_out):
          * a shorter answer is a failed command, reported as size 0 with the
          * mailbox's own return code, which was success. */
@@ -253,8 +247,7 @@ static int get_feature(struct emu_rpc *r, const uint8_t *in, struct cxl_access *
 }
 
 /* cxlctl_validate_set_features(): false means EINVAL, whatever went wrong. */
-static int set_feature_validate(const struct emu_rpc *r, const uint8_t *in, uint32_t op_size,
-                                struct cxl_access *acc)
+static int set_feature_validate(const struct emu_rpc *r, const uint8_t *in, uint32_t op_size)
 {
         uint16_t eff;
         uint32_t need;
@@ -262,7 +255,6 @@ static int set_feature_validate(const struct emu_rpc *r, const uint8_t *in, uint
 
         if (op_size < 16)
                 return -1;
-        acc->reads = RPC_CXL_HDR + 16;                  /* uuid */
         idx = find_feature(in);
         if (idx < 0 || !(features[idx].flags & FEAT_F_CHANGEABLE))
                 return -1;
@@ -275,16 +267,27 @@ static int set_feature_validate(const struct emu_rpc *r, const uint8_t *in, uint
         return idx;
 }
 
-static int set_feature(struct emu_rpc *r, const uint8_t *in, uint32_t op_size, struct cxl_access *acc)
+static int set_feature(struct emu_rpc *r, const uint8_t *in, uint32_t op_size)
 {
         struct feat_state *st = r->dev->drv_state;
-        int idx = set_feature_validate(r, in, op_size, acc);
+        int idx = set_feature_validate(r, in, op_size);
 
         if (idx < 0 || op_size <= SET_FEAT_HDR)
                 return EINVAL;
         /* Valid request, but the kernel keeps these features to itself. */
         if (features[idx].kernel_exclusive)
                 return EPERM;
+        /* 7.3.4: the out buffer must hold the 8-byte size/retval header. */
+        if (r->user_out_len < RPC_CXL_OUT_HDR) {
+                emu_report_fault(r->dev, CXL_OP_SET_FEATURE, r->in_len, r->user_out_len, "writes",
+                                 RPC_CXL_OUT_HDR,
+                                 "cxlctl_set_feature(): out_len %zu cannot hold the 8-byte header: "
+                                 "Linux 7.3.4 refuses it (EINVAL), older mainline wrote 8 bytes "
+                                 "into kvzalloc(out_len=%zu)%s",
+                                 r->user_out_len, r->user_out_len,
+                                 r->user_out_len ? ": kernel heap overflow" : " = ZERO_SIZE_PTR: an oops");
+                return EINVAL;
+        }
 
         const struct feature *f = &features[idx];
         uint16_t offset = emu_get_le16(in + 20);
@@ -292,11 +295,6 @@ static int set_feature(struct emu_rpc *r, const uint8_t *in, uint32_t op_size, s
         uint8_t *o = new_out(r, 0);
         char fault[sizeof(r->dev->fault)];
 
-        /* kvzalloc(out_len), size and retval written (bytes 0-7); the data goes to the
-         * mailbox from the input, all op_size - 32 bytes of it. */
-        acc->writer = "cxlctl_set_feature";
-        acc->writes = RPC_CXL_OUT_HDR;
-        acc->reads = RPC_CXL_HDR + (size_t)op_size;
         emu_dev_get_fault(r->dev, fault, sizeof(fault));
         if (strcmp(fault, "busy") == 0) {
                 emu_put_le32(o + 4, MBOX_RC_BUSY);
@@ -313,47 +311,23 @@ static int set_feature(struct emu_rpc *r, const uint8_t *in, uint32_t op_size, s
         return 0;
 }
 
-static int cxl_dispatch(struct emu_rpc *r, uint16_t opcode, const uint8_t *in, struct cxl_access *acc)
+/*
+ * cxlctl_fw_rpc() in 7.3.4: the 16-byte header and op_size payload bytes must be
+ * inside in_len. Older mainline read them from kvzalloc(in_len) unchecked.
+ */
+static bool cxl_input_fits(const struct emu_rpc *r, uint16_t opcode, uint32_t op_size)
 {
-        uint32_t op_size = emu_get_le32(in + 8);
-        const uint8_t *payload = in + RPC_CXL_HDR;
+        size_t need = r->in_len < RPC_CXL_HDR ? RPC_CXL_HDR : RPC_CXL_HDR + (size_t)op_size;
 
-        switch (opcode) {
-        case CXL_OP_GET_SUPPORTED_FEATURES:
-                acc->reads = RPC_CXL_HDR - 4;           /* op_size */
-                if (op_size != GSF_IN_LEN)
-                        return EINVAL;
-                acc->reads = RPC_CXL_HDR + 6;           /* count, start_idx */
-                return get_supported(r, payload);
-        case CXL_OP_GET_FEATURE:
-                acc->reads = RPC_CXL_HDR - 4;
-                if (op_size != GET_FEAT_IN_LEN)
-                        return EINVAL;
-                return get_feature(r, payload, acc);
-        case CXL_OP_SET_FEATURE:
-                acc->reads = RPC_CXL_HDR - 4;
-                return set_feature(r, payload, op_size, acc);
-        default:
-                return EINVAL;
-        }
-}
-
-static void cxl_check_access(const struct emu_rpc *r, uint16_t opcode, const struct cxl_access *acc)
-{
-        if (acc->reads > r->in_len)
-                emu_report_fault(r->dev, opcode, r->in_len, r->user_out_len, "reads", acc->reads,
-                                 "cxlctl_fw_rpc() reads %zu request bytes from kvzalloc(in_len=%zu)%s",
-                                 acc->reads, r->in_len,
-                                 r->in_len ? ": kernel heap over-read"
-                                           : " = ZERO_SIZE_PTR: the kernel oopses");
-        if (acc->writes > r->user_out_len)
-                emu_report_fault(r->dev, opcode, r->in_len, r->user_out_len, "writes", acc->writes,
-                                 "%s() writes %zu bytes (8-byte size/retval header + %zu payload) "
-                                 "into kvzalloc(out_len=%zu)%s",
-                                 acc->writer, acc->writes, acc->writes - RPC_CXL_OUT_HDR,
-                                 r->user_out_len,
-                                 r->user_out_len ? ": kernel heap overflow"
-                                                 : " = ZERO_SIZE_PTR: the kernel oopses");
+        if (need <= r->in_len)
+                return true;
+        emu_report_fault(r->dev, opcode, r->in_len, r->user_out_len, "reads", need,
+                         "cxlctl_fw_rpc(): in_len %zu below the %zu bytes the request names: "
+                         "Linux 7.3.4 refuses it (EINVAL), older mainline read them from "
+                         "kvzalloc(in_len=%zu)%s",
+                         r->in_len, need, r->in_len,
+                         r->in_len ? ": kernel heap over-read" : " = ZERO_SIZE_PTR: an oops");
+        return false;
 }
 
 /*
@@ -364,21 +338,33 @@ static void cxl_check_access(const struct emu_rpc *r, uint16_t opcode, const str
  *   short-data  Get Feature returns one byte less than asked: the kernel reports
  *               size 0 with retval 0 (its min_out check failed)
  *
- * Memory-safety faults of the driver itself (an out_len or in_len too small for
- * what it writes or reads) are detected, not injected: cxl_check_access().
+ * Buffers too small for what older mainline drivers read or wrote are refused
+ * as 7.3.4 refuses them and logged, never injected (see the top of this file).
  */
 static int cxl_rpc(struct emu_rpc *r)
 {
-        /* The request as the driver sees it: fields past in_len read as zero here,
-         * where the kernel would read whatever follows its allocation. */
+        /* in_len is checked below before any field past it is used. */
         g_autofree uint8_t *in = emu_rpc_in_view(r, RPC_CXL_HDR + SET_FEAT_HDR + MAX_FEAT_SIZE);
-        struct cxl_access acc = { .reads = 4 };         /* opcode */
         uint16_t opcode = (uint16_t)emu_get_le32(in);
-        int err;
+        uint32_t op_size = emu_get_le32(in + 8);
+        const uint8_t *payload = in + RPC_CXL_HDR;
 
-        err = cxl_dispatch(r, opcode, in, &acc);
-        cxl_check_access(r, opcode, &acc);
-        return err;
+        if (!cxl_input_fits(r, opcode, op_size))
+                return EINVAL;
+        switch (opcode) {
+        case CXL_OP_GET_SUPPORTED_FEATURES:
+                if (op_size != GSF_IN_LEN)
+                        return EINVAL;
+                return get_supported(r, payload);
+        case CXL_OP_GET_FEATURE:
+                if (op_size != GET_FEAT_IN_LEN)
+                        return EINVAL;
+                return get_feature(r, payload);
+        case CXL_OP_SET_FEATURE:
+                return set_feature(r, payload, op_size);
+        default:
+                return EINVAL;
+        }
 }
 
 const struct emu_driver emu_cxl_driver = {
