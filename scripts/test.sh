@@ -39,6 +39,9 @@ if [ "$(id -u)" = 0 ]; then
         tests/packaging/run.sh || exit 1
         tests/systemd/run.sh build-gcc || exit 1   # fwctld.service under systemd as PID 1 (tests/systemd/README.md)
         tests/metrics/run.sh build-asan build-gcc || exit 1   # fwctlctl metrics: promtool, a live node_exporter (tests/metrics/README.md)
+        # The real kernel: Linux 7.3 with KASAN in QEMU, fwctld on cxl_test's fwctl devices.
+        # A fresh machine first builds and caches the guest (tests/kernel/README.md: ~25-45 min).
+        tests/kernel/run.sh || exit 1
 else
         echo "test.sh: integration suite skipped (needs root)" >&2
         exit 77
