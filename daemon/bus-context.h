@@ -7,19 +7,10 @@
 #include <systemd/sd-bus.h>
 #include <systemd/sd-event.h>
 
+#include "hashmap.h"
 #include "names.h"
 #include "session.h"
 #include "types.h"
-
-/* Who a connected client is, asked of the bus once per connection (unique names are never reused). */
-typedef struct BusCreds BusCreds;
-struct BusCreds {
-        char *sender;
-        uid_t uid;
-        pid_t pid;
-        char *unit;
-        BusCreds *prev, *next;
-};
 
 /* The bus layer's state, shared by bus-manager.c, bus-device.c and bus-session.c. */
 typedef struct BusContext {
@@ -27,7 +18,8 @@ typedef struct BusContext {
         sd_bus *bus;
         sd_bus_slot *name_owner_slot;
         bool name_requested;
-        BusCreds *creds; /* of connected clients; forgotten when they disconnect */
+        Hashmap *callers;        /* who each client is, by unique name (bus-caller.c) */
+        uint64_t waiting_bytes;  /* held by calls whose caller is not known yet */
 } BusContext;
 
 /* A session's object path (malloc()ed). */

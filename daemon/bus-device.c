@@ -8,6 +8,7 @@
 
 #include <fwctld/fwctl-uapi.h>
 
+#include "bus-caller.h"
 #include "bus-device.h"
 #include "call.h"
 #include "device.h"
@@ -195,57 +196,6 @@ static int method_list_operations(sd_bus_message *message, void *userdata, sd_bu
         return sd_bus_send(NULL, reply, NULL);
 }
 
-/* Identity from the bus daemon, never from anything the caller says. */
-/* --- Who is calling: asked of the bus without blocking the loop, once per connection -- */
-
-static BusCreds *bus_creds_free(BusCreds *x) {
-        if (!x)
-                return NULL;
-        free(x->sender);
-        free(x->unit);
-        free(x);
-        return NULL;
-}
-
-static BusCreds *bus_creds_find(BusContext *b, const char *sender) {
-        for (BusCreds *x = b->creds; x; x = x->next)
-                if (streq(x->sender, sender))
-                        return x;
-        return NULL;
-}
-
-void bus_device_forget_sender(BusContext *b, const char *sender) {
-        BusCreds *x = bus_creds_find(b, sender);
-
-        if (!x)
-                return;
-        LIST_REMOVE(b->creds, x);
-        bus_creds_free(x);
-}
-
-void bus_device_forget_all_senders(BusContext *b) {
-        while (b->creds) {
-                BusCreds *x = b->creds;
-
-                LIST_REMOVE(b->creds, x);
-                bus_creds_free(x);
-        }
-}
-
-static int bus_call_set_caller(Call *c, const BusCreds *x) {
-        c->caller.uid = x->uid;
-        c->caller.pid = x->pid;
-        c->caller.unit = strdup(strempty(x->unit));
-        return c->caller.unit ? 0 : -ENOMEM;
-}
-
-typedef struct PendingCall {
-        BusContext *context;
-        Call *call;
-        sd_bus_message *message;
-        uint64_t session_id; /* 0: a Device door */
-} PendingCall;
-
 /* Hand the call to the engine; a session may have ended while we asked who the caller is. */
 static void bus_dispatch(BusContext *b, Call *c, sd_bus_message *message, uint64_t session_id) {
         Session *s;
@@ -262,141 +212,10 @@ static void bus_dispatch(BusContext *b, Call *c, sd_bus_message *message, uint64
         manager_submit_session_call(b->manager, s, c, bus_device_call_done, sd_bus_message_ref(message));
 }
 
-static int bus_parse_credentials(sd_bus_message *reply, uid_t *ret_uid, pid_t *ret_pid) {
-        bool have_uid = false;
-        uint32_t u;
-        int r;
-
-        r = sd_bus_message_enter_container(reply, 'a', "{sv}");
-        if (r < 0)
-                return r;
-        while ((r = sd_bus_message_enter_container(reply, 'e', "sv")) > 0) {
-                const char *key;
-
-                r = sd_bus_message_read(reply, "s", &key);
-                if (r < 0)
-                        return r;
-                if (streq(key, "UnixUserID") || streq(key, "ProcessID")) {
-                        r = sd_bus_message_read(reply, "v", "u", &u);
-                        if (r < 0)
-                                return r;
-                        if (streq(key, "UnixUserID")) {
-                                *ret_uid = (uid_t) u;
-                                have_uid = true;
-                        } else
-                                *ret_pid = (pid_t) u;
-                } else {
-                        r = sd_bus_message_skip(reply, "v");
-                        if (r < 0)
-                                return r;
-                }
-                r = sd_bus_message_exit_container(reply);
-                if (r < 0)
-                        return r;
-        }
-        if (r < 0)
-                return r;
-        return have_uid ? 0 : -EPERM; /* without a uid nothing can be authorised */
-}
-
-static BusCreds *bus_creds_add(BusContext *b, const char *sender, uid_t uid, pid_t pid) {
-        _cleanup_(sd_bus_creds_unrefp) sd_bus_creds *unit_creds = NULL;
-        const char *unit = NULL;
-        BusCreds *x;
-
-        x = calloc(1, sizeof(*x));
-        if (!x)
-                return NULL;
-        x->sender = strdup(sender);
-        x->uid = uid;
-        x->pid = pid;
-        /* The unit is for the audit record only: read from /proc, best effort (the pid may be gone). */
-        if (pid > 0 && sd_bus_creds_new_from_pid(&unit_creds, pid, SD_BUS_CREDS_UNIT) >= 0 &&
-            sd_bus_creds_get_unit(unit_creds, &unit) >= 0)
-                x->unit = strdup(strempty(unit));
-        if (!x->sender) {
-                bus_creds_free(x);
-                return NULL;
-        }
-        LIST_PREPEND(b->creds, x);
-        return x;
-}
-
-static int on_credentials(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error) {
-        PendingCall *p = userdata;
-        BusContext *b = p->context;
-        Call *c = p->call;
-        _cleanup_(sd_bus_message_unrefp) sd_bus_message *message = p->message;
-        uint64_t session_id = p->session_id;
-        uid_t uid = (uid_t) -1;
-        pid_t pid = 0;
-        const BusCreds *x;
-        int r;
-
-        free(p);
-        r = sd_bus_message_is_method_error(reply, NULL) ? -sd_bus_message_get_errno(reply) ?: -EIO
-                                                         : bus_parse_credentials(reply, &uid, &pid);
-        x = r >= 0 ? bus_creds_find(b, c->caller.sender) : NULL;
-        if (r >= 0 && !x)
-                x = bus_creds_add(b, c->caller.sender, uid, pid);
-        if (r >= 0 && !x)
-                r = -ENOMEM;
-        if (r >= 0)
-                r = bus_call_set_caller(c, x);
-        if (r < 0) {
-                (void) sd_bus_reply_method_errorf(message, FWCTLD_ERROR_NOT_AUTHORIZED,
-                                                  "Could not tell who is calling: %s.", errno_name(r));
-                call_free(c);
-                return 0;
-        }
-        bus_dispatch(b, c, message, session_id);
-        return 0;
-}
-
-/*
- * Submit a call read from message: the caller's identity comes from the bus daemon, never
- * from anything the caller says; asked asynchronously (a flood must not stall the loop on a
- * synchronous credentials query) and remembered for the connection's lifetime.
- */
+/* Fill the caller (asked of the bus once per connection, without blocking the loop) and
+ * hand the call to the manager. */
 int bus_device_submit(BusContext *b, Call *c, sd_bus_message *message, uint64_t session_id) {
-        const char *sender = sd_bus_message_get_sender(message);
-        const BusCreds *x;
-        PendingCall *p;
-        int r;
-
-        c->caller.sender = strdup(strempty(sender));
-        if (!c->caller.sender || isempty(sender)) {
-                call_free(c);
-                return isempty(sender) ? -EPERM : -ENOMEM;
-        }
-        c->caller.interactive = sd_bus_message_get_allow_interactive_authorization(message) > 0;
-
-        x = bus_creds_find(b, sender);
-        if (x) {
-                r = bus_call_set_caller(c, x);
-                if (r < 0) {
-                        call_free(c);
-                        return r;
-                }
-                bus_dispatch(b, c, message, session_id);
-                return 1;
-        }
-
-        p = calloc(1, sizeof(*p));
-        if (!p) {
-                call_free(c);
-                return -ENOMEM;
-        }
-        *p = (PendingCall) { .context = b, .call = c, .message = sd_bus_message_ref(message), .session_id = session_id };
-        r = sd_bus_call_method_async(b->bus, NULL, "org.freedesktop.DBus", "/org/freedesktop/DBus",
-                                     "org.freedesktop.DBus", "GetConnectionCredentials", on_credentials, p, "s", sender);
-        if (r < 0) {
-                sd_bus_message_unref(p->message);
-                free(p);
-                call_free(c);
-                return r;
-        }
-        return 1;
+        return bus_caller_submit(b, c, message, session_id, bus_dispatch);
 }
 
 /* --- Rpc and Execute: a call per request, answered from its completion --------------- */

@@ -25,9 +25,6 @@ int bus_device_read_call(sd_bus_message *message, Device *d, bool with_scope, Ca
 /* Fill the caller (asked of the bus once per connection, asynchronously) and hand the call to
  * the manager: to the Device doors (session_id 0) or to that session. Takes c. */
 int bus_device_submit(BusContext *b, Call *c, sd_bus_message *message, uint64_t session_id);
-/* A client left: forget who it was. */
-void bus_device_forget_sender(BusContext *b, const char *sender);
-void bus_device_forget_all_senders(BusContext *b);
 /* Every call's completion: the answer, then the message ref it holds is dropped. */
 void bus_device_call_done(Call *c, void *userdata);
 /* The BusContext of the vtable being dispatched. */

@@ -3,6 +3,7 @@
 #include <stddef.h>
 #include <systemd/sd-daemon.h>
 
+#include "bus-caller.h"
 #include "bus-device.h"
 #include "bus-metrics.h"
 #include "bus-session.h"
@@ -129,7 +130,7 @@ static int on_name_owner_changed(sd_bus_message *message, void *userdata, sd_bus
         /* A unique name losing its owner is a client that disconnected. */
         if (name[0] == ':' && isempty(new_owner)) {
                 manager_cancel_sender(b->manager, name);
-                bus_device_forget_sender(b, name);
+                bus_caller_forget(b, name);
         }
         return 0;
 }
@@ -214,6 +215,9 @@ int bus_manager_new(Manager *m, sd_event *e, BusContext **ret) {
         if (!b)
                 return -ENOMEM;
         b->manager = m;
+        r = hashmap_new(&b->callers);
+        if (r < 0)
+                return r;
         r = bus_context_connect(b, e);
         if (r < 0)
                 return r;
@@ -238,7 +242,8 @@ BusContext *bus_manager_free(BusContext *b) {
                 manager_set_listener(b->manager, NULL);
                 manager_set_authorizer(b->manager, NULL);
         }
-        bus_device_forget_all_senders(b);
+        bus_caller_forget_all(b);
+        hashmap_free(b->callers);
         sd_bus_slot_unref(b->name_owner_slot);
         if (b->bus)
                 sd_bus_flush_close_unref(b->bus);

@@ -155,12 +155,17 @@ void call_run(Call *c);
 /* Loop, after call_run(): turn an errno or a plugin failure into the domain error. */
 void call_finish(Call *c);
 
-/* What a call holds while it waits: its request and parameters (twice: our copy and the
- * bus message's), its reply buffer, and the message itself. */
-static inline uint64_t call_held_bytes(const Call *c) {
+/* What a call holds from the start: its request and parameters (twice: our copy and the
+ * bus message's) and the message itself. */
+static inline uint64_t call_input_bytes(const Call *c) {
         size_t params = c->parameters_json ? strlen(c->parameters_json) : 0;
 
-        return 2 * ((uint64_t) c->request_size + params) + MAX(c->max_response, c->cls.kernel_out_min) + 512;
+        return 2 * ((uint64_t) c->request_size + params) + 512;
+}
+
+/* What a call holds while it waits once checked: its input and its reply buffer. */
+static inline uint64_t call_held_bytes(const Call *c) {
+        return call_input_bytes(c) + MAX(c->max_response, c->cls.kernel_out_min);
 }
 
 /* Does the call change the device: journaled before it runs, and it does not run unrecorded. */

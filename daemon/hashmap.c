@@ -190,3 +190,16 @@ bool hashmap_remove_value(Hashmap *h, const char *key, const void *value) {
         hashmap_delete_at(h, i);
         return true;
 }
+
+void *hashmap_steal_first(Hashmap *h) {
+        if (!h || h->n_entries == 0)
+                return NULL;
+        for (size_t i = 0; i < h->n_buckets; i++)
+                if (h->entries[i].key) {
+                        void *value = h->entries[i].value;
+
+                        hashmap_delete_at(h, i);
+                        return value;
+                }
+        return NULL;
+}

@@ -32,3 +32,5 @@ void *hashmap_remove(Hashmap *h, const char *key);
 /* Removes key only while it maps to value: true if it did. */
 bool hashmap_remove_value(Hashmap *h, const char *key, const void *value);
 size_t hashmap_size(const Hashmap *h);
+/* Removes some entry and returns its value; NULL when empty. For emptying a table. */
+void *hashmap_steal_first(Hashmap *h);

@@ -111,13 +111,13 @@ DAEMON_LAYERS = [
     # The engine: owns devices and calls, runs the pipeline; no D-Bus.
     ("manager", ["manager"]),
     # D-Bus: the only files that speak sd-bus, with polkit.c.
-    ("bus", ["bus-context", "bus-device", "bus-manager", "bus-metrics", "bus-session"]),
+    ("bus", ["bus-caller", "bus-context", "bus-device", "bus-manager", "bus-metrics", "bus-session"]),
     ("main", ["main"]),
 ]
 LAYER_OF = {m: (rank, name) for rank, (name, mods) in enumerate(DAEMON_LAYERS) for m in mods}
 
 # Modules that may use sd-bus: the bus layer and polkit (it asks polkitd over D-Bus).
-SD_BUS_MODULES = {"bus-context", "bus-device", "bus-manager", "bus-metrics", "bus-session", "polkit"}
+SD_BUS_MODULES = {"bus-caller", "bus-context", "bus-device", "bus-manager", "bus-metrics", "bus-session", "polkit"}
 # The call engine: must not see sd-bus.h, not even through a header.
 ENGINE_FILES = ["daemon/call.c", "daemon/device.c", "daemon/manager.c"]
 

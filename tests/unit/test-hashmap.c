@@ -127,6 +127,33 @@ static void test_against_reference(void **state) {
 }
 
 /* Two tables hash differently (seeded): still the same answers. */
+/* Emptying a table (the bus layer forgets every caller this way): each value once. */
+static void test_steal_first(void **state) {
+        _cleanup_(hashmap_freep) Hashmap *h = NULL;
+        char keys[300][16];
+        int seen[300] = {};
+        int *v;
+        size_t n = 0;
+
+        assert_null(hashmap_steal_first(NULL));
+        assert_int_equal(hashmap_new(&h), 0);
+        assert_null(hashmap_steal_first(h));
+        for (int i = 0; i < 300; i++) {
+                snprintf(keys[i], sizeof(keys[i]), ":1.%d", i);
+                assert_int_equal(hashmap_put(h, keys[i], &seen[i]), 0);
+        }
+        while ((v = hashmap_steal_first(h))) {
+                (*v)++;
+                n++;
+                assert_int_equal(hashmap_size(h), 300 - n);
+        }
+        assert_int_equal(n, 300);
+        for (int i = 0; i < 300; i++) {
+                assert_int_equal(seen[i], 1);
+                assert_null(hashmap_get(h, keys[i]));
+        }
+}
+
 static void test_two_tables(void **state) {
         _cleanup_(hashmap_freep) Hashmap *a = NULL, *b = NULL;
         char keys[64][16];
@@ -151,6 +178,7 @@ int main(void) {
                 cmocka_unit_test(test_remove_value),
                 cmocka_unit_test(test_null_table),
                 cmocka_unit_test(test_against_reference),
+                cmocka_unit_test(test_steal_first),
                 cmocka_unit_test(test_two_tables),
         };
 

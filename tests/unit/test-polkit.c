@@ -1,25 +1,19 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <errno.h>
-#include <fcntl.h>
-#include <poll.h>
 #include <setjmp.h>
-#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
-#include <sys/wait.h>
-#include <time.h>
-#include <unistd.h>
 #include <systemd/sd-bus.h>
 #include <systemd/sd-event.h>
 #include <cmocka.h>
 
 #include "names.h"
 #include "polkit.h"
+#include "private-bus.h"
 
 /*
  * polkit_check() against a private dbus-daemon and a fake polkit Authority served by this
@@ -55,103 +49,12 @@ typedef struct Outcome {
 } Outcome;
 
 static struct {
-        char dir[256];
-        pid_t daemon;
-        char address[256];
+        PrivateBus bus;
         sd_event *event;
         sd_bus *client, *polkitd;
         sd_bus_slot *object_slot;
         Fake fake;
-} T = { .daemon = -1 };
-
-/* --- the private bus --------------------------------------------------------------------- */
-
-static const char bus_config[] =
-        "<!DOCTYPE busconfig PUBLIC \"-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN\"\n"
-        " \"http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd\">\n"
-        "<busconfig>\n"
-        "  <type>session</type>\n"
-        "  <listen>unix:path=%s/bus</listen>\n"
-        "  <auth>EXTERNAL</auth>\n"
-        "  <policy context=\"default\">\n"
-        "    <allow send_destination=\"*\" eavesdrop=\"true\"/>\n"
-        "    <allow eavesdrop=\"true\"/>\n"
-        "    <allow own=\"*\"/>\n"
-        "  </policy>\n"
-        "</busconfig>\n";
-
-/* No service directories: a name nobody owns fails at once, as a missing polkitd does. */
-static int bus_start(void) {
-        char config[320], fdarg[32];
-        int pipefd[2];
-        struct pollfd pfd;
-        pid_t parent;
-        ssize_t n;
-        FILE *f;
-
-        snprintf(T.dir, sizeof(T.dir), "%s/test-polkit.XXXXXX", getenv("TMPDIR") ?: "/tmp");
-        if (!mkdtemp(T.dir))
-                return -errno;
-        snprintf(config, sizeof(config), "%s/bus.conf", T.dir);
-        f = fopen(config, "we");
-        if (!f)
-                return -errno;
-        fprintf(f, bus_config, T.dir);
-        fclose(f);
-
-        if (pipe2(pipefd, O_CLOEXEC) < 0)
-                return -errno;
-        parent = getpid();
-        T.daemon = fork();
-        if (T.daemon < 0)
-                return -errno;
-        if (T.daemon == 0) {
-                int fd = dup(pipefd[1]); /* without O_CLOEXEC: the daemon writes to it */
-
-                /* A test that crashes must not leave the bus (and the test runner's pipes) behind. */
-                if (prctl(PR_SET_PDEATHSIG, SIGTERM) < 0 || getppid() != parent)
-                        _exit(1);
-                snprintf(fdarg, sizeof(fdarg), "--print-address=%d", fd);
-                snprintf(config, sizeof(config), "--config-file=%s/bus.conf", T.dir);
-                execlp("dbus-daemon", "dbus-daemon", config, "--nofork", "--nopidfile", fdarg, NULL);
-                _exit(127);
-        }
-        close(pipefd[1]);
-
-        pfd = (struct pollfd) { .fd = pipefd[0], .events = POLLIN };
-        n = poll(&pfd, 1, 10000) == 1 ? read(pipefd[0], T.address, sizeof(T.address) - 1) : -1;
-        close(pipefd[0]);
-        if (n <= 0)
-                return -ENOENT; /* no dbus-daemon, or it failed to start */
-        T.address[strcspn(T.address, "\n")] = '\0';
-        return 0;
-}
-
-static void bus_stop(void) {
-        char path[320];
-
-        if (T.daemon > 0) {
-                kill(T.daemon, SIGTERM);
-                waitpid(T.daemon, NULL, 0);
-                T.daemon = -1;
-        }
-        snprintf(path, sizeof(path), "%s/bus.conf", T.dir);
-        unlink(path);
-        snprintf(path, sizeof(path), "%s/bus", T.dir);
-        unlink(path);
-        rmdir(T.dir);
-}
-
-static sd_bus *bus_connect(void) {
-        sd_bus *b = NULL;
-
-        assert_true(sd_bus_new(&b) >= 0);
-        assert_true(sd_bus_set_address(b, T.address) >= 0);
-        assert_true(sd_bus_set_bus_client(b, 1) >= 0);
-        assert_true(sd_bus_start(b) >= 0);
-        assert_true(sd_bus_attach_event(b, T.event, 0) >= 0);
-        return b;
-}
+} T;
 
 /* --- the fake polkit Authority ------------------------------------------------------------ */
 
@@ -309,22 +212,9 @@ static void on_done(int r, bool authorized, bool challenge, const char *error_me
                 *o->cancel_self = polkit_check_cancel(*o->cancel_self);
 }
 
-static uint64_t now_usec(void) {
-        struct timespec ts;
-
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (uint64_t) ts.tv_sec * 1000000u + (uint64_t) ts.tv_nsec / 1000u;
-}
-
 /* Runs the loop until *counter reaches target; fails after 10 s. Returns the time it took. */
 static uint64_t run_until(const unsigned *counter, unsigned target) {
-        uint64_t start = now_usec();
-
-        while (*counter < target) {
-                assert_true(now_usec() - start < 10 * 1000000u);
-                assert_true(sd_event_run(T.event, 100 * 1000) >= 0);
-        }
-        return now_usec() - start;
+        return private_bus_run_until(T.event, counter, target);
 }
 
 static const char *sender(void) {
@@ -356,8 +246,8 @@ static void barrier(void) {
 
 static int group_setup(void **state) {
         assert_int_equal(sd_event_new(&T.event), 0);
-        T.client = bus_connect();
-        T.polkitd = bus_connect();
+        T.client = private_bus_connect(&T.bus, T.event);
+        T.polkitd = private_bus_connect(&T.bus, T.event);
         assert_true(sd_bus_add_object(T.polkitd, &T.object_slot, FWCTLD_POLKIT_PATH, fake_dispatch, &T.fake) >= 0);
         assert_true(sd_bus_request_name(T.polkitd, FWCTLD_POLKIT_BUS_NAME, 0) > 0);
         return 0;
@@ -623,13 +513,13 @@ int main(void) {
         };
         int r;
 
-        r = bus_start();
+        r = private_bus_start(&T.bus, "test-polkit");
         if (r < 0) {
                 fprintf(stderr, "test-polkit: cannot start a private dbus-daemon (%s), skipping\n", strerror(-r));
-                bus_stop();
+                private_bus_stop(&T.bus);
                 return 77;
         }
         r = cmocka_run_group_tests(tests, group_setup, group_teardown);
-        bus_stop();
+        private_bus_stop(&T.bus);
         return r;
 }
