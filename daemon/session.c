@@ -61,7 +61,7 @@ int session_admit_call(const Session *s, Call *c) {
         if (c->device != s->device)
                 return call_fail(c, CALL_ERROR_NOT_AUTHORIZED, "The session is for another device.");
         if (c->cls.min_scope > s->scope)
-                return call_fail(c, CALL_ERROR_NOT_AUTHORIZED,
+                return call_fail(c, CALL_ERROR_SCOPE_TOO_LOW,
                                  "%s needs scope %s; the session was authorised for %s only.",
                                  isempty(c->cls.operation) ? "The request" : c->cls.operation,
                                  strempty(scope_to_string(c->cls.min_scope)), strempty(scope_to_string(s->scope)));

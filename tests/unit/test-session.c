@@ -73,6 +73,7 @@ static void test_admit_call(void **state) {
         assert_int_equal(call_new(d, NULL, CALL_EXECUTE, &c), 0);
         c->cls.min_scope = 1;
         assert_true(session_admit_call(s, c) < 0);
+        assert_int_equal(c->domain_error, CALL_ERROR_SCOPE_TOO_LOW);
         assert_non_null(strstr(c->error_message, "debug-read-only"));
         call_free(c);
 
