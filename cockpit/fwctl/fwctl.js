@@ -12,6 +12,7 @@
     const MGR_IFACE = "org.freedesktop.fwctl1.Manager";
     const DEV_IFACE = "org.freedesktop.fwctl1.Device";
     const DEV_PREFIX = "/org/freedesktop/fwctl1/device/";
+    const SESSION_IFACE = "org.freedesktop.fwctl1.Session";
     const OM_IFACE = "org.freedesktop.DBus.ObjectManager";
     const PROPS_IFACE = "org.freedesktop.DBus.Properties";
     const CALL_TIMEOUT = 120000;
@@ -62,6 +63,10 @@
     let metricsTimer = null;
     let metricsPending = null;
     let metricsSeq = 0;
+    /* Authorised sessions (Device.OpenSession) of the device in the detail view, one per
+     * scope, by "devicePath|scope": { devPath, scope, state: "opening" | "open" | "refused",
+     * opening (Promise of the path or null), path, expires (µs, CLOCK_REALTIME), timer, error }. */
+    const sessions = new Map();
 
     /* ------------------------------------------------------------ helpers */
 
@@ -220,6 +225,192 @@
             dlg.showModal();
             $("confirm-cancel").focus();
         });
+    }
+
+    /* ------------------------------------------------------------ authorised sessions */
+
+    /* In the detail view the user makes several calls to one device: each scope-0/1 call
+     * goes through a session of that device and scope (one polkit check for all of them),
+     * opened at the first such call, reopened once when it has ended (idle, expired,
+     * fwctld reloaded), closed when the user leaves the device or the page. Scopes 2 and
+     * 3 taint the kernel: fwctld has no sessions for them, each call keeps its own check.
+     * When fwctld refuses a session (polkit, an older fwctld) the calls go one by one. */
+    const sessionKey = (devPath, scope) => `${devPath}|${scope}`;
+    const errorIs = (ex, name) => !!(ex && typeof ex.name === "string" && ex.name.endsWith("." + name));
+
+    function sessionForget(s) {
+        clearTimeout(s.timer);
+        s.timer = null;
+        if (sessions.get(sessionKey(s.devPath, s.scope)) === s)
+            sessions.delete(sessionKey(s.devPath, s.scope));
+    }
+
+    /* Close every session of DEVPATH (all of them without), or only forget them when
+     * fwctld already ended them (device removed, fwctld restarted). */
+    function closeSessions(devPath, closeOnBus) {
+        let changed = false;
+        for (const s of Array.from(sessions.values())) {
+            if (devPath && s.devPath !== devPath)
+                continue;
+            sessionForget(s);
+            changed = true;
+            if (closeOnBus && s.state === "open")
+                client.call(s.path, SESSION_IFACE, "Close", [], { type: "" }).catch(() => {});
+            /* "opening": the answer sees it was dropped and closes the session */
+        }
+        if (changed)
+            renderSessions();
+    }
+
+    /* Expires moves with every call (idle limit): read it again, and forget the session
+     * when that time passes without a call. */
+    function sessionReadExpires(s) {
+        client.call(s.path, PROPS_IFACE, "Get", [SESSION_IFACE, "Expires"], { type: "ss" })
+                .then(([v]) => {
+                    if (sessions.get(sessionKey(s.devPath, s.scope)) !== s)
+                        return;
+                    s.expires = Number(unvariant(v)) || 0;
+                    clearTimeout(s.timer);
+                    if (s.expires)
+                        s.timer = setTimeout(() => { sessionForget(s); renderSessions() },
+                                             Math.max(0, s.expires / 1000 - Date.now()) + 1000);
+                    renderSessions();
+                })
+                .catch(() => {});
+    }
+
+    /* The session of DEVPATH at SCOPE, opened on first use: resolves to its path, or to
+     * null when there is none to use (refused: the caller makes the call on its own). */
+    function sessionPath(devPath, scope) {
+        const key = sessionKey(devPath, scope);
+        let s = sessions.get(key);
+        if (s)
+            return s.state === "open" ? Promise.resolve(s.path) : s.state === "refused" ? Promise.resolve(null) : s.opening;
+        s = { devPath, scope, state: "opening", opening: null, path: null, expires: 0, timer: null, error: null };
+        sessions.set(key, s);
+        renderSessions();
+        s.opening = client.call(devPath, DEV_IFACE, "OpenSession",
+                                [scope, { configuration_write: cockpit.variant("b", false) }],
+                                { type: "ua{sv}", timeout: CALL_TIMEOUT })
+                .then(([path]) => {
+                    if (sessions.get(key) !== s) {
+                        /* the user left the device meanwhile */
+                        client.call(path, SESSION_IFACE, "Close", [], { type: "" }).catch(() => {});
+                        return null;
+                    }
+                    s.state = "open";
+                    s.path = path;
+                    sessionReadExpires(s);
+                    renderSessions();
+                    return path;
+                })
+                .catch(ex => {
+                    if (sessions.get(key) === s) {
+                        /* Busy (the per-user limit) may pass: ask again next time; anything else
+                         * (NotAuthorized, no OpenSession in this fwctld...) holds for this visit. */
+                        if (errorIs(ex, "Busy") || errorIs(ex, "NoReply") || errorIs(ex, "Timeout")) {
+                            sessionForget(s);
+                        } else {
+                            s.state = "refused";
+                            s.error = ex;
+                        }
+                        renderSessions();
+                    }
+                    return null;
+                });
+        return s.opening;
+    }
+
+    /* A call that ended with the session, not one the session refused. */
+    const sessionEnded = ex => errorIs(ex, "UnknownObject");
+
+    /* METHOD ("Execute" or "Rpc") on the device at SCOPE. ARGS are the Session method's
+     * arguments (Device.Rpc takes the scope first). At scope 0/1 in the device's session,
+     * reopened once if it ended; on its own when there is no session, or when the
+     * session does not cover the call (NotAuthorized: a write; ScopeTooLow: an Execute
+     * whose scope the plugin raised from its parameters; nothing ran), so polkit decides
+     * that call by itself;
+     * with READONLY (Run all read-only) that refusal stands instead. */
+    async function deviceCall(devPath, scope, method, args, readOnly) {
+        const types = { Execute: ["ss", "ss"], Rpc: ["ayu", "uayu"] }[method];
+        if (scope === 0 || scope === 1) {
+            for (let attempt = 0; attempt < 2; attempt++) {
+                const path = await sessionPath(devPath, scope);
+                if (!path)
+                    break;
+                try {
+                    const reply = await client.call(path, SESSION_IFACE, method, args,
+                                                    { type: types[0], timeout: CALL_TIMEOUT });
+                    const s = sessions.get(sessionKey(devPath, scope));
+                    if (s && s.path === path)
+                        sessionReadExpires(s);
+                    return reply;
+                } catch (ex) {
+                    const s = sessions.get(sessionKey(devPath, scope));
+                    if (sessionEnded(ex)) {
+                        if (s && s.path === path) {
+                            sessionForget(s);
+                            renderSessions();
+                        }
+                        continue;
+                    }
+                    const notCovered = errorIs(ex, "NotAuthorized") ||
+                                       (method === "Execute" && errorIs(ex, "ScopeTooLow"));
+                    if (!notCovered || readOnly)
+                        throw ex;
+                    break;
+                }
+            }
+        }
+        return client.call(devPath, DEV_IFACE, method, method === "Rpc" ? [scope, ...args] : args,
+                           { type: types[1], timeout: CALL_TIMEOUT });
+    }
+
+    function clockText(usec) {
+        const d = new Date(Number(usec) / 1000);
+        return isNaN(d.getTime()) ? "" : d.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+    }
+
+    /* The detail view's line about sessions: which are open and until when. */
+    function renderSessions() {
+        const box = $("detail-session");
+        if (!box)
+            return;
+        const dev = current ? devices.get(current) : null;
+        const list = Array.from(sessions.values())
+                .filter(s => dev && s.devPath === dev.path && s.state !== "opening")
+                .sort((a, b) => a.scope - b.scope);
+        box.replaceChildren();
+        for (const s of list) {
+            const sc = SCOPES[s.scope] || { name: String(s.scope) };
+            if (s.state === "open") {
+                box.append(el("div", { class: "fw-session fw-session-open", "data-scope": String(s.scope),
+                                       "data-state": "open", "data-path": s.path,
+                                       title: `${s.path}: calls at scope ${s.scope} need no further check. ` +
+                                              "It ends after 5 minutes without a call, when you leave this device, or when fwctld reloads." },
+                                   el("span", { class: "fw-session-dot", "aria-hidden": "true" }),
+                                   el("span", { text: `Authorised for ${sc.name}` +
+                                                      (s.expires ? ` until ${clockText(s.expires)}` : "") }),
+                                   el("button", { type: "button", class: "fw-btn fw-btn-link fw-session-close",
+                                                  "data-scope": String(s.scope), text: "End",
+                                                  onclick: () => closeSession(s) })));
+            } else {
+                const name = (s.error && s.error.name) || "";
+                box.append(el("div", { class: "fw-session fw-session-refused fw-muted", "data-scope": String(s.scope),
+                                       "data-state": "refused", "data-error": name,
+                                       text: `No authorised session for ${sc.name}` +
+                                             (name ? ` (${shortError(name)})` : "") +
+                                             ": each call is authorised on its own." }));
+            }
+        }
+        box.hidden = list.length === 0;
+    }
+
+    function closeSession(s) {
+        sessionForget(s);
+        if (s.state === "open")
+            client.call(s.path, SESSION_IFACE, "Close", [], { type: "" }).catch(() => {});
+        renderSessions();
     }
 
     /* ------------------------------------------------------------ manager */
@@ -437,6 +628,7 @@
             if (d.path !== path)
                 continue;
             devices.delete(name);
+            closeSessions(path, false);
             if (current === name)
                 markDetailGone(name);
         }
@@ -519,7 +711,9 @@
         $("detail-info").replaceChildren(el("p", { class: "fw-muted", text: "Loading…" }));
         $("detail-ops").replaceChildren();
         $("rpc-output").replaceChildren();
+        $("ops-run-all").hidden = true;
         renderHealth();
+        renderSessions();
         document.querySelectorAll("#detail-view button, #detail-view input, #detail-view select")
                 .forEach(e => { e.disabled = false });
         $("list-view").hidden = true;
@@ -585,6 +779,7 @@
             return;
         }
         list = list.slice().sort((a, b) => a[2] - b[2] || nameCompare(a[0], b[0]));
+        const reads = [];
         const tbody = el("tbody");
         for (const [op, desc, scope] of list) {
             const sc = SCOPES[scope] || { write: true, name: String(scope) };
@@ -593,7 +788,9 @@
             const out = el("div", { class: "fw-op-output" });
             const btn = el("button", { type: "button", class: "fw-btn " + (sc.write ? "fw-btn-danger-outline" : "fw-btn-primary"),
                                        "data-op": op, text: sc.write ? "Run…" : "Run" });
-            btn.addEventListener("click", () => runOperation(name, path, op, scope, params, btn, out));
+            btn.addEventListener("click", () => runOperation(name, path, op, scope, params, btn, out, false));
+            if (scope === 0 || scope === 1)
+                reads.push(() => runOperation(name, path, op, scope, params, btn, out, true));
             tbody.append(el("tr", { "data-op": op, "data-scope": String(scope) },
                             el("td", {}, el("code", { class: "fw-op-name", text: op }),
                                el("div", { class: "fw-muted fw-op-desc", text: desc })),
@@ -606,14 +803,36 @@
                       el("thead", {}, el("tr", {}, el("th", { text: "Operation" }), el("th", { text: "Minimum scope" }),
                                          el("th", { text: "Parameters (JSON)" }), el("th"))),
                       tbody));
+        const all = $("ops-run-all");
+        all.hidden = reads.length === 0;
+        all.disabled = false;
+        all.onclick = () => runAllReads(name, reads, all);
     }
 
-    async function runOperation(name, path, op, scope, paramsInput, btn, out) {
+    /* Every scope-0/1 operation with its parameters, one after the other: several calls,
+     * so they share the device's sessions (one authorisation per scope). */
+    async function runAllReads(name, reads, btn) {
+        const seq = detailSeq;
+        btn.disabled = true;
+        $("detail-ops").dataset.runAll = "running";
+        for (const run of reads) {
+            if (seq !== detailSeq || !devices.has(name))
+                break;
+            await run();
+        }
+        if (seq === detailSeq) {
+            btn.disabled = !devices.has(name);
+            $("detail-ops").dataset.runAll = "done";
+        }
+    }
+
+    async function runOperation(name, path, op, scope, paramsInput, btn, out, readOnly) {
         let params = paramsInput.value.trim() || "{}";
         try {
             params = JSON.stringify(JSON.parse(params));
         } catch (e) {
             out.replaceChildren(errorBox({ name: "InvalidArguments", message: "The parameters are not valid JSON: " + e.message }));
+            out.dataset.state = "error";
             return;
         }
         if (SCOPES[scope] === undefined || SCOPES[scope].write) {
@@ -627,7 +846,7 @@
         out.replaceChildren(el("p", { class: "fw-muted", text: `Running ${op}…` }));
         const started = performance.now();
         try {
-            const [result] = await client.call(path, DEV_IFACE, "Execute", [op, params], { type: "ss", timeout: CALL_TIMEOUT });
+            const [result] = await deviceCall(path, scope, "Execute", [op, params], readOnly);
             const ms = Math.round(performance.now() - started);
             out.replaceChildren(el("div", { class: "fw-result-head" },
                                    el("strong", { text: `${op}` }), ` finished in ${ms} ms`),
@@ -666,8 +885,7 @@
         out.dataset.state = "running";
         out.replaceChildren(el("p", { class: "fw-muted", text: "Sending…" }));
         try {
-            const [resp, result] = await client.call(dev.path, DEV_IFACE, "Rpc", [scope, bytesToB64(bytes), max],
-                                                     { type: "uayu", timeout: CALL_TIMEOUT });
+            const [resp, result] = await deviceCall(dev.path, scope, "Rpc", [bytesToB64(bytes), max]);
             const r = {};
             for (const [k, v] of Object.entries(result))
                 r[k] = unvariant(v);
@@ -686,12 +904,24 @@
 
     /* ------------------------------------------------------------ routing */
 
+    /* Sessions belong to the device in view: leaving it (for the list or another
+     * device) ends them. */
+    function leaveDevice(next) {
+        const keep = next && devices.get(next) ? devices.get(next).path : null;
+        for (const s of Array.from(sessions.values()))
+            if (s.devPath !== keep)
+                closeSession(s);
+    }
+
     function route() {
         const path = cockpit.location.path;
         if (path.length > 0 && path[0]) {
+            if (current !== path[0])
+                leaveDevice(path[0]);
             if (current !== path[0] || $("detail-view").hidden)
                 showDetail(path[0]);
         } else {
+            leaveDevice(null);
             current = null;
             detailSeq++;
             $("detail-view").hidden = true;
@@ -728,6 +958,7 @@
             owner = o;
             if (was === undefined || was === o)
                 return;
+            closeSessions(null, false); /* they ended with the old fwctld */
             if (o)
                 loadAll();
             else
@@ -738,7 +969,15 @@
                               message: "The connection to the system bus was closed." });
         });
 
-        cockpit.addEventListener("visibilitychange", () => scheduleMetrics(true));
+        cockpit.addEventListener("visibilitychange", () => {
+            /* the shell hid this page (another page chosen) or the tab: end the sessions;
+             * they reopen at the next call */
+            if (cockpit.hidden)
+                closeSessions(null, true);
+            scheduleMetrics(true);
+        });
+        /* best effort; otherwise fwctld ends them when the bridge's connection goes, or idle */
+        window.addEventListener("pagehide", () => closeSessions(null, true));
         loadAll().then(() => scheduleMetrics(false));
     }
 

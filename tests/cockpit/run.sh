@@ -11,7 +11,8 @@
 # journald, dbus-daemon, polkitd and fwctld under the umockdev emulator
 # (fwctl0 = mlx5@0000:03:00.0, fwctl1 = cxl@0000:0d:00.0). On top it runs
 # two cockpit-ws --local-session instances, one for root (port 9090) and one
-# whose bridge runs as the polkit-denied user fwdeny (port 9091), and drives
+# whose bridge runs as the polkit-denied user fwdeny (port 9091), one for fwtest
+# (port 9092, allowed scopes 0 and 1 by the harness's polkit rule), and drives
 # Debian's /usr/bin/chromium with playwright-core (test-page.mjs).
 # Screenshots go to ${FWCTL_ARTIFACTS:-$T/artifacts}; with FWCTL_DOCS_SCREENSHOTS=DIR
 # (e.g. docs/screenshots) README's cockpit-list.png and cockpit-detail.png are written
@@ -52,6 +53,7 @@ COCKPIT_WS=/usr/lib/cockpit/cockpit-ws
 PAGE_SRC=$(cd "$HERE/../../cockpit/fwctl" && pwd)
 ROOT_PORT=9090
 DENY_PORT=9091
+TEST_PORT=9092
 
 harness_setup "$1"
 harness_start_daemon
@@ -102,11 +104,13 @@ start_ws() {
 
 start_ws "$ROOT_PORT" root
 start_ws "$DENY_PORT" fwdeny
+start_ws "$TEST_PORT" fwtest
 
 # The browser test; it prints PASS/FAIL/SKIP lines, counted here.
 PASSED=0
 FAILED=0
 FWCTL_CK_ROOT_URL="http://127.0.0.1:$ROOT_PORT" FWCTL_CK_DENY_URL="http://127.0.0.1:$DENY_PORT" \
+FWCTL_CK_TEST_URL="http://127.0.0.1:$TEST_PORT" \
 FWCTL_CK_ARTIFACTS="$ARTIFACTS" FWCTL_CK_EMU="$EMU_BIN" FWCTL_CK_EMU_SOCK="$EMU_SOCK" \
 FWCTL_CK_CLIENT="$FWCTL_CLIENT" FWCTL_CK_TMP="$T/tmp" FWCTL_CK_SRCDIR="$SRCDIR" HOME="$T/home-root" \
 FWCTL_CK_DOCS_SHOTS="${FWCTL_DOCS_SCREENSHOTS:-}" \

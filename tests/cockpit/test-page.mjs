@@ -11,6 +11,7 @@ import path from "node:path";
 const env = process.env;
 const ROOT_URL = env.FWCTL_CK_ROOT_URL;
 const DENY_URL = env.FWCTL_CK_DENY_URL;
+const TEST_URL = env.FWCTL_CK_TEST_URL; // fwtest: polkit allows scopes 0 and 1 (harness rule)
 const ARTIFACTS = env.FWCTL_CK_ARTIFACTS;
 const PAGE = "/cockpit/@localhost/fwctl/index.html";
 const BUS = "org.freedesktop.fwctl1";
@@ -20,6 +21,13 @@ const T_WAIT = 15000;
 const QUERY_ADAPTER_HEX = "01010000000000000000000000000000"; // mlx5 QUERY_ADAPTER, scope 0
 const SET_DIAGNOSTIC_PARAMS_HEX = "08200000000000000000000000000000"; // mlx5, needs debug-write
 const MGR = "org.freedesktop.fwctl1.Manager";
+const SESSION = "org.freedesktop.fwctl1.Session";
+const MSGID_SESSION_OPENED = "1f109dc7d1d54517ab4276e3999d0cc3";
+const MSGID_SESSION_CLOSED = "d9fe3f47814e4003bd9699b8836c39f4";
+const MSGID_ATTEMPT = "eb625ee66c5e4d54a5647a3ceb9895e1"; // a call that changes a device, before it runs
+const ACCESS_REG_WRITE_HEX = "08050000000000000000000000000000"; // mlx5 ACCESS_REG, op_mod 0: a configuration write
+const TEST_UID = 4242; // fwtest
+const DENY_UID = 4243; // fwdeny
 // README's screenshots (docs/screenshots) are written here too when set (run.sh: FWCTL_DOCS_SCREENSHOTS)
 const DOCS_SHOTS = env.FWCTL_CK_DOCS_SHOTS || "";
 
@@ -32,6 +40,50 @@ function sh(cmd, args) {
 const emu = (...args) => sh(env.FWCTL_CK_EMU, ["--ctl", env.FWCTL_CK_EMU_SOCK, ...args]).trim();
 const busJson = (...args) => JSON.parse(sh("busctl", ["--system", "--json=short", ...args]));
 const devPath = name => `/org/freedesktop/fwctl1/device/${name}`;
+
+// fwctld's journal records (the harness's journald), oldest first
+function journal(...matches) {
+    try {
+        sh("journalctl", ["--sync"]);
+    } catch (e) { /* the records are read anyway */ }
+    let out;
+    try {
+        out = sh("journalctl", ["--directory=/run/log/journal", "-o", "json", "-q", "--no-pager", ...matches]);
+    } catch (e) {
+        out = e.stdout || "";
+    }
+    return out.split("\n").filter(l => l.startsWith("{")).map(l => JSON.parse(l));
+}
+const sessionsOpened = uid => journal(`MESSAGE_ID=${MSGID_SESSION_OPENED}`, `FWCTL_CALLER_UID=${uid}`);
+const sessionsClosed = id => journal(`MESSAGE_ID=${MSGID_SESSION_CLOSED}`, `FWCTL_SESSION=${id}`);
+const sessionPathOf = rec => `/org/freedesktop/fwctl1/session/${rec.FWCTL_SESSION}`;
+const sessionIdOf = p => p.substring(p.lastIndexOf("/") + 1);
+
+// A session object's property, or null once the object is gone from the bus.
+function sessionProp(p, prop) {
+    try {
+        return busJson("get-property", BUS, p, SESSION, prop).data;
+    } catch (e) {
+        if (/Unknown object|UnknownObject|has ended/.test(String(e.stderr || e.message)))
+            return null;
+        throw e;
+    }
+}
+
+async function waitFor(fn, what, timeout) {
+    const end = Date.now() + (timeout || T_WAIT);
+    for (;;) {
+        const v = fn();
+        if (v)
+            return v;
+        if (Date.now() > end)
+            throw new Error(`timed out waiting for ${what}`);
+        await new Promise(r => setTimeout(r, 100));
+    }
+}
+
+const sleep = ms => new Promise(r => setTimeout(r, ms));
+const denialsOf = m => (m ? (m.denials || []).reduce((a, d) => a + d.count, 0) : 0);
 
 async function check(name, fn) {
     const t0 = Date.now();
@@ -104,6 +156,32 @@ async function openDetail(page, name) {
     const title = await page.textContent("#detail-title");
     assert(title === name, `detail view shows '${title}', expected '${name}'`);
 }
+
+// Runs a listed operation from the page and waits for its outcome ("done" or "error").
+async function runOp(page, op) {
+    const out = `#detail-ops tr[data-result-for="${op}"] .fw-op-output`;
+    await page.$eval(out, e => { delete e.dataset.state });
+    await page.click(`#detail-ops button[data-op="${op}"]`);
+    await page.waitForSelector(`${out}[data-state=done], ${out}[data-state=error]`, { timeout: T_WAIT });
+    return page.getAttribute(out, "data-state");
+}
+
+// Sends a raw request from the page's form and waits for its outcome.
+async function runRaw(page, scope, hex) {
+    if (!await page.$eval("#rpc-details", d => d.open))
+        await page.click("#rpc-details > summary");
+    await page.selectOption("#rpc-scope", String(scope));
+    await page.fill("#rpc-request", hex);
+    await page.fill("#rpc-max", "256");
+    await page.$eval("#rpc-output", e => { delete e.dataset.state });
+    await page.click("#rpc-run");
+    await page.waitForSelector("#rpc-output[data-state=done], #rpc-output[data-state=error]", { timeout: T_WAIT });
+    return page.getAttribute("#rpc-output", "data-state");
+}
+
+// The session paths the page shows as open, by scope.
+const shownSessions = page => page.$$eval("#detail-session .fw-session[data-state=open]",
+                                          es => Object.fromEntries(es.map(e => [e.dataset.scope, e.dataset.path])));
 
 async function errorName(page, scopeSel) {
     const box = await page.waitForSelector(`${scopeSel} .fw-error`, { timeout: T_WAIT });
@@ -261,6 +339,157 @@ try {
         assert((await page.textContent("#rpc-output")).includes("nothing was sent"), "no 'cancelled' note");
         assert(emu("stats", "fwctl0") === before, "an RPC reached the device after Cancel");
         assert(await page.isHidden("#taint-banner"), "taint banner after a cancelled call");
+    });
+
+    // Authorised sessions: fwtest (allowed scopes 0-1) runs several reads from the page.
+    const readOps = ops0.filter(o => o[2] <= 1);
+    const qaScope = hasQueryAdapter ? ops0.find(o => o[0] === "query-adapter")[2] : 0;
+    let testPage = null;
+    await check("session_one_per_scope_for_several_reads", async () => {
+        testPage = await openPage(browser, TEST_URL, "#/fwctl0");
+        await testPage.waitForSelector("#detail-view[data-loaded=true]:not([hidden])", { timeout: T_WAIT });
+        assert(await testPage.isHidden("#detail-session"), "a session is shown before any call");
+        const before = sessionsOpened(TEST_UID).length;
+        let scopes;
+        if (readOps.length) {
+            // "Run all read-only": every scope-0/1 operation, then query-adapter twice more
+            await testPage.click("#ops-run-all");
+            await testPage.waitForSelector("#detail-ops[data-run-all=done]", { timeout: 2 * T_WAIT });
+            scopes = [...new Set(readOps.map(o => o[2]))].sort();
+            // each has the outcome root's own call has (done exactly where it succeeds)
+            for (const [op] of readOps) {
+                const state = await testPage.getAttribute(`#detail-ops tr[data-result-for="${op}"] .fw-op-output`, "data-state");
+                let want = "done";
+                try {
+                    busJson("call", BUS, devPath("fwctl0"), DEV, "Execute", "ss", op, "{}");
+                } catch (e) {
+                    want = "error";
+                }
+                assert(state === want, `${op}: page ${state}, root's own call ${want}`);
+            }
+        } else {
+            // no named operations: raw scope-0 requests instead
+            scopes = [0];
+            for (let i = 0; i < 2; i++)
+                assert(await runRaw(testPage, 0, QUERY_ADAPTER_HEX) === "done", "raw QUERY_ADAPTER failed");
+        }
+        let opened = sessionsOpened(TEST_UID).slice(before);
+        assert(opened.length === scopes.length &&
+               scopes.every(sc => opened.filter(r => Number(r.FWCTL_SCOPE) === sc).length === 1) &&
+               opened.every(r => r.FWCTL_DEVICE === "fwctl0"),
+               `sessions opened for scopes ${opened.map(r => `${r.FWCTL_DEVICE}:${r.FWCTL_SCOPE}`).join(",")}, ` +
+               `want one each for ${scopes.join(",")}`);
+        // the page names each session and fwctld has it, for this device and scope, read-only
+        await testPage.waitForSelector("#detail-session:not([hidden]) .fw-session[data-state=open]", { timeout: T_WAIT });
+        const shown = await shownSessions(testPage);
+        for (const r of opened) {
+            const p = sessionPathOf(r);
+            assert(shown[r.FWCTL_SCOPE] === p, `page shows ${JSON.stringify(shown)}, journal ${p}`);
+            assert(sessionProp(p, "Device") === devPath("fwctl0") && sessionProp(p, "Scope") === Number(r.FWCTL_SCOPE) &&
+                   sessionProp(p, "ConfigurationWrite") === false, `${p}: properties`);
+        }
+        await testPage.waitForFunction(() => /Authorised for \S+ until \d/.test(document.getElementById("detail-session").textContent),
+                                       null, { timeout: T_WAIT });
+        // more calls go through the same session: no new one, and its idle deadline moves
+        const p = sessionPathOf(opened.find(r => Number(r.FWCTL_SCOPE) === (readOps.length ? qaScope : 0)));
+        const expires = sessionProp(p, "Expires");
+        assert(expires * 1 > Date.now() * 1000, `Expires ${expires} is not in the future`);
+        await sleep(1100);
+        if (hasQueryAdapter) {
+            assert(await runOp(testPage, "query-adapter") === "done", "query-adapter failed");
+            const want = JSON.parse(busJson("call", BUS, devPath("fwctl0"), DEV, "Execute", "ss", "query-adapter", "{}").data[0]);
+            const raw = await testPage.textContent(`tr[data-result-for="query-adapter"] .fw-raw-json`);
+            assert(JSON.stringify(JSON.parse(raw)) === JSON.stringify(want), `query-adapter result differs from root's: ${raw.slice(0, 200)}`);
+        } else {
+            assert(await runRaw(testPage, 0, QUERY_ADAPTER_HEX) === "done", "raw QUERY_ADAPTER failed");
+        }
+        const later = sessionProp(p, "Expires");
+        assert(later - expires >= 1000000, `Expires did not move with the call (${expires} -> ${later}): not made in the session`);
+        opened = sessionsOpened(TEST_UID).slice(before);
+        assert(opened.length === scopes.length, `${opened.length - scopes.length} more session(s) opened by the later call`);
+        await shot(testPage, "fwctl-session.png");
+    });
+
+    await check("session_closed_when_leaving_device", async () => {
+        assert(testPage, "no page");
+        const open = Object.values(await shownSessions(testPage));
+        assert(open.length > 0, "no session shown open");
+        await testPage.click("#back-link");
+        await testPage.waitForSelector("#list-view:not([hidden])", { timeout: T_WAIT });
+        for (const p of open) {
+            await waitFor(() => sessionProp(p, "Scope") === null, `${p} to leave the bus`);
+            const rec = await waitFor(() => sessionsClosed(sessionIdOf(p))[0], `the close record of ${p}`);
+            assert(rec.FWCTL_SESSION_END === "closed by its opener", `${p} ended: ${rec.FWCTL_SESSION_END}`);
+        }
+    });
+
+    await check("session_reopened_once_after_it_ended", async () => {
+        assert(testPage, "no page");
+        await openDetail(testPage, "fwctl0");
+        const before = sessionsOpened(TEST_UID).length;
+        assert(await runRaw(testPage, 0, QUERY_ADAPTER_HEX) === "done", "raw QUERY_ADAPTER failed");
+        const first = (await shownSessions(testPage))["0"];
+        assert(first && sessionProp(first, "Scope") === 0, `no scope-0 session after the call: ${first}`);
+        // a reload ends every session (fwctld authorises again afterwards)
+        const pid = busJson("call", "org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus",
+                            "GetConnectionUnixProcessID", "s", BUS).data[0];
+        process.kill(pid, "SIGHUP");
+        const rec = await waitFor(() => sessionsClosed(sessionIdOf(first))[0], `the close record of ${first}`);
+        assert(rec.FWCTL_SESSION_END === "reload", `${first} ended: ${rec.FWCTL_SESSION_END}`);
+        // the next call fails on the old session, opens a new one and succeeds in it
+        assert(await runRaw(testPage, 0, QUERY_ADAPTER_HEX) === "done",
+               `the call after the reload: ${(await testPage.textContent("#rpc-output")).slice(0, 200)}`);
+        const text = await testPage.textContent("#rpc-output");
+        assert(text.includes("response_length"), `result: ${text.slice(0, 200)}`);
+        const opened = sessionsOpened(TEST_UID).slice(before).map(sessionPathOf);
+        assert(opened.length === 2 && opened[0] === first && opened[1] !== first,
+               `sessions opened: ${opened.join(", ")} (want ${first} and one new)`);
+        await testPage.waitForFunction(p => {
+            const e = document.querySelector('#detail-session .fw-session[data-state=open][data-scope="0"]');
+            return e && e.dataset.path === p;
+        }, opened[1], { timeout: T_WAIT });
+        assert(sessionProp(opened[1], "Scope") === 0, `${opened[1]} is not on the bus`);
+    });
+
+    await check("session_write_gets_its_own_check", async () => {
+        // the page's sessions are read-only: a scope-0 write is refused in the session
+        // (nothing runs) and made on its own, which polkit allows fwtest at scope 0
+        assert(testPage, "no page");
+        const session = (await shownSessions(testPage))["0"];
+        assert(session, "no scope-0 session open");
+        const attempts = () => journal(`MESSAGE_ID=${MSGID_ATTEMPT}`, "FWCTL_OPERATION=ACCESS_REG",
+                                       `FWCTL_CALLER_UID=${TEST_UID}`).length;
+        const before = attempts();
+        const opened = sessionsOpened(TEST_UID).length;
+        assert(await runRaw(testPage, 0, ACCESS_REG_WRITE_HEX) === "done",
+               `the write: ${(await testPage.textContent("#rpc-output")).slice(0, 200)}`);
+        assert(attempts() === before + 1, `${attempts() - before} ACCESS_REG records, want 1`);
+        assert((await shownSessions(testPage))["0"] === session && sessionProp(session, "Scope") === 0,
+               "the read-only session did not stay");
+        assert(sessionsOpened(TEST_UID).length === opened, "another session was opened");
+        await testPage.click("#back-link");
+        await waitFor(() => sessionProp(session, "Scope") === null, `${session} to leave the bus`);
+        await testPage.context().close();
+        testPage = null;
+    });
+
+    await check("session_refused_falls_back_to_per_call", async () => {
+        // fwdeny: polkit refuses the session; each call is then checked (and refused) on its own
+        const deny = await openPage(browser, DENY_URL, "#/fwctl0");
+        await deny.waitForSelector("#detail-view[data-loaded=true]:not([hidden])", { timeout: T_WAIT });
+        const before = denialsOf(devMetrics("fwctl0"));
+        for (let i = 0; i < 2; i++) {
+            assert(await runRaw(deny, 0, QUERY_ADAPTER_HEX) === "error", "a refused call succeeded");
+            const e = await errorName(deny, "#rpc-output");
+            assert(e.name === "org.freedesktop.fwctl1.Error.NotAuthorized", `error: ${e.name} (${e.text})`);
+        }
+        const note = await deny.waitForSelector('#detail-session .fw-session[data-state=refused][data-scope="0"]', { timeout: T_WAIT });
+        assert((await note.getAttribute("data-error")).endsWith(".NotAuthorized"), "refusal note without its error");
+        assert(sessionsOpened(DENY_UID).length === 0, "a session was opened for fwdeny");
+        // OpenSession refused once (not asked again), then each of the two calls on its own
+        const after = denialsOf(devMetrics("fwctl0"));
+        assert(after - before === 3, `${after - before} refusals, want 3 (one OpenSession, two calls)`);
+        await deny.context().close();
     });
 
     await check("denied_user_sees_NotAuthorized", async () => {
