@@ -28,7 +28,7 @@ static json_object *value_from_string(const char *s) {
         return json_object_new_string(s);
 }
 
-static int build_parameters(int argc, char **argv, char **ret) {
+int exec_build_parameters(int argc, char **argv, char **ret) {
         _cleanup_(json_object_putp) json_object *j = NULL;
         char *s;
 
@@ -61,16 +61,24 @@ static int build_parameters(int argc, char **argv, char **ret) {
         return 0;
 }
 
-/* The operation's minimum scope, to name the polkit action in errors; -1 when unknown. */
-static int operation_scope(sd_bus *bus, const char *path, const char *op) {
+/* The operation's minimum scope, to name the polkit action in errors; -1 when unknown.
+ * With cache, the operations are asked for once and the reply kept there. */
+int exec_operation_scope(sd_bus *bus, const char *path, const char *op, sd_bus_message **cache) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
         const char *name, *description;
         uint32_t scope;
         int r;
 
-        r = sd_bus_call_method(bus, FWCTL_BUS, path, FWCTL_DEVICE_IFACE, "ListOperations", NULL, &reply, NULL);
+        if (cache && *cache) {
+                reply = sd_bus_message_ref(*cache);
+                r = sd_bus_message_rewind(reply, true);
+        } else
+                r = sd_bus_call_method(bus, FWCTL_BUS, path, FWCTL_DEVICE_IFACE, "ListOperations", NULL, &reply,
+                                       NULL);
         if (r < 0)
                 return -1;
+        if (cache && !*cache)
+                *cache = sd_bus_message_ref(reply);
         if (sd_bus_message_enter_container(reply, 'a', "(ssu)") < 0)
                 return -1;
         while (sd_bus_message_read(reply, "(ssu)", &name, &description, &scope) > 0)
@@ -79,53 +87,60 @@ static int operation_scope(sd_bus *bus, const char *path, const char *op) {
         return -1;
 }
 
-int cmd_exec(sd_bus *bus, int argc, char **argv) {
-        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
-        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+int exec_print(const Caller *c, const char *operation, const char *parameters, int operation_scope,
+               const char *result_json) {
         _cleanup_(json_object_putp) json_object *j = NULL, *result = NULL;
-        _cleanup_(freep) char *path = NULL, *params = NULL;
-        CallContext ctx = { .device = argv[0], .scope = -1, .operation = argv[1] };
-        const char *result_json;
-        int r;
-
-        r = build_parameters(argc - 2, argv + 2, &params);
-        if (r < 0)
-                return r == -ENOMEM ? report_errno(r, "Failed to build the parameters") : r;
-
-        r = resolve_device(bus, argv[0], &path, &ctx);
-        if (r < 0)
-                return r;
-        ctx.scope = operation_scope(bus, path, argv[1]);
-
-        (void) polkit_agent_open_if_enabled();
-
-        r = sd_bus_call_method(bus, FWCTL_BUS, path, FWCTL_DEVICE_IFACE, "Execute", &error, &reply,
-                               "ss", argv[1], params);
-        if (r < 0)
-                return report_bus_error(&error, r, &ctx);
-        r = sd_bus_message_read(reply, "s", &result_json);
-        if (r < 0)
-                return report_errno(r, "Failed to parse the Execute reply");
 
         result = json_tokener_parse(result_json);
         if (!arg_json) {
+                if (report_call > 0)
+                        printf("%scall %u: exec %s\n", report_call > 1 ? "\n" : "", report_call, operation);
                 if (result)
                         puts(json_object_to_json_string_ext(result, JSON_C_TO_STRING_PRETTY |
                                                                      JSON_C_TO_STRING_NOSLASHESCAPE));
                 else
                         puts(result_json);
+                fflush(stdout);
                 return 0;
         }
 
         j = json_object_new_object();
         if (!j)
                 return report_errno(-ENOMEM, "Failed to print the result");
-        json_object_object_add(j, "device", json_object_new_string(argv[0]));
-        json_object_object_add(j, "object", json_object_new_string(path));
-        json_object_object_add(j, "operation", json_object_new_string(argv[1]));
-        json_object_object_add(j, "parameters", json_tokener_parse(params));
-        json_object_object_add(j, "scope", ctx.scope >= 0 ? json_object_new_int(ctx.scope) : NULL);
+        if (report_call > 0) {
+                json_object_object_add(j, "call", json_object_new_int64(report_call));
+                json_object_object_add(j, "session", c->session ? json_object_new_string(c->session) : NULL);
+                if (report_line > 0)
+                        json_object_object_add(j, "line", json_object_new_int64(report_line));
+        }
+        json_object_object_add(j, "device", json_object_new_string(c->device));
+        json_object_object_add(j, "object", json_object_new_string(c->path));
+        json_object_object_add(j, "operation", json_object_new_string(operation));
+        json_object_object_add(j, "parameters", json_tokener_parse(parameters));
+        json_object_object_add(j, "scope", operation_scope >= 0 ? json_object_new_int(operation_scope) : NULL);
         json_object_object_add(j, "result", result ? json_object_get(result) : json_object_new_string(result_json));
         json_print(j);
         return 0;
+}
+
+int cmd_exec(sd_bus *bus, int argc, char **argv) {
+        _cleanup_(caller_done) Caller c = {};
+        _cleanup_(freep) char *params = NULL, *result = NULL;
+        int r, scope;
+
+        r = exec_build_parameters(argc - 2, argv + 2, &params);
+        if (r < 0)
+                return r == -ENOMEM ? report_errno(r, "Failed to build the parameters") : r;
+
+        r = caller_init(&c, bus, argv[0], 0);
+        if (r < 0)
+                return r;
+        scope = exec_operation_scope(bus, c.path, argv[1], NULL);
+
+        (void) polkit_agent_open_if_enabled();
+
+        r = caller_execute(&c, argv[1], params, scope, &result);
+        if (r < 0)
+                return r;
+        return exec_print(&c, argv[1], params, scope, result);
 }

@@ -1,11 +1,12 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* fwctlctl rpc DEVICE --in HEX|@FILE [--scope S] [--max N] [--out FILE]: one raw Rpc. */
+/* fwctlctl rpc DEVICE --in HEX|@FILE [--in ...] [--scope S] [--max N] [--out FILE]: raw Rpc
+ * calls, several in one session (cmd-batch.c) where the scope allows it. */
 #include <ctype.h>
 #include <fcntl.h>
 
 #include "fwctlctl.h"
 
-static int read_input(const char *spec, uint8_t **ret, size_t *ret_len) {
+int rpc_read_input(const char *spec, uint8_t **ret, size_t *ret_len) {
         _cleanup_(closep) int fd = -EBADF;
         _cleanup_(freep) uint8_t *buf = NULL;
         size_t n = 0, cap = FWCTL_MAX_PAYLOAD + 1;
@@ -85,81 +86,102 @@ static void hexdump(const uint8_t *p, size_t n) {
         }
 }
 
-int cmd_rpc(sd_bus *bus, int argc, char **argv) {
-        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
-        _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL, *reply = NULL;
-        _cleanup_(json_object_putp) json_object *j = NULL, *result = NULL;
-        _cleanup_(freep) char *path = NULL, *hex = NULL;
-        _cleanup_(freep) uint8_t *req = NULL;
-        int scope = arg_scope < 0 ? 0 : arg_scope;
-        CallContext ctx = { .device = argv[0], .scope = scope };
-        const void *resp;
-        size_t req_len = 0, resp_len;
+int rpc_print(const Caller *c, size_t request_size, const RpcReply *reply, const char *out) {
+        _cleanup_(json_object_putp) json_object *j = NULL;
+        _cleanup_(freep) char *hex = NULL;
         int r;
 
-        if (!arg_in)
-                return report_error(-EINVAL, EXIT_USAGE, "usage", "rpc needs the request: --in HEX or --in @FILE");
-        r = read_input(arg_in, &req, &req_len);
-        if (r < 0)
-                return r;
-
-        r = resolve_device(bus, argv[0], &path, &ctx);
-        if (r < 0)
-                return r;
-
-        (void) polkit_agent_open_if_enabled();
-
-        r = sd_bus_message_new_method_call(bus, &m, FWCTL_BUS, path, FWCTL_DEVICE_IFACE, "Rpc");
-        if (r >= 0)
-                r = sd_bus_message_append(m, "u", (uint32_t) scope);
-        if (r >= 0)
-                r = sd_bus_message_append_array(m, 'y', req ?: (const void *) "", req_len);
-        if (r >= 0)
-                r = sd_bus_message_append(m, "u", arg_max);
-        if (r < 0)
-                return report_errno(r, "Failed to build the Rpc call");
-
-        r = sd_bus_call(bus, m, 0, &error, &reply);
-        if (r < 0)
-                return report_bus_error(&error, r, &ctx);
-
-        r = sd_bus_message_read_array(reply, 'y', &resp, &resp_len);
-        if (r >= 0)
-                r = json_from_bus_value(reply, &result);
-        if (r < 0)
-                return report_errno(r, "Failed to parse the Rpc reply");
-
-        if (arg_out) {
-                r = write_output(arg_out, resp, resp_len);
+        if (out) {
+                r = write_output(out, reply->response, reply->size);
                 if (r < 0)
                         return r;
         }
 
         if (arg_json) {
-                hex = hex_encode(resp, resp_len);
+                hex = hex_encode(reply->response, reply->size);
                 j = json_object_new_object();
                 if (!hex || !j)
                         return report_errno(-ENOMEM, "Failed to print the result");
-                json_object_object_add(j, "device", json_object_new_string(argv[0]));
-                json_object_object_add(j, "object", json_object_new_string(path));
-                json_object_object_add(j, "scope", json_object_new_int(scope));
-                json_object_object_add(j, "scope_name", json_object_new_string(scope_to_string(scope) ?: "unknown"));
-                json_object_object_add(j, "request_size", json_object_new_int64(req_len));
-                json_object_object_add(j, "response_size", json_object_new_int64(resp_len));
-                json_object_object_add(j, "response", arg_out ? NULL : json_object_new_string(hex));
-                json_object_object_add(j, "response_file", arg_out ? json_object_new_string(arg_out) : NULL);
-                json_object_object_add(j, "result", json_object_get(result));
+                /* In a run of several calls, which one this is and the session it ran in. */
+                if (report_call > 0) {
+                        json_object_object_add(j, "call", json_object_new_int64(report_call));
+                        json_object_object_add(j, "session", c->session ? json_object_new_string(c->session) : NULL);
+                        if (report_line > 0)
+                                json_object_object_add(j, "line", json_object_new_int64(report_line));
+                }
+                json_object_object_add(j, "device", json_object_new_string(c->device));
+                json_object_object_add(j, "object", json_object_new_string(c->path));
+                json_object_object_add(j, "scope", json_object_new_int64(c->scope));
+                json_object_object_add(j, "scope_name", json_object_new_string(scope_to_string(c->scope) ?: "unknown"));
+                json_object_object_add(j, "request_size", json_object_new_int64((int64_t) request_size));
+                json_object_object_add(j, "response_size", json_object_new_int64((int64_t) reply->size));
+                json_object_object_add(j, "response", out ? NULL : json_object_new_string(hex));
+                json_object_object_add(j, "response_file", out ? json_object_new_string(out) : NULL);
+                json_object_object_add(j, "result", json_object_get(reply->result));
                 json_print(j);
                 return 0;
         }
 
-        json_object_object_foreach(result, key, val)
+        if (report_call > 0)
+                printf("%scall %u: rpc, %zu bytes\n", report_call > 1 ? "\n" : "", report_call, request_size);
+        json_object_object_foreach(reply->result, key, val)
                 printf("%20s: %s\n", key, json_object_get_string(val));
-        if (arg_out)
-                printf("%20s: %zu bytes written to %s\n", "response", resp_len, arg_out);
+        if (out)
+                printf("%20s: %zu bytes written to %s\n", "response", reply->size, out);
         else {
-                printf("%20s: %zu bytes\n", "response", resp_len);
-                hexdump(resp, resp_len);
+                printf("%20s: %zu bytes\n", "response", reply->size);
+                hexdump(reply->response, reply->size);
         }
+        fflush(stdout);
         return 0;
+}
+
+/* Several --in: the requests are all read first, so that a bad one stops the run before
+ * any call. */
+static int rpc_several(sd_bus *bus, const char *device, uint32_t scope) {
+        BatchCall *calls;
+        int r = 0;
+
+        if (arg_out)
+                return report_error(-EINVAL, EXIT_USAGE, "usage",
+                                    "--out takes the response of one call; with several --in use --json");
+        calls = calloc(arg_n_in, sizeof(BatchCall));
+        if (!calls)
+                return report_errno(-ENOMEM, "Failed to read the requests");
+        for (size_t i = 0; i < arg_n_in && r >= 0; i++) {
+                calls[i] = (BatchCall) { .kind = BATCH_RPC, .max_response = arg_max };
+                r = rpc_read_input(arg_in[i], &calls[i].request, &calls[i].request_size);
+        }
+        if (r >= 0)
+                r = batch_run(bus, device, scope, calls, arg_n_in);
+        batch_calls_free(calls, arg_n_in);
+        return r;
+}
+
+int cmd_rpc(sd_bus *bus, int argc, char **argv) {
+        _cleanup_(caller_done) Caller c = {};
+        _cleanup_(rpc_reply_done) RpcReply reply = {};
+        _cleanup_(freep) uint8_t *req = NULL;
+        uint32_t scope = arg_scope < 0 ? 0 : (uint32_t) arg_scope;
+        size_t req_len = 0;
+        int r;
+
+        if (arg_n_in == 0)
+                return report_error(-EINVAL, EXIT_USAGE, "usage", "rpc needs the request: --in HEX or --in @FILE");
+        if (arg_n_in > 1)
+                return rpc_several(bus, argv[0], scope);
+
+        r = rpc_read_input(arg_in[0], &req, &req_len);
+        if (r < 0)
+                return r;
+        r = caller_init(&c, bus, argv[0], scope);
+        if (r < 0)
+                return r;
+
+        (void) polkit_agent_open_if_enabled();
+
+        r = caller_rpc(&c, req, req_len, arg_max, &reply);
+        if (r < 0)
+                return r;
+        return rpc_print(&c, req_len, &reply, arg_out);
 }

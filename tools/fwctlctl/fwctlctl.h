@@ -19,9 +19,13 @@
 #define FWCTL_MANAGER_PATH "/org/freedesktop/fwctl1"
 #define FWCTL_MANAGER_IFACE "org.freedesktop.fwctl1.Manager"
 #define FWCTL_DEVICE_IFACE "org.freedesktop.fwctl1.Device"
+#define FWCTL_SESSION_IFACE "org.freedesktop.fwctl1.Session"
 #define FWCTL_DEVICE_PREFIX "/org/freedesktop/fwctl1/device/"
 #define FWCTL_ERROR_PREFIX "org.freedesktop.fwctl1.Error."
 #define FWCTL_MAX_PAYLOAD (2U * 1024U * 1024U)
+/* Above this many request or response bytes, rpc passes the payloads in memfds (RpcFd):
+ * a byte array costs milliseconds per MiB on the bus each way, an fd almost nothing. */
+#define FWCTL_FD_THRESHOLD (64U * 1024U)
 
 /* Exit statuses, one per error class; documented in docs/fwctlctl.md and fwctlctl(1). */
 enum {
@@ -46,6 +50,12 @@ enum {
                 (p) = NULL;                          \
                 _p_;                                 \
         })
+#define TAKE_FD(fd)                                  \
+        ({                                           \
+                int _fd_ = (fd);                     \
+                (fd) = -EBADF;                       \
+                _fd_;                                \
+        })
 
 static inline bool isempty(const char *s) {
         return !s || !*s;
@@ -64,6 +74,12 @@ static inline void closep(int *fd) {
                 (void) close(*fd);
 }
 
+static inline int safe_close(int fd) {
+        if (fd >= 0)
+                (void) close(fd);
+        return -EBADF;
+}
+
 static inline void fclosep(FILE **f) {
         if (*f)
                 (void) fclose(*f);
@@ -79,10 +95,15 @@ extern bool arg_json;
 extern int arg_json_flags;
 extern bool arg_legend;
 extern bool arg_ask_password;
+extern const char *arg_host;      /* -H: the bus is reached through ssh */
 extern int arg_scope;          /* -1: not given */
-extern const char *arg_in;
+extern char **arg_in;           /* rpc: --in, repeatable: one call each */
+extern size_t arg_n_in;
 extern uint32_t arg_max;
 extern const char *arg_out;       /* rpc: the raw response; metrics: the text, written atomically */
+extern const char *arg_file;      /* batch: the calls; NULL or "-": stdin */
+extern bool arg_write;            /* sessions: may change the device (configuration_write) */
+extern bool arg_session;          /* several calls at scope 0/1 share one session; false: --no-session */
 
 /* Scopes */
 
@@ -91,7 +112,14 @@ typedef struct CallContext {
         const char *device;     /* as given by the user */
         int scope;              /* scope of the call, for the polkit action name; -1 unknown */
         const char *operation;  /* Execute operation */
+        bool read_only_session; /* the call ran in a session opened without configuration_write */
 } CallContext;
+
+/* The call a multi-call run (batch, rpc with several --in) is at, counted from 1, for
+ * error reports ("call N: ..." and "call" in the JSON error document); 0 otherwise. */
+extern unsigned report_call;
+/* The line of batch input being parsed, for its errors ("line N: ..."); 0 otherwise. */
+extern unsigned report_line;
 
 int resolve_device(sd_bus *bus, const char *name, char **ret_path, const CallContext *ctx);
 int get_string_property(sd_bus *bus, const char *path, const char *iface, const char *prop, char **ret);
@@ -99,6 +127,7 @@ int report_bus_error(const sd_bus_error *error, int r, const CallContext *ctx);
 int report_error(int r, int exit_status, const char *name, const char *fmt, ...) _printf_(4, 5);
 int report_errno(int r, const char *fmt, ...) _printf_(2, 3);
 int polkit_agent_open_if_enabled(void);
+int parse_max(const char *s, const char *what, uint32_t *ret);  /* a byte count up to UINT32_MAX */
 
 /* Output */
 void json_print(json_object *j);
@@ -133,8 +162,62 @@ int cmd_exec(sd_bus *bus, int argc, char **argv);
 int cmd_rpc(sd_bus *bus, int argc, char **argv);
 int cmd_monitor(sd_bus *bus, int argc, char **argv);
 int cmd_metrics(sd_bus *bus, int argc, char **argv);
+int cmd_batch(sd_bus *bus, int argc, char **argv);
 
 int list_operations(sd_bus *bus, const char *path, const CallContext *ctx, json_object **ret);
+
+/* caller.c: the calls of one command to one device, in a session when one is open. */
+typedef struct Caller {
+        sd_bus *bus;
+        const char *device;     /* as given by the user */
+        char *path;             /* the Device object */
+        uint32_t scope;
+        bool configuration_write;
+        char *session;          /* the Session object; NULL: each call on the Device */
+        bool fd;                /* large payloads by RpcFd: the connection passes fds and the daemon has it */
+} Caller;
+
+typedef struct RpcReply {
+        uint8_t *response;
+        size_t size;
+        json_object *result;    /* the daemon's a{sv} */
+} RpcReply;
+
+int caller_init(Caller *c, sd_bus *bus, const char *device, uint32_t scope);
+/* One polkit check for what follows: 1 opened, 0 the daemon has no sessions (the calls
+ * then go one by one), < 0 reported. */
+int caller_open_session(Caller *c, bool configuration_write);
+int caller_rpc(Caller *c, const void *request, size_t size, uint32_t max_response, RpcReply *ret);
+int caller_execute(Caller *c, const char *operation, const char *parameters, int operation_scope, char **ret);
+void caller_done(Caller *c);    /* closes the session, if any */
+void rpc_reply_done(RpcReply *r);
+
+/* cmd-rpc.c, cmd-exec.c: shared with batch */
+int rpc_read_input(const char *spec, uint8_t **ret, size_t *ret_len);
+int rpc_print(const Caller *c, size_t request_size, const RpcReply *reply, const char *out);
+int exec_build_parameters(int argc, char **argv, char **ret);
+int exec_operation_scope(sd_bus *bus, const char *path, const char *operation, sd_bus_message **cache);
+int exec_print(const Caller *c, const char *operation, const char *parameters, int operation_scope,
+               const char *result_json);
+
+/* cmd-batch.c: several calls, in one session where the scope allows it. */
+typedef enum BatchKind {
+        BATCH_RPC,
+        BATCH_EXEC,
+} BatchKind;
+
+typedef struct BatchCall {
+        BatchKind kind;
+        unsigned line;          /* of the batch input; 0 for rpc's --in */
+        uint8_t *request;
+        size_t request_size;
+        uint32_t max_response;
+        char *operation;
+        char *parameters;
+} BatchCall;
+
+void batch_calls_free(BatchCall *calls, size_t n);
+int batch_run(sd_bus *bus, const char *device, uint32_t scope, BatchCall *calls, size_t n);
 
 /* Shared by list, status and monitor: the Device properties of one object as JSON. */
 int device_properties_to_json(sd_bus_message *m, json_object **ret);    /* reads an a{sv} */

@@ -24,10 +24,16 @@ int arg_json_flags = JSON_C_TO_STRING_PLAIN;
 bool arg_legend = true;
 bool arg_ask_password = true;
 int arg_scope = -1;
-const char *arg_in = NULL;
+char **arg_in = NULL;
+size_t arg_n_in = 0;
 uint32_t arg_max = 65536;
 const char *arg_out = NULL;
-static const char *arg_host = NULL;
+const char *arg_file = NULL;
+bool arg_write = false;
+bool arg_session = true;
+unsigned report_call = 0;
+unsigned report_line = 0;
+const char *arg_host = NULL;
 static const char *arg_machine = NULL;
 
 static int exit_status = EXIT_FAIL;
@@ -48,6 +54,10 @@ static void json_print_error(const char *name, const char *message) {
         json_object_object_add(e, "message", json_object_new_string(strempty(message)));
         json_object_object_add(e, "exit_status", json_object_new_int(exit_status));
         json_object_object_add(j, "error", TAKE_PTR(e));
+        if (report_call > 0)
+                json_object_object_add(j, "call", json_object_new_int64(report_call));
+        if (report_line > 0)
+                json_object_object_add(j, "line", json_object_new_int64(report_line));
         json_print(j);
 }
 
@@ -57,6 +67,12 @@ _printf_(4, 0) static int vreport(int r, int status, const char *name, const cha
         exit_status = status;
         if (vasprintf(&line, fmt, ap) < 0)
                 line = NULL;
+        if (report_call > 0 && report_line > 0)
+                fprintf(stderr, "call %u (line %u): ", report_call, report_line);
+        else if (report_call > 0)
+                fprintf(stderr, "call %u: ", report_call);
+        else if (report_line > 0)
+                fprintf(stderr, "line %u: ", report_line);
         fprintf(stderr, "%s\n", line ?: "out of memory");
         json_print_error(name, line);
         return r < 0 ? r : -EIO;
@@ -135,6 +151,8 @@ static const char *error_hint(const char *name, const CallContext *ctx, char *bu
                 return "see 'fwctlctl list' for the devices fwctld serves";
         if (streq(suffix, "NoSuchOperation") || streq(suffix, "InvalidArguments"))
                 return "see 'fwctlctl ops DEVICE' for the device's operations";
+        if (streq(suffix, "NotAuthorized") && ctx && ctx->read_only_session)
+                return "the session was opened for reads only: add --write to let its calls change the device";
         if (streq(suffix, "NotAuthorized")) {
                 snprintf(buf, size, "a polkit rule or an administrator must allow org.freedesktop.fwctl1.rpc-%s",
                          polkit_action_suffix(ctx));
@@ -682,6 +700,10 @@ static void help(void) {
                "                                Send a raw RPC in the device's format\n"
                "  monitor                       Show devices appearing and going and taint\n"
                "                                changes until interrupted\n"
+               "  batch DEVICE [--scope SCOPE] [--write] [--file FILE]\n"
+               "                                Run the calls read from FILE or stdin, one a line\n"
+               "                                ('rpc HEX|@FILE [MAX]', 'exec OP [JSON|KEY=VALUE...]'),\n"
+               "                                in one session at scope 0 or 1\n"
                "  metrics [--out FILE]          Print fwctld's counters in the Prometheus text\n"
                "                                format (--json: the daemon's JSON)\n\n"
                "Options:\n"
@@ -692,15 +714,42 @@ static void help(void) {
                "     --no-ask-password          Never ask for authentication interactively\n"
                "  -H --host=[USER@]HOST         Operate on a remote host (over ssh)\n"
                "  -M --machine=CONTAINER        Operate in a local container\n"
-               "  -s --scope=SCOPE              rpc: configuration, debug-read-only, debug-write,\n"
+               "  -s --scope=SCOPE              rpc, batch: configuration, debug-read-only, debug-write,\n"
                "                                debug-write-full (or 0-3); default configuration\n"
-               "  -i --in=HEX|@FILE             rpc: the request, as hex or read from FILE (@- stdin)\n"
-               "  -m --max=BYTES                rpc: largest response accepted (default 65536)\n"
+               "  -i --in=HEX|@FILE             rpc: the request, as hex or read from FILE (@- stdin);\n"
+               "                                repeat for several calls (one session at scope 0/1)\n"
+               "  -m --max=BYTES                rpc, batch: largest response accepted (default 65536)\n"
                "  -o --out=FILE                 rpc: write the raw response to FILE;\n"
-               "                                metrics: replace FILE atomically (mode 0644)\n\n"
+               "                                metrics: replace FILE atomically (mode 0644)\n"
+               "  -f --file=FILE                batch: read the calls from FILE (default stdin)\n"
+               "     --write                    batch, rpc: the session may change the device\n"
+               "     --no-session               batch, rpc: one authorisation per call, no session\n\n"
                "DEVICE is a name (fwctl0), a PCI address (0000:03:00.0) or a sysfs path.\n"
                "See fwctlctl(1).\n",
                program_invocation_short_name);
+}
+
+int parse_max(const char *s, const char *what, uint32_t *ret) {
+        unsigned long long v;
+        char *end = NULL;
+
+        errno = 0;
+        v = strtoull(s, &end, 0);
+        if (errno != 0 || !end || *end || end == s || s[0] == '-' || v > UINT32_MAX)
+                return report_error(-EINVAL, EXIT_USAGE, "usage", "Invalid %s '%s'", what, s);
+        *ret = (uint32_t) v;
+        return 0;
+}
+
+/* --in is repeatable: one call each */
+static int arg_in_add(char *spec) {
+        char **a = realloc(arg_in, (arg_n_in + 1) * sizeof(char *));
+
+        if (!a)
+                return report_errno(-ENOMEM, "Failed to parse --in");
+        arg_in = a;
+        arg_in[arg_n_in++] = spec;
+        return 0;
 }
 
 static int parse_argv(int argc, char *argv[]) {
@@ -709,6 +758,8 @@ static int parse_argv(int argc, char *argv[]) {
                 ARG_JSON,
                 ARG_NO_LEGEND,
                 ARG_NO_ASK_PASSWORD,
+                ARG_WRITE,
+                ARG_NO_SESSION,
         };
         static const struct option options[] = {
                 { "help",            no_argument,       NULL, 'h'                 },
@@ -722,11 +773,14 @@ static int parse_argv(int argc, char *argv[]) {
                 { "in",              required_argument, NULL, 'i'                 },
                 { "max",             required_argument, NULL, 'm'                 },
                 { "out",             required_argument, NULL, 'o'                 },
+                { "file",            required_argument, NULL, 'f'                 },
+                { "write",           no_argument,       NULL, ARG_WRITE           },
+                { "no-session",      no_argument,       NULL, ARG_NO_SESSION      },
                 {}
         };
         int c;
 
-        while ((c = getopt_long(argc, argv, "hH:M:s:i:m:o:", options, NULL)) >= 0) {
+        while ((c = getopt_long(argc, argv, "hH:M:s:i:m:o:f:", options, NULL)) >= 0) {
                 switch (c) {
                 case 'h':
                         help();
@@ -769,21 +823,24 @@ static int parse_argv(int argc, char *argv[]) {
                                                     "debug-write, debug-write-full, or 0-3)", optarg);
                         break;
                 case 'i':
-                        arg_in = optarg;
+                        if (arg_in_add(optarg) < 0)
+                                return -ENOMEM;
                         break;
-                case 'm': {
-                        char *end = NULL;
-                        unsigned long long v;
-
-                        errno = 0;
-                        v = strtoull(optarg, &end, 0);
-                        if (errno != 0 || !end || *end || end == optarg || optarg[0] == '-' || v > UINT32_MAX)
-                                return report_error(-EINVAL, EXIT_USAGE, "usage", "Invalid --max '%s'", optarg);
-                        arg_max = (uint32_t) v;
+                case 'm':
+                        if (parse_max(optarg, "--max", &arg_max) < 0)
+                                return -EINVAL;
                         break;
-                }
                 case 'o':
                         arg_out = optarg;
+                        break;
+                case 'f':
+                        arg_file = optarg;
+                        break;
+                case ARG_WRITE:
+                        arg_write = true;
+                        break;
+                case ARG_NO_SESSION:
+                        arg_session = false;
                         break;
                 case '?':
                         exit_status = EXIT_USAGE;
@@ -812,6 +869,7 @@ static const Verb verbs[] = {
         { "rpc",     1,  1, cmd_rpc     },
         { "monitor", 0,  0, cmd_monitor },
         { "metrics", 0,  0, cmd_metrics },
+        { "batch",   1,  1, cmd_batch   },
 };
 
 static int bus_connect(sd_bus **ret) {
@@ -870,6 +928,7 @@ int main(int argc, char *argv[]) {
 
         r = run(argc, argv);
         polkit_agent_close();
+        free(arg_in);
         fflush(stdout);
         if (r >= 0)
                 return EXIT_OK;

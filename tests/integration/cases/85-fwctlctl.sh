@@ -2,7 +2,9 @@
 # fwctlctl, the command line client: every command against the emulated devices
 # (fwctl0 = mlx5@0000:03:00.0, fwctl1 = cxl@0000:0d:00.0), as root and as the test
 # users, --json parsed with jq, exit codes per error class, -H over a fake ssh that
-# runs systemd-stdio-bridge locally, -M, the polkit agent and bash completion.
+# runs systemd-stdio-bridge locally, -M, the polkit agent and bash completion; several
+# calls in one session (batch, repeated --in) and large payloads by RpcFd, counted on the
+# bus by dbus-monitor, and the fallbacks for a fwctld without either.
 
 FWCTLCTL=/usr/bin/fwctlctl
 QA_HEX=$(mlx5_req $MLX5_QUERY_ADAPTER)
@@ -198,9 +200,12 @@ test_fwctlctl_monitor() {
         wait_until 5 grep -q "\"device-added\".*\"$name\"" "$out" || { kill $pid; fail "no device-added: $(cat "$out")"; }
         emu remove "$name" >/dev/null
         wait_until 5 grep -q "\"device-removed\".*\"$name\"" "$out" || { kill $pid; fail "no device-removed: $(cat "$out")"; }
-        # a tainting call re-reads the taint word: from a cleared word, KernelTainted changes
+        # a call at a tainting scope re-reads the taint word, so KernelTainted changes: to
+        # false from a cleared word (QUERY_ADAPTER runs at configuration and taints nothing)
+        # if it was true, then to true (the driver wants debug-write for SET_DIAGNOSTIC_PARAMS)
         echo 0 >"$T/tainted"
         fwctlctl rpc fwctl0 --scope debug-write --in "$QA_HEX" >/dev/null 2>&1
+        fwctlctl rpc fwctl0 --scope debug-write --in "$(mlx5_req $MLX5_SET_DIAGNOSTIC_PARAMS)" >/dev/null 2>&1
         wait_until 5 grep -q '"kernel-tainted"' "$out" || { kill $pid; fail "no kernel-tainted event: $(cat "$out")"; }
         kill -INT $pid
         wait $pid
@@ -270,6 +275,12 @@ test_fwctlctl_polkit_agent() {
         assert_match '^[0-9]+$' "$(sed -n 2p "$d/argv")" "agent notify fd"
         assert_eq "--fallback" "$(sed -n 3p "$d/argv")" "agent argv[3]"
         rm -f "$d/argv"
+        # several calls: the agent is there before the session's one check
+        script -qec "env FWCTLCTL_POLKIT_AGENT=$d/agent $(user_prefix fwtest) fwctlctl --json rpc fwctl0 --in $QA_HEX --in $QA_HEX --max 64" \
+                /dev/null >"$d/out" 2>&1 || fail "several calls on a terminal failed: $(cat "$d/out")"
+        assert_eq "--notify-fd" "$(sed -n 1p "$d/argv")" "agent for a session"
+        assert_match '"session":"/org/freedesktop/fwctl1/session/' "$(cat "$d/out")" "session on a terminal"
+        rm -f "$d/argv"
         script -qec "env FWCTLCTL_POLKIT_AGENT=$d/agent $(user_prefix fwtest) fwctlctl --no-ask-password rpc fwctl0 --in $QA_HEX" \
                 /dev/null >"$d/out" 2>&1
         assert_false "no agent with --no-ask-password" test -e "$d/argv"
@@ -288,7 +299,308 @@ test_fwctlctl_bash_completion() {
         assert_match '0000:03:00.0' "${COMPREPLY[*]}" "PCI address completion"
         COMP_WORDS=(fwctlctl rpc fwctl0 --scope debug-w); COMP_CWORD=4; _fwctlctl
         assert_eq "debug-write debug-write-full" "${COMPREPLY[*]}" "scope completion"
+        COMP_WORDS=(fwctlctl ba); COMP_CWORD=1; _fwctlctl
+        assert_eq batch "${COMPREPLY[*]}" "batch command completion"
+        COMP_WORDS=(fwctlctl batch ''); COMP_CWORD=2; _fwctlctl
+        assert_match 'fwctl0' "${COMPREPLY[*]}" "batch device completion"
+        COMP_WORDS=(fwctlctl batch fwctl0 --); COMP_CWORD=3; _fwctlctl
+        assert_match '(^| )--file( |$)' "${COMPREPLY[*]}" "batch --file"
+        assert_match '(^| )--write( |$)' "${COMPREPLY[*]}" "batch --write"
+        assert_match '(^| )--no-session( |$)' "${COMPREPLY[*]}" "batch --no-session"
+        COMP_WORDS=(fwctlctl rpc fwctl0 --no-s); COMP_CWORD=3; _fwctlctl
+        assert_eq --no-session "${COMPREPLY[*]}" "rpc --no-session"
         COMP_WORDS=(fwctlctl exec fwctl0 ''); COMP_CWORD=3; _fwctlctl
         assert_eq "$(fwctlctl ops fwctl0 --no-legend | awk '{print $1}' | sort | xargs)" \
                 "$(printf '%s\n' "${COMPREPLY[@]}" | sed '/^$/d' | sort | xargs)" "operation completion"
+}
+
+# ---------------------------------------------------------------- several calls, sessions, RpcFd
+
+MSGID_SESSION_CLOSED=d9fe3f47814e4003bd9699b8836c39f4
+
+# bus_watch_start / bus_watch_stop: every method call on the system bus between the two,
+# from dbus-monitor (a bus monitor as root: it also sees fwctld's CheckAuthorization calls
+# to polkitd), line-buffered into a file of its own. A call to the bus driver marks each
+# end (GetId the start, GetNameOwner the end), so nothing is missed or still in flight.
+bus_watch_start() {
+        BUS_WATCH_N=$(( ${BUS_WATCH_N:-0} + 1 ))
+        BUS_WATCH=$T/tmp/bus-watch.$BASHPID.$BUS_WATCH_N
+        stdbuf -oL dbus-monitor --system --profile "type='method_call'" >"$BUS_WATCH" 2>&1 &
+        BUS_WATCH_PID=$!
+        wait_until 5 bus_watch_marked GetId || fail "dbus-monitor did not start: $(head -c 300 "$BUS_WATCH")"
+}
+
+# bus_watch_marked MEMBER: call MEMBER of the bus driver; true once the watch saw it
+bus_watch_marked() {
+        local args=()
+        [ "$1" = GetNameOwner ] && args=(s org.freedesktop.DBus)
+        busctl --system call org.freedesktop.DBus /org/freedesktop/DBus org.freedesktop.DBus "$1" "${args[@]}" \
+                >/dev/null 2>&1
+        [ "$(bus_calls org.freedesktop.DBus "$1")" -gt 0 ]
+}
+
+bus_watch_stop() {
+        wait_until 5 bus_watch_marked GetNameOwner || fail "dbus-monitor stalled: $(tail -c 300 "$BUS_WATCH")"
+        kill "$BUS_WATCH_PID" 2>/dev/null
+        wait "$BUS_WATCH_PID" 2>/dev/null
+}
+
+# bus_calls INTERFACE MEMBER -> how many such method calls the watch saw
+bus_calls() {
+        awk -F'\t' -v i="$1" -v m="$2" '$1 == "mc" && $(NF-1) == i && $NF == m' "$BUS_WATCH" | wc -l
+}
+
+# session_objects -> the Session objects fwctld serves now
+session_objects() {
+        busctl --system --list tree "$FWCTL_BUS" 2>/dev/null | grep -c '^/org/freedesktop/fwctl1/session/'
+}
+
+# jqs_ok FILTER JSON_LINES [WHAT]: FILTER is true of the documents as one array (jq -s)
+jqs_ok() {
+        jq -e -s "$1" >/dev/null 2>&1 <<<"$2" || fail "${3:-jq}: '$1' not true for ${2:0:600}"
+}
+
+# ctl_json_lines N: $CTL_OUT is N JSON documents, one a line
+ctl_json_lines() {
+        local line n=0
+        while IFS= read -r line; do
+                jq -e . >/dev/null 2>&1 <<<"$line" || fail "not one JSON document a line: ${line:0:300}"
+                n=$((n + 1))
+        done <<<"$CTL_OUT"
+        assert_eq "$1" "$n" "JSON lines"
+}
+
+# Three calls at configuration as fwtest: one session, one polkit check, closed at the end.
+test_fwctlctl_rpc_several_one_session() {
+        local single closed
+        ctl_rc 0 as_user fwtest fwctlctl --json rpc fwctl0 --in "$QA_HEX" --max 512
+        single=$(jq -r .response <<<"$CTL_OUT")
+        closed=$(journal_json MESSAGE_ID=$MSGID_SESSION_CLOSED FWCTL_CALLER_UID=4242 \
+                FWCTL_SESSION_END="closed by its opener" | jq -s length)
+        bus_watch_start
+        ctl_rc 0 as_user fwtest fwctlctl --json=pretty rpc fwctl0 --in "$QA_HEX" --in "$QA_HEX" --in "@$(qa_file)" --max 512
+        bus_watch_stop
+        ctl_json_lines 3
+        jqs_ok '[.[].call] == [1,2,3] and ([.[].session] | unique | length == 1) and
+                  (.[0].session | test("^/org/freedesktop/fwctl1/session/[0-9]+$")) and
+                  all(.[]; .scope == 0 and .request_size == 16 and .result.operation == "QUERY_ADAPTER")' \
+                "$CTL_OUT" "rpc with three --in"
+        assert_eq "$single $single $single" "$(jq -r .response <<<"$CTL_OUT" | xargs)" "responses"
+        assert_eq 1 "$(bus_calls org.freedesktop.PolicyKit1.Authority CheckAuthorization)" "polkit checks"
+        assert_eq 1 "$(bus_calls $FWCTL_DEV_IFACE OpenSession)" "OpenSession calls"
+        assert_eq 3 "$(bus_calls org.freedesktop.fwctl1.Session Rpc)" "Session.Rpc calls"
+        assert_eq 0 "$(bus_calls $FWCTL_DEV_IFACE Rpc)" "Device.Rpc calls"
+        assert_eq 1 "$(bus_calls org.freedesktop.fwctl1.Session Close)" "Close calls"
+        assert_eq 0 "$(session_objects)" "session objects left"
+        assert_eq $((closed + 1)) "$(journal_json MESSAGE_ID=$MSGID_SESSION_CLOSED FWCTL_CALLER_UID=4242 \
+                FWCTL_SESSION_END="closed by its opener" | jq -s length)" "closed by fwctlctl, journaled"
+        # --no-session: one check per call, as before
+        bus_watch_start
+        ctl_rc 0 as_user fwtest fwctlctl --json --no-session rpc fwctl0 --in "$QA_HEX" --in "$QA_HEX" --max 512
+        bus_watch_stop
+        jqs_ok 'length == 2 and all(.[]; .session == null)' "$CTL_OUT" "--no-session"
+        assert_eq 2 "$(bus_calls org.freedesktop.PolicyKit1.Authority CheckAuthorization)" "--no-session checks"
+        assert_eq 0 "$(bus_calls $FWCTL_DEV_IFACE OpenSession)" "--no-session OpenSession"
+        # text output: each call under its own heading
+        ctl_rc 0 as_user fwtest fwctlctl rpc fwctl0 --in "$QA_HEX" --in "$QA_HEX" --max 64
+        assert_eq 2 "$(grep -c '^call [12]: rpc, 16 bytes$' <<<"$CTL_OUT")" "text headings"
+        assert_eq 2 "$(grep -c '^00000000  00' <<<"$CTL_OUT")" "text hexdumps"
+        # one response file cannot take several
+        ctl_rc 2 fwctlctl rpc fwctl0 --in "$QA_HEX" --in "$QA_HEX" --out "$T/tmp/x"
+}
+
+# qa_file -> a file holding the QUERY_ADAPTER request
+qa_file() {
+        printf '%s' "$QA_HEX" | xxd -r -p >"$T/tmp/qa.bin"
+        chmod 0644 "$T/tmp/qa.bin"
+        echo "$T/tmp/qa.bin"
+}
+
+# Each call at a tainting scope is its own decision: no session, a check per call.
+test_fwctlctl_rpc_several_tainting() {
+        bus_watch_start
+        ctl_rc 0 as_user fwtest fwctlctl --json rpc fwctl0 --scope debug-write --in "$QA_HEX" --in "$QA_HEX" --max 64
+        bus_watch_stop
+        jqs_ok 'length == 2 and all(.[]; .session == null and .scope == 2)' "$CTL_OUT" "debug-write calls"
+        assert_eq 0 "$(bus_calls $FWCTL_DEV_IFACE OpenSession)" "OpenSession at debug-write"
+        assert_eq 2 "$(bus_calls org.freedesktop.PolicyKit1.Authority CheckAuthorization)" "checks at debug-write"
+        assert_eq 2 "$(bus_calls $FWCTL_DEV_IFACE Rpc)" "Device.Rpc at debug-write"
+}
+
+# Refused sessions are reported like refused calls; nothing reaches the device.
+test_fwctlctl_session_refused() {
+        local before
+        before=$(emu_rpc_count fwctl0)
+        ctl_rc 4 as_user fwdeny fwctlctl rpc fwctl0 --in "$QA_HEX" --in "$QA_HEX"
+        assert_match '^Not authorized: .*\(a polkit rule or an administrator must allow org.freedesktop.fwctl1.rpc-configuration\) \[org.freedesktop.fwctl1.Error.NotAuthorized\]$' \
+                "$CTL_ERR" "OpenSession refused"
+        ctl_rc 4 as_user fwdeny fwctlctl --json rpc fwctl0 --scope debug-read-only --in "$QA_HEX" --in "$QA_HEX"
+        jq_ok '.error.name == "org.freedesktop.fwctl1.Error.NotAuthorized" and .error.exit_status == 4 and
+               (has("call") | not) and (.error.message | contains("rpc-debug-read-only)"))' "$CTL_OUT" "--json"
+        assert_eq "$before" "$(emu_rpc_count fwctl0)" "RPCs reaching fwctl0"
+        assert_eq 0 "$(session_objects)" "session objects left"
+}
+
+test_fwctlctl_batch() {
+        local f=$T/tmp/batch.txt before n
+        cat >"$f" <<BATCH_EOF
+# the adapter, twice, and a named operation
+rpc $QA_HEX 512
+
+   rpc @$(qa_file)
+exec query-adapter {}
+BATCH_EOF
+        chmod 0644 "$f"
+        bus_watch_start
+        ctl_rc 0 as_user fwtest fwctlctl --json batch fwctl0 --file "$f"
+        bus_watch_stop
+        ctl_json_lines 3
+        jqs_ok '[.[].call] == [1,2,3] and [.[].line] == [2,4,5] and ([.[].session] | unique | length == 1) and
+                  (.[0].session != null) and .[0].response_size > 16 and .[0].response == .[1].response and
+                  .[2].operation == "query-adapter" and (.[2].result | tostring | test("MT_0000000001"))' \
+                "$CTL_OUT" "batch --json"
+        assert_eq 1 "$(bus_calls org.freedesktop.PolicyKit1.Authority CheckAuthorization)" "polkit checks"
+        assert_eq 1 "$(bus_calls org.freedesktop.fwctl1.Session Execute)" "Session.Execute calls"
+        assert_eq 0 "$(session_objects)" "session objects left"
+        # stdin, text
+        ctl_rc 0 as_user fwtest fwctlctl batch 0000:03:00.0 <"$f"
+        assert_match 'call 3: exec query-adapter' "$CTL_OUT" "text heading"
+        # one call alone needs no session
+        ctl_rc 0 as_user fwtest fwctlctl --json batch fwctl0 <<<"rpc $QA_HEX"
+        jq_ok '.call == 1 and .session == null' "$CTL_OUT" "one call"
+        # the input is checked before any call
+        before=$(emu_rpc_count fwctl0)
+        ctl_rc 2 fwctlctl batch fwctl0 <<<$'rpc '"$QA_HEX"$'\nrpc 0g'
+        assert_match '^line 2: Not a hex string' "$CTL_ERR" "bad hex"
+        ctl_rc 2 fwctlctl --json batch fwctl0 <<<$'rpc 00\nfrob 00'
+        jq_ok '.error.name == "usage" and .line == 2' "$CTL_OUT" "unknown call"
+        ctl_rc 2 fwctlctl batch fwctl0 <<<'rpc 00 512 7'
+        ctl_rc 2 fwctlctl batch fwctl0 <<<'exec'
+        ctl_rc 2 fwctlctl batch fwctl0 <<<'exec op [1]'
+        ctl_rc 2 fwctlctl batch fwctl0 --file "$T/does-not-exist"
+        ctl_rc 2 fwctlctl batch fwctl0 --in 00 </dev/null
+        assert_eq "$before" "$(emu_rpc_count fwctl0)" "RPCs reaching fwctl0"
+        # the first failure stops the run: a write in a session opened for reads
+        n=$(journal_json MESSAGE_ID=$MSGID_ATTEMPT FWCTL_OPERATION=ACCESS_REG FWCTL_CALLER_UID=4242 | jq -s length)
+        printf 'rpc %s\nrpc %s\nrpc %s\n' "$QA_HEX" "$(mlx5_req 0x805 0)" "$QA_HEX" >"$f"
+        ctl_rc 4 as_user fwtest fwctlctl --json batch fwctl0 --file "$f"
+        ctl_json_lines 2
+        jqs_ok '.[0].call == 1 and .[1].call == 2 and .[1].line == 2 and
+                  .[1].error.name == "org.freedesktop.fwctl1.Error.NotAuthorized" and
+                  (.[1].error.message | contains("--write"))' "$CTL_OUT" "stopped at the write"
+        ctl_rc 4 as_user fwtest fwctlctl batch fwctl0 --file "$f"
+        assert_match '^call 2 \(line 2\): Not authorized: ' "$CTL_ERR" "error names the call"
+        assert_eq 0 "$(session_objects)" "session closed after a failure"
+        # --write: the session may change the device; the write is journaled as any other
+        ctl_rc 0 as_user fwtest fwctlctl --json batch fwctl0 --write --file "$f"
+        ctl_json_lines 3
+        jqs_ok '.[1].result.operation == "ACCESS_REG" and .[1].result.configuration_write == true' \
+                "$CTL_OUT" "write in a --write session"
+        assert_eq $((n + 1)) "$(journal_json MESSAGE_ID=$MSGID_ATTEMPT FWCTL_OPERATION=ACCESS_REG \
+                FWCTL_CALLER_UID=4242 | jq -s length)" "the write's attempt record"
+}
+
+# A request above 64 KiB goes in a sealed memfd (RpcFd); the output is the byte-array
+# path's, byte for byte (-H over the fake ssh cannot pass fds, so it takes that path).
+test_fwctlctl_rpc_fd() {
+        local big=$T/tmp/big.bin bin=$T/fake-ssh-bin mode
+        { printf '%s' "$QA_HEX" | xxd -r -p; head -c $((100 * 1024)) /dev/zero; } >"$big"
+        chmod 0644 "$big"
+        mkdir -p "$bin"
+        printf '#!/bin/bash\nwhile [ $# -gt 0 ] && [ "$1" != -- ]; do shift; done\nshift 2\nexec "$@"\n' >"$bin/ssh"
+        chmod 0755 "$bin/ssh"
+        for mode in "" --json; do
+                bus_watch_start
+                ctl_rc 0 as_user fwtest fwctlctl $mode rpc fwctl0 --in "@$big" --max 512 --out "$T/tmp/fd.out"
+                bus_watch_stop
+                assert_eq 1 "$(bus_calls $FWCTL_DEV_IFACE RpcFd)" "RpcFd calls ($mode)"
+                assert_eq 0 "$(bus_calls $FWCTL_DEV_IFACE Rpc)" "Rpc calls ($mode)"
+                cp "$T/tmp/fd.out" "$T/tmp/fd.resp"
+                printf '%s' "$CTL_OUT" >"$T/tmp/fd.txt"
+                bus_watch_start
+                ctl_rc 0 env PATH="$bin:$PATH" fwctlctl -H fwhost $mode rpc fwctl0 --in "@$big" --max 512 \
+                        --out "$T/tmp/fd.out"
+                bus_watch_stop
+                assert_eq 0 "$(bus_calls $FWCTL_DEV_IFACE RpcFd)" "RpcFd calls over ssh ($mode)"
+                assert_eq 1 "$(bus_calls $FWCTL_DEV_IFACE Rpc)" "Rpc calls over ssh ($mode)"
+                assert_true "same output ($mode)" cmp "$T/tmp/fd.txt" <(printf '%s' "$CTL_OUT")
+                assert_true "same response file ($mode)" cmp "$T/tmp/fd.resp" "$T/tmp/fd.out"
+        done
+        jq_ok '.request_size == 102416 and .response_size > 16 and .response == null' "$CTL_OUT" "--json"
+        # a response allowed above 64 KiB takes the fd too; the same hexdump as through Rpc
+        bus_watch_start
+        ctl_rc 0 fwctlctl rpc fwctl0 --in "$QA_HEX" --max 65537
+        bus_watch_stop
+        assert_eq 1 "$(bus_calls $FWCTL_DEV_IFACE RpcFd)" "RpcFd for --max 65537"
+        printf '%s' "$CTL_OUT" >"$T/tmp/fd.txt"
+        ctl_rc 0 env PATH="$bin:$PATH" fwctlctl -H fwhost rpc fwctl0 --in "$QA_HEX" --max 65537
+        assert_true "hexdump via RpcFd and Rpc" cmp "$T/tmp/fd.txt" <(printf '%s' "$CTL_OUT")
+        assert_match '00000000  00' "$CTL_OUT" "hexdump"
+        # in a session: Session.RpcFd
+        bus_watch_start
+        ctl_rc 0 as_user fwtest fwctlctl --json rpc fwctl0 --in "@$big" --in "$QA_HEX" --max 512
+        bus_watch_stop
+        assert_eq 1 "$(bus_calls org.freedesktop.fwctl1.Session RpcFd)" "Session.RpcFd calls"
+        assert_eq 1 "$(bus_calls org.freedesktop.fwctl1.Session Rpc)" "Session.Rpc calls"
+        jqs_ok '.[0].response == .[1].response' "$CTL_OUT" "the big request's answer"
+}
+
+# A fwctld from before sessions and RpcFd (a stand-in with Rpc and Execute only, in
+# place of the real one): fwctlctl falls back to one call each, byte arrays.
+test_fwctlctl_older_daemon() {
+        local standin=$T/tmp/standin.py log=$T/tmp/standin.log big=$T/tmp/standin.bin pid
+        cat >"$standin" <<'PY_EOF'
+import sys
+
+import dbus
+import dbus.mainloop.glib
+import dbus.service
+from gi.repository import GLib
+
+LOG = open(sys.argv[1], "a", buffering=1)
+
+
+class Manager(dbus.service.Object):
+    @dbus.service.method("org.freedesktop.fwctl1.Manager", in_signature="s", out_signature="o")
+    def GetDevice(self, name):
+        return "/org/freedesktop/fwctl1/device/fwctl0"
+
+
+class Device(dbus.service.Object):
+    @dbus.service.method("org.freedesktop.fwctl1.Device", in_signature="uayu", out_signature="aya{sv}",
+                         byte_arrays=True)
+    def Rpc(self, scope, request, max_response):
+        LOG.write("Rpc %d %d\n" % (scope, len(request)))
+        return dbus.ByteArray(bytes(request[:8])), {"operation": "STANDIN", "truncated": dbus.Boolean(False)}
+
+    @dbus.service.method("org.freedesktop.fwctl1.Device", in_signature="ss", out_signature="s")
+    def Execute(self, operation, parameters):
+        LOG.write("Execute %s\n" % operation)
+        return '{"standin": true}'
+
+
+dbus.mainloop.glib.DBusGMainLoop(set_as_default=True)
+bus = dbus.SystemBus()
+name = dbus.service.BusName("org.freedesktop.fwctl1", bus)
+Manager(bus, "/org/freedesktop/fwctl1")
+Device(bus, "/org/freedesktop/fwctl1/device/fwctl0")
+GLib.MainLoop().run()
+PY_EOF
+        { printf '0102030405060708'; head -c $((70 * 1024)) /dev/zero; } >"$big"
+        harness_planned_stop || fail "could not stop fwctld"
+        /usr/bin/python3 "$standin" "$log" >"$T/log/standin.log" 2>&1 &
+        pid=$!
+        # shellcheck disable=SC2064
+        trap "kill $pid 2>/dev/null; wait $pid 2>/dev/null" EXIT
+        wait_until 10 bus_has_name "$FWCTL_BUS" || fail "stand-in did not start: $(cat "$T/log/standin.log")"
+        ctl_rc 0 fwctlctl --json rpc fwctl0 --in 0102 --in "@$big" --max 512
+        jqs_ok 'length == 2 and all(.[]; .session == null and .result.operation == "STANDIN") and
+                .[0].response == "0102" and .[1].response == "3031303230333034" and .[1].request_size == 71696' \
+                "$CTL_OUT" "two calls, one by one"
+        ctl_rc 0 fwctlctl --json batch fwctl0 <<<$'rpc 0a0b\nexec op x=1'
+        jqs_ok 'length == 2 and .[0].response == "0a0b" and .[1].result.standin == true' "$CTL_OUT" "batch"
+        assert_eq "Rpc 0 2|Rpc 0 71696|Rpc 0 2|Execute op" "$(paste -sd'|' "$log")" "calls the stand-in saw"
+        kill "$pid"
+        wait "$pid" 2>/dev/null
+        trap - EXIT
 }
