@@ -162,8 +162,8 @@ static int on_credentials(sd_bus_message *reply, void *userdata, sd_bus_error *r
                 (void) hashmap_remove_value(b->callers, x->sender, x);
                 if (sd_bus_error_has_name(e, SD_BUS_ERROR_NO_REPLY) || r == -ETIMEDOUT)
                         bus_creds_fail_waiting(b, x, FWCTLD_ERROR_BUSY,
-                                               "Refused: the bus did not say who is calling within 20 s; "
-                                               "it is congested, try again.");
+                                               "Refused: the bus did not say who is calling in time (limits: "
+                                               "20 s for its answer); it is congested, try again.");
                 else {
                         _cleanup_(freep) char *why = NULL;
 
