@@ -35,6 +35,8 @@
 
 #include <systemd/sd-bus.h>
 
+#include "bench-clock.h"
+
 #define BUS_NAME "org.freedesktop.fwctl1"
 #define DEVICE_IFACE "org.freedesktop.fwctl1.Device"
 #define SESSION_IFACE "org.freedesktop.fwctl1.Session"
@@ -67,7 +69,6 @@ struct Bench {
 };
 
 static int on_reply(sd_bus_message *m, void *userdata, sd_bus_error *ret_error);
-static double now(void);
 
 static bool mode_is(const Bench *b, const char *mode) {
         return strcmp(b->mode, mode) == 0;
@@ -149,7 +150,7 @@ static int send_one(Bench *b) {
         sd_bus_message *m = NULL;
         int r;
 
-        b->calls[b->sent] = (Sent) { .bench = b, .at = now() };
+        b->calls[b->sent] = (Sent) { .bench = b, .at = bench_now() };
         r = new_call(b, &m);
         if (r >= 0)
                 r = sd_bus_call_async(b->bus, NULL, m, on_reply, &b->calls[b->sent], 60 * 1000000ULL);
@@ -210,24 +211,11 @@ static int on_reply(sd_bus_message *m, void *userdata, sd_bus_error *ret_error) 
                 if (r < 0)
                         note_error(b, "read-response", strerror(-r));
         }
-        b->latency[b->done] = now() - s->at;
+        b->latency[b->done] = bench_now() - s->at;
         b->done++;
-        if (b->sent < b->total && (b->deadline == 0 || now() < b->deadline))
+        if (b->sent < b->total && (b->deadline == 0 || bench_now() < b->deadline))
                 return send_one(b);
         return 0;
-}
-
-static double now(void) {
-        struct timespec ts;
-
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (double) ts.tv_sec + (double) ts.tv_nsec / 1e9;
-}
-
-static int cmp_double(const void *a, const void *b) {
-        double x = *(const double *) a, y = *(const double *) b;
-
-        return (x > y) - (x < y);
 }
 
 /* The q-quantile of the sorted latencies, in ms. */
@@ -270,7 +258,7 @@ static int run(Bench *b, unsigned parallel, double *ret_seconds) {
         double t0;
         int r;
 
-        t0 = now();
+        t0 = bench_now();
         if (getenv("FWCTL_BENCH_SECONDS"))
                 b->deadline = t0 + strtod(getenv("FWCTL_BENCH_SECONDS"), NULL);
         for (unsigned i = 0; i < parallel && b->sent < b->total; i++) {
@@ -288,7 +276,7 @@ static int run(Bench *b, unsigned parallel, double *ret_seconds) {
                                 return r;
                 }
         }
-        *ret_seconds = now() - t0;
+        *ret_seconds = bench_now() - t0;
         return 0;
 }
 
@@ -357,7 +345,7 @@ int main(int argc, char *argv[]) {
                 fprintf(stderr, "run: %s\n", strerror(-r));
                 return 1;
         }
-        qsort(b.latency, b.done, sizeof(*b.latency), cmp_double);
+        qsort(b.latency, b.done, sizeof(*b.latency), bench_cmp_double);
         print_result(&b, parallel, seconds);
 
         close_session(&b);

@@ -33,6 +33,7 @@
 #include <systemd/sd-bus.h>
 #include <systemd/sd-event.h>
 
+#include "bench-clock.h"
 #include "util.h"
 #include <fwctld/fwctl-uapi.h>
 
@@ -151,19 +152,6 @@ static int serve(const char *name, Ideal *ideals, size_t n) {
         return sd_event_loop(event);
 }
 
-static double now(void) {
-        struct timespec ts;
-
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (double) ts.tv_sec + (double) ts.tv_nsec / 1e9;
-}
-
-static int cmp_double(const void *a, const void *b) {
-        double x = *(const double *) a, y = *(const double *) b;
-
-        return (x > y) - (x < y);
-}
-
 static int direct(const char *node, unsigned calls, size_t in_len, uint32_t out_len) {
         _cleanup_(freep) uint8_t *in = NULL, *out = NULL;
         _cleanup_(freep) double *latency = NULL;
@@ -184,7 +172,7 @@ static int direct(const char *node, unsigned calls, size_t in_len, uint32_t out_
         fd = open(node, O_RDWR | O_CLOEXEC);
         if (fd < 0)
                 return -errno;
-        t0 = now();
+        t0 = bench_now();
         for (unsigned i = 0; i < calls; i++) {
                 struct fwctl_rpc rpc = {
                         .size = sizeof(rpc),
@@ -193,16 +181,16 @@ static int direct(const char *node, unsigned calls, size_t in_len, uint32_t out_
                         .in = (uint64_t) (uintptr_t) in,
                         .out = (uint64_t) (uintptr_t) out,
                 };
-                double t = now();
+                double t = bench_now();
 
                 if (ioctl(fd, FWCTL_RPC, &rpc) < 0)
                         errors++;
                 else
                         got = MIN(rpc.out_len, out_len);
-                latency[i] = now() - t;
+                latency[i] = bench_now() - t;
         }
-        seconds = now() - t0;
-        qsort(latency, calls, sizeof(*latency), cmp_double);
+        seconds = bench_now() - t0;
+        qsort(latency, calls, sizeof(*latency), bench_cmp_double);
         printf("{\"mode\":\"ioctl\",\"calls\":%u,\"request_bytes\":%zu,\"response_bytes\":%u,\"errors\":%u,"
                "\"seconds\":%.4f,\"calls_per_second\":%.1f,\"latency_ms\":{\"p50\":%.3f,\"p99\":%.3f,\"max\":%.3f}}\n",
                calls, in_len, got, errors, seconds, calls / seconds, latency[(calls - 1) / 2] * 1000.0,

@@ -81,6 +81,23 @@ void caller_done(Caller *c) {
         c->path = NULL;
 }
 
+json_object *caller_json_new(const Caller *c) {
+        json_object *j = json_object_new_object();
+
+        if (!j)
+                return NULL;
+        /* In a run of several calls, which one this is and the session it ran in. */
+        if (report_call > 0) {
+                json_object_object_add(j, "call", json_object_new_int64(report_call));
+                json_object_object_add(j, "session", c->session ? json_object_new_string(c->session) : NULL);
+                if (report_line > 0)
+                        json_object_object_add(j, "line", json_object_new_int64(report_line));
+        }
+        json_object_object_add(j, "device", json_object_new_string(c->device));
+        json_object_object_add(j, "object", json_object_new_string(c->path));
+        return j;
+}
+
 void rpc_reply_done(RpcReply *r) {
         free(r->response);
         json_object_putp(&r->result);

@@ -104,17 +104,9 @@ int exec_print(const Caller *c, const char *operation, const char *parameters, i
                 return 0;
         }
 
-        j = json_object_new_object();
+        j = caller_json_new(c);
         if (!j)
                 return report_errno(-ENOMEM, "Failed to print the result");
-        if (report_call > 0) {
-                json_object_object_add(j, "call", json_object_new_int64(report_call));
-                json_object_object_add(j, "session", c->session ? json_object_new_string(c->session) : NULL);
-                if (report_line > 0)
-                        json_object_object_add(j, "line", json_object_new_int64(report_line));
-        }
-        json_object_object_add(j, "device", json_object_new_string(c->device));
-        json_object_object_add(j, "object", json_object_new_string(c->path));
         json_object_object_add(j, "operation", json_object_new_string(operation));
         json_object_object_add(j, "parameters", json_tokener_parse(parameters));
         json_object_object_add(j, "scope", operation_scope >= 0 ? json_object_new_int(operation_scope) : NULL);

@@ -99,18 +99,9 @@ int rpc_print(const Caller *c, size_t request_size, const RpcReply *reply, const
 
         if (arg_json) {
                 hex = hex_encode(reply->response, reply->size);
-                j = json_object_new_object();
+                j = caller_json_new(c);
                 if (!hex || !j)
                         return report_errno(-ENOMEM, "Failed to print the result");
-                /* In a run of several calls, which one this is and the session it ran in. */
-                if (report_call > 0) {
-                        json_object_object_add(j, "call", json_object_new_int64(report_call));
-                        json_object_object_add(j, "session", c->session ? json_object_new_string(c->session) : NULL);
-                        if (report_line > 0)
-                                json_object_object_add(j, "line", json_object_new_int64(report_line));
-                }
-                json_object_object_add(j, "device", json_object_new_string(c->device));
-                json_object_object_add(j, "object", json_object_new_string(c->path));
                 json_object_object_add(j, "scope", json_object_new_int64(c->scope));
                 json_object_object_add(j, "scope_name", json_object_new_string(scope_to_string(c->scope) ?: "unknown"));
                 json_object_object_add(j, "request_size", json_object_new_int64((int64_t) request_size));

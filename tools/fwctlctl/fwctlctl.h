@@ -190,6 +190,8 @@ int caller_open_session(Caller *c, bool configuration_write);
 int caller_rpc(Caller *c, const void *request, size_t size, uint32_t max_response, RpcReply *ret);
 int caller_execute(Caller *c, const char *operation, const char *parameters, int operation_scope, char **ret);
 void caller_done(Caller *c);    /* closes the session, if any */
+/* A result object: the call and session in a run of several calls, the device, its object. */
+json_object *caller_json_new(const Caller *c);
 void rpc_reply_done(RpcReply *r);
 
 /* cmd-rpc.c, cmd-exec.c: shared with batch */
