@@ -122,7 +122,7 @@ static void json_device(FILE *f, const Device *d) {
         fputs(",\"parent\":", f);
         json_string(f, d->parent);
         fprintf(f, ",\"calls_in_progress\":%u,\"queue_depth\":%u,", d->n_calls, d->n_submitted);
-        json_metrics(f, &d->metrics);
+        json_metrics(f, d->metrics ?: &(const Metrics) {});
         fputc('}', f);
 }
 

@@ -79,6 +79,7 @@ Device *device_unref(Device *d) {
         free(d->driver);
         free(d->info_data);
         free(d->info_json);
+        free(d->metrics);
         free(d);
         return NULL;
 }

@@ -286,12 +286,16 @@ static void manager_count_call(Manager *m, Call *c) {
 
         if (!scope_is_valid(mc.scope))
                 return; /* refused before it had a scope: counted nowhere but in its answer */
-        metrics_record_call(&c->device->metrics, &mc);
-        metrics_record_call(&m->metrics, &mc);
-        if (denial >= 0) {
-                metrics_record_denial(&c->device->metrics, denial);
-                metrics_record_denial(&m->metrics, denial);
+        if (!c->device->metrics)
+                c->device->metrics = calloc(1, sizeof(Metrics)); /* ENOMEM: the totals still count */
+        if (c->device->metrics) {
+                metrics_record_call(c->device->metrics, &mc);
+                if (denial >= 0)
+                        metrics_record_denial(c->device->metrics, denial);
         }
+        metrics_record_call(&m->metrics, &mc);
+        if (denial >= 0)
+                metrics_record_denial(&m->metrics, denial);
 }
 
 /* The answer, exactly once: counted and sent through the call's completion. */
