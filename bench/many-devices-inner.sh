@@ -66,7 +66,7 @@ device_args() {
 
 # run LABEL BINARY N: one daemon, all figures, one line "LABEL N key=value..." on stdout.
 run() {
-        local label=$1 bin=$2 n=$3 emu pid t0 t1 tpub cpu0 cpu1 reps gmo tree tree_wall got got_tree threads_pub i
+        local label=$1 bin=$2 n=$3 emu pid t0 t1 tpub cpu0 cpu1 reps gmo tree tree_wall got got_tree threads_pub i rss settle
         local -a args
         mapfile -t args < <(device_args "$n")
         rm -f "$W/emu.sock" "$W/exec-ns"
@@ -111,9 +111,14 @@ run() {
         tree=$((cpu1 - cpu0))
         got_tree=$(grep -c 'device/fwctl' "$W/tree-$label-$n.txt" || true)
 
-        printf '%s %d devices=%d tree_nodes=%d threads=%d rss_kib=%d publish_ms=%d gmo_us=%d tree_ms=%d tree_wall_ms=%d\n' \
-                "$label" "$n" "$got" "$got_tree" "$threads_pub" "$(rss_kib "$pid")" $(( (tpub - t0) / 1000000 )) \
-                $((gmo / 1000)) $((tree / 1000000)) $((tree_wall / 1000000))
+        rss=$(rss_kib "$pid")
+        # Settled: the pool's idle threads end after 30 s (FWCTL_BENCH_SETTLE=0 skips this).
+        settle=${FWCTL_BENCH_SETTLE:-35}
+        [ "$settle" -gt 0 ] && sleep "$settle"
+
+        printf '%s %d devices=%d tree_nodes=%d threads=%d rss_kib=%d publish_ms=%d gmo_us=%d tree_ms=%d tree_wall_ms=%d threads_settled=%d rss_settled_kib=%d\n' \
+                "$label" "$n" "$got" "$got_tree" "$threads_pub" "$rss" $(( (tpub - t0) / 1000000 )) \
+                $((gmo / 1000)) $((tree / 1000000)) $((tree_wall / 1000000)) "$(threads "$pid")" "$(rss_kib "$pid")"
         stop_emulator "$emu"
         wait "$emu" 2>/dev/null || true
 }
@@ -122,7 +127,7 @@ run() {
 median_line() {
         local label=$1 n=$2 key out="$1 $2"
         shift 2
-        for key in devices tree_nodes threads rss_kib publish_ms gmo_us tree_ms tree_wall_ms; do
+        for key in devices tree_nodes threads rss_kib publish_ms gmo_us tree_ms tree_wall_ms threads_settled rss_settled_kib; do
                 out+=" $key=$(printf '%s\n' "$@" | grep -o "$key=[0-9]*" | cut -d= -f2 | sort -n |
                         awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }')"
         done
