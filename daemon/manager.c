@@ -37,6 +37,11 @@ struct Manager {
         /* The same devices by the strings that name them (borrowed from each device): lookups
          * in O(1). Each key names one device: a new one replaces a stale one (missed remove). */
         Hashmap *devices_by_name, *devices_by_syspath, *devices_by_parent;
+        /* Other names GetDevice takes (a PCI address, a node, the parent's name in a /sys/bus/
+         * link): not unique in principle, so a name already taken stays with the first device
+         * and, once that has happened, a lookup that misses falls back to a scan. */
+        Hashmap *devices_by_pci, *devices_by_devnode, *devices_by_parent_name;
+        unsigned n_alias_collisions;
         unsigned n_workers;
         Call *calls;
         unsigned n_calls;
@@ -122,6 +127,12 @@ int manager_new(sd_event *e, const ManagerConfig *config, Manager **ret) {
                 r = hashmap_new(&m->devices_by_syspath);
         if (r >= 0)
                 r = hashmap_new(&m->devices_by_parent);
+        if (r >= 0)
+                r = hashmap_new(&m->devices_by_pci);
+        if (r >= 0)
+                r = hashmap_new(&m->devices_by_devnode);
+        if (r >= 0)
+                r = hashmap_new(&m->devices_by_parent_name);
         if (r < 0)
                 return r;
         m->session_idle_usec = config->session_idle_usec ?: FWCTLD_SESSION_IDLE_USEC;
@@ -167,6 +178,9 @@ Manager *manager_free(Manager *m) {
         hashmap_free(m->devices_by_name);
         hashmap_free(m->devices_by_syspath);
         hashmap_free(m->devices_by_parent);
+        hashmap_free(m->devices_by_pci);
+        hashmap_free(m->devices_by_devnode);
+        hashmap_free(m->devices_by_parent_name);
         free(m->plugin_dir);
         policy_free(m->policy);
         free(m);
@@ -630,6 +644,24 @@ void manager_cancel_sender(Manager *m, const char *sender) {
 
 /* --- Devices ----------------------------------------------------------------------- */
 
+static const char *device_parent_name(const Device *d) {
+        const char *slash = d->parent ? strrchr(d->parent, '/') : NULL;
+
+        return slash ? slash + 1 : d->parent;
+}
+
+/* Best effort: a name not indexed (taken, or ENOMEM) is still found by the scan. */
+static void manager_index_alias(Manager *m, Hashmap *h, const char *key, Device *d) {
+        if (!isempty(key) && hashmap_put(h, key, d) < 0)
+                m->n_alias_collisions++;
+}
+
+static void manager_index_aliases(Manager *m, Device *d) {
+        manager_index_alias(m, m->devices_by_pci, d->pci_address, d);
+        manager_index_alias(m, m->devices_by_devnode, d->devnode, d);
+        manager_index_alias(m, m->devices_by_parent_name, device_parent_name(d), d);
+}
+
 static int manager_index_device(Manager *m, Device *d) {
         int r;
 
@@ -641,8 +673,10 @@ static int manager_index_device(Manager *m, Device *d) {
         if (r < 0) {
                 (void) hashmap_remove_value(m->devices_by_name, d->name, d);
                 (void) hashmap_remove_value(m->devices_by_syspath, d->syspath, d);
+                return r;
         }
-        return r;
+        manager_index_aliases(m, d);
+        return 0;
 }
 
 static void manager_unindex_device(Manager *m, Device *d) {
@@ -650,6 +684,12 @@ static void manager_unindex_device(Manager *m, Device *d) {
         (void) hashmap_remove_value(m->devices_by_syspath, d->syspath, d);
         if (!isempty(d->parent))
                 (void) hashmap_remove_value(m->devices_by_parent, d->parent, d);
+        if (!isempty(d->pci_address))
+                (void) hashmap_remove_value(m->devices_by_pci, d->pci_address, d);
+        if (!isempty(d->devnode))
+                (void) hashmap_remove_value(m->devices_by_devnode, d->devnode, d);
+        if (!isempty(device_parent_name(d)))
+                (void) hashmap_remove_value(m->devices_by_parent_name, device_parent_name(d), d);
 }
 
 Device *manager_get_device_by_name(Manager *m, const char *name) {
@@ -662,8 +702,19 @@ Device *manager_find_device_by_name(Manager *m, const char *name) {
         return d && d->state == DEVICE_READY ? d : NULL;
 }
 
-/* The indexed forms (a name, /sys/class/fwctl/NAME, a syspath, a parent) in O(1); the others
- * (a PCI address, a node, a /sys/bus/ link) and misses by matching every device. */
+/* /sys/bus/BUS/devices/NAME: the parent's name, or (BUS pci) its PCI address. */
+static Device *manager_find_bus_link(Manager *m, const char *rest) {
+        const char *slash = strchr(rest, '/'), *x;
+
+        if (!slash || strncmp(slash + 1, "devices/", strlen("devices/")) != 0)
+                return NULL;
+        x = slash + 1 + strlen("devices/");
+        return hashmap_get(m->devices_by_parent_name, x) ?:
+               (strncmp(rest, "pci/", 4) == 0 ? hashmap_get(m->devices_by_pci, x) : NULL);
+}
+
+/* Every form in O(1), through the indexes; device_matches() still decides (it refuses paths
+ * with "." or ".." components). A scan only once an alias was left unindexed. */
 Device *manager_find_device(Manager *m, const char *name_or_parent) {
         const char *s = name_or_parent;
         Device *d;
@@ -671,14 +722,18 @@ Device *manager_find_device(Manager *m, const char *name_or_parent) {
         if (isempty(s))
                 return NULL;
         if (s[0] != '/')
-                d = hashmap_get(m->devices_by_name, s);
+                d = hashmap_get(m->devices_by_name, s) ?: hashmap_get(m->devices_by_pci, s);
         else if (strncmp(s, "/sys/class/fwctl/", strlen("/sys/class/fwctl/")) == 0)
                 d = hashmap_get(m->devices_by_name, s + strlen("/sys/class/fwctl/"));
+        else if (strncmp(s, "/sys/bus/", strlen("/sys/bus/")) == 0)
+                d = manager_find_bus_link(m, s + strlen("/sys/bus/"));
         else
-                d = hashmap_get(m->devices_by_syspath, s) ?: hashmap_get(m->devices_by_parent, s);
-        /* device_matches() still decides: it refuses paths with "." or ".." components. */
+                d = hashmap_get(m->devices_by_syspath, s) ?: hashmap_get(m->devices_by_parent, s) ?:
+                    hashmap_get(m->devices_by_devnode, s);
         if (d && d->state == DEVICE_READY && device_matches(d, s))
                 return d;
+        if (m->n_alias_collisions == 0)
+                return NULL;
 
         for (d = m->devices; d; d = d->next)
                 if (d->state == DEVICE_READY && device_matches(d, s))

@@ -71,6 +71,26 @@ test_get_device_by_sysfs_path() {
         assert_eq "$FWCTL_DEV_PREFIX/fwctl1" "$(get_device "$p")" "GetDevice $p"
 }
 
+# Every name GetDevice takes for one device (each looked up in its own index; the parent's
+# name in a /sys/bus/ link is in 12-hardening.sh), and the same forms for no device.
+test_get_device_every_form() {
+        local n node pci what
+        for n in fwctl0 fwctl1; do
+                node=$(dev_prop "$n" DeviceNode | jq -r .)
+                pci=$(dev_prop "$n" PciAddress | jq -r .)
+                assert_eq "/dev/fwctl/$n" "$node" "$n's node"
+                assert_eq "$FWCTL_DEV_PREFIX/$n" "$(get_device "$node")" "GetDevice $node"
+                assert_eq "$FWCTL_DEV_PREFIX/$n" "$(get_device "/sys/class/fwctl/$n")" "GetDevice /sys/class/fwctl/$n"
+                assert_eq "$FWCTL_DEV_PREFIX/$n" "$(get_device "/sys/bus/pci/devices/$pci")" \
+                        "GetDevice /sys/bus/pci/devices/$pci"
+        done
+        for what in /dev/fwctl/fwctl99 /sys/class/fwctl/fwctl99 /sys/bus/pci/devices/0000:ff:1f.7 \
+                /sys/bus/pci/0000:03:00.0 /sys/bus/pci/devices/0000:03:00.0/fwctl; do
+                assert_dbus_error NoSuchDevice gdbus call --system --dest "$FWCTL_BUS" \
+                        --object-path "$FWCTL_MGR_PATH" --method "$FWCTL_MGR_IFACE.GetDevice" "$what"
+        done
+}
+
 test_get_device_unknown() {
         local what
         for what in fwctl99 0000:ff:1f.7 /sys/devices/pci0000:00/0000:00:1f.0 "" "../../etc/passwd"; do
