@@ -611,6 +611,9 @@ void bus_device_emit_removed(BusContext *b, Device *d) {
         _cleanup_(freep) char *path = NULL;
         int r;
 
+        /* Stopping because the bus went away (dbus-daemon stopped first): nobody to tell. */
+        if (sd_bus_is_open(b->bus) <= 0)
+                return;
         r = bus_device_path(d, &path);
         if (r >= 0)
                 r = sd_bus_emit_object_removed(b->bus, path);
