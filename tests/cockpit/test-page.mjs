@@ -336,6 +336,10 @@ try {
         console.log(`# screenshot: ${path.join(ARTIFACTS, "fwctl-confirm.png")}`);
         await page.click("#confirm-cancel");
         await page.waitForSelector("#confirm-dialog:not([open])", { state: "attached", timeout: T_WAIT });
+        // The page writes its note once the dialog's promise has settled: after the close.
+        await page.waitForFunction(() => (document.querySelector("#rpc-output")?.textContent || "")
+                                          .includes("nothing was sent"), null, { timeout: T_WAIT })
+                  .catch(() => {});
         assert((await page.textContent("#rpc-output")).includes("nothing was sent"), "no 'cancelled' note");
         assert(emu("stats", "fwctl0") === before, "an RPC reached the device after Cancel");
         assert(await page.isHidden("#taint-banner"), "taint banner after a cancelled call");
