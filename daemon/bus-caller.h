@@ -5,6 +5,7 @@
 
 #include "bus-context.h"
 #include "call.h"
+#include "names.h"
 
 /*
  * Who sent a call: asked of the bus daemon (GetConnectionCredentials), never taken from
@@ -14,7 +15,9 @@
  * in all, because nothing can be charged to a uid before the uid is known.
  */
 
-#define BUS_CALLER_WAITING_PER_SENDER 16u
+/* A connection may pipeline as many calls as its uid may have in progress (a client that
+ * sends them all at once must not see Busy just because the bus has not answered yet). */
+#define BUS_CALLER_WAITING_PER_SENDER FWCTLD_MAX_CALLS_PER_UID
 #define BUS_CALLER_WAITING_BYTES_MAX (64ull * 1024 * 1024)
 /* Below the D-Bus default method timeout (25 s): a caller stuck behind a congested bus
  * gets Busy from us, not a timeout from its library. */

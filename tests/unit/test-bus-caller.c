@@ -30,7 +30,7 @@
 
 #define TEST_PATH "/org/example/Test"
 #define TEST_INTERFACE "org.example.Test"
-#define N_MAX 64u
+#define N_MAX (2u * BUS_CALLER_WAITING_PER_SENDER + 32u)
 #define N_CLIENTS 8u
 
 typedef struct Reply {
@@ -347,7 +347,8 @@ static void test_first_waits_then_known(void **state) {
         assert_null(T.replies[second].error_name);
 }
 
-/* 16 wait in order; the 17th is refused at once, before the bus has answered. */
+/* BUS_CALLER_WAITING_PER_SENDER wait in order; one more is refused at once, before the bus
+ * has answered. */
 static void test_per_connection_cap(void **state) {
         sd_bus *client = new_client();
         unsigned first = send_calls(client, BUS_CALLER_WAITING_PER_SENDER + 1, false);
