@@ -21,7 +21,9 @@
  *       CONNS bus connections each send PER_CONN asynchronous Device.Rpc calls
  *       to fwctld's /org/freedesktop/fwctl1/device/DEVICE, prints "sent=N"
  *       once every call is on the bus, then waits for every reply and prints
- *       "ok=N", "error.NAME=N" per error name and "answered=N".
+ *       "ok=N", "error.NAME=N" per error name and "answered=N". With
+ *       KT_UNBIND_PATH and KT_UNBIND_VALUE set, it writes VALUE to PATH (a
+ *       driver's unbind file) right after "sent=": at once, while calls queue.
  *
  * The fwctl uAPI structs are written here from kernel-fwctl.md §1; each
  * offset is pinned with static_assert.
@@ -384,6 +386,31 @@ static int flood_wait(sd_bus **buses, unsigned nconn, struct flood *f, unsigned 
         return 0;
 }
 
+/* The hot-unplug under load: the unbind right after the last call is on the bus, with no
+ * shell round trip in between (fwctld would otherwise have run every call already). */
+static int flood_unbind(void)
+{
+        const char *path = getenv("KT_UNBIND_PATH"), *value = getenv("KT_UNBIND_VALUE");
+        size_t len;
+        ssize_t n;
+        int fd;
+
+        if (!path || !value)
+                return 0;
+        fd = open(path, O_WRONLY | O_CLOEXEC);
+        if (fd < 0)
+                return -errno;
+        len = strlen(value);
+        n = write(fd, value, len);
+        n = n < 0 ? -errno : n;
+        close(fd);
+        if (n < 0)
+                return (int) n;
+        printf("unbound=1\n");
+        fflush(stdout);
+        return 0;
+}
+
 static int cmd_flood(int argc, char **argv)
 {
         uint64_t nconn, per, scope, max;
@@ -415,7 +442,9 @@ static int cmd_flood(int argc, char **argv)
         }
         printf("sent=%u\n", (unsigned) (nconn * per));
         fflush(stdout);
-        r = flood_wait(buses, (unsigned) nconn, &f, (unsigned) (nconn * per));
+        r = flood_unbind();
+        if (r >= 0)
+                r = flood_wait(buses, (unsigned) nconn, &f, (unsigned) (nconn * per));
         printf("ok=%u\n", f.ok);
         for (unsigned i = 0; i < f.nnames; i++)
                 printf("error.%s=%u\n", f.names[i], f.counts[i]);
