@@ -597,10 +597,17 @@ void manager_authorization_done(Manager *m, Call *c, int r, bool authorized, boo
                              r < 0           ? "polkit-unavailable" :
                              challenge       ? "challenge" :
                                                "denied");
-        if (r == -ETIMEDOUT)
+        /* No answer in time: with an agent asked, the user did not authenticate; without
+         * one, polkitd or the bus is congested and the caller may well be authorised. */
+        if (r == -ETIMEDOUT && c->caller.interactive)
                 (void) call_fail(c, CALL_ERROR_NOT_AUTHORIZED,
                                  "Authorization for %s was not given in time (an authentication agent did not "
                                  "answer); the check was cancelled.", action);
+        else if (r == -ETIMEDOUT)
+                (void) call_fail(c, CALL_ERROR_BUSY,
+                                 "Refused: polkit did not answer the check for %s in time (limits: %llu s); it "
+                                 "or the bus is congested, the check was cancelled: try again.", action,
+                                 (unsigned long long) (FWCTLD_POLKIT_TIMEOUT_USEC / 1000000ull));
         else if (r < 0)
                 (void) call_fail(c, CALL_ERROR_NOT_AUTHORIZED,
                                  "Authorization for %s could not be checked (polkit unavailable: %s).", action,

@@ -66,6 +66,13 @@
 /* polkit checks in flight: well below dbus-daemon's 128 pending replies per connection. */
 #define FWCTLD_MAX_CHECKS_PER_UID 16u
 #define FWCTLD_MAX_CHECKS 64u
+/*
+ * Bounded polkit waits: a check is answered (or fails) within these. An interactive one may
+ * wait on an authentication agent while a human types a password, but an agent that never
+ * answers must not hold the caller's share (and a bus pending reply) for minutes.
+ */
+#define FWCTLD_POLKIT_TIMEOUT_USEC (20ULL * 1000000ULL)
+#define FWCTLD_POLKIT_INTERACTIVE_TIMEOUT_USEC (60ULL * 1000000ULL)
 #define FWCTLD_CHECKS_RESERVE 16u
 /* A call that could not start within this is refused at once (clients time out at 25 s). */
 #define FWCTLD_MAX_EXPECTED_WAIT_USEC (20ULL * 1000000ULL)

@@ -7,14 +7,6 @@
 #include "polkit.h"
 #include "util.h"
 
-/*
- * Bounded waits: a check is answered (or fails) within these. An interactive one may wait on
- * an authentication agent while a human types a password, but an agent that never answers
- * must not hold the caller's share (and a bus pending reply) for minutes.
- */
-#define POLKIT_TIMEOUT_USEC (20ULL * 1000000ULL)
-#define POLKIT_INTERACTIVE_TIMEOUT_USEC (60ULL * 1000000ULL)
-
 /* CheckAuthorization flags (polkit's PolkitCheckAuthorizationFlags). */
 #define POLKIT_CHECK_ALLOW_USER_INTERACTION UINT32_C(1)
 
@@ -199,7 +191,7 @@ int polkit_check(sd_bus *bus,
         if (r < 0)
                 return log_debug_errno(r, "Failed to build polkit CheckAuthorization for '%s': %m", action);
         r = sd_bus_call_async(bus, &check->slot, m, on_check_reply, check,
-                              interactive ? POLKIT_INTERACTIVE_TIMEOUT_USEC : POLKIT_TIMEOUT_USEC);
+                              interactive ? FWCTLD_POLKIT_INTERACTIVE_TIMEOUT_USEC : FWCTLD_POLKIT_TIMEOUT_USEC);
         if (r < 0)
                 return log_debug_errno(r, "Failed to send polkit CheckAuthorization for '%s': %m", action);
 

@@ -204,6 +204,26 @@ static void test_authorization_outcomes(void **state) {
 }
 
 /* Authorised, but the device went meanwhile: DeviceGone, nothing queued. */
+/* No answer in time: NotAuthorized when an agent was asked (the user did not authenticate),
+ * Busy without one (polkitd or the bus congested; the caller may well be authorised). */
+static void test_authorization_timeout(void **state) {
+        Fixture *f = *state;
+        Call *c;
+
+        (void) submit(f, 4242, ":1.1", 0x01, 8, 64);
+        c = submit(f, 4242, ":1.1", 0x01, 8, 64);
+        c->caller.interactive = true;
+        assert_int_equal(f->n_started, 2);
+
+        answer(f, 0, -ETIMEDOUT, false, false);
+        assert_int_equal(f->last_error, CALL_ERROR_BUSY);
+        assert_non_null(strstr(f->last_message, "try again"));
+        answer(f, 1, -ETIMEDOUT, false, false);
+        assert_int_equal(f->last_error, CALL_ERROR_NOT_AUTHORIZED);
+        assert_non_null(strstr(f->last_message, "authentication agent"));
+        assert_int_equal(f->n_done, 2);
+}
+
 static void test_authorized_but_gone(void **state) {
         Fixture *f = *state;
 
@@ -270,6 +290,7 @@ int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test_setup_teardown(test_check_failure_answers_at_once, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_authorization_outcomes, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_authorization_timeout, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_authorized_but_gone, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_uid_shares_and_cancel, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_bytes_per_uid, setup, teardown),
