@@ -5,7 +5,7 @@
 # it. Sourced by tests/packaging/run.sh and tests/systemd/run.sh.
 #
 # The caller runs in a private mount namespace of its own (unshare -m --propagation
-# private) and sets T, its test directory. nspawn_overlay mounts a tmpfs on /run (nspawn
+# private) and sets T, its test directory (nspawn_cleanup removes it, or keeps it). nspawn_overlay mounts a tmpfs on /run (nspawn
 # writes /run/systemd/nspawn; on this host /run is on the root disk) and a tmpfs-backed
 # overlay over the tree on $T/merged, so the cached tree is never changed; everything
 # vanishes with the namespace. nspawn_start boots it and sets NSPAWN_PID (systemd-nspawn,
@@ -102,5 +102,19 @@ nspawn_kill() {
         if [ -n "$NSPAWN_PID" ] && kill -0 "$NSPAWN_PID" 2>/dev/null; then
                 kill -KILL "$NSPAWN_PID" 2>/dev/null || true
                 wait "$NSPAWN_PID" 2>/dev/null || true
+        fi
+}
+
+# nspawn_cleanup KEEP LABEL: the suite's EXIT trap. Stops the container; with KEEP=1 keeps
+# $T and, since the overlay's tmpfs goes with the namespace, a copy of what changed in it.
+nspawn_cleanup() {
+        nspawn_kill
+        if [ "$1" = 1 ]; then
+                [ -d "$T/ovl/upper" ] && cp -a "$T/ovl/upper" "$T/upper"
+                echo "$2: kept $T" >&2
+        else
+                umount -R "$T/ovl" 2>/dev/null || true
+                umount "$T/merged" 2>/dev/null || true
+                rm -rf "$T"
         fi
 }

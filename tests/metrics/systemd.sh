@@ -40,18 +40,7 @@ PROM=$TEXTFILE/fwctld.prom
 SERVICE=fwctld-metrics.service
 TIMER=fwctld-metrics.timer
 
-cleanup() {
-        nspawn_kill
-        if [ "$KEEP" = 1 ]; then
-                [ -d "$T/ovl/upper" ] && cp -a "$T/ovl/upper" "$T/upper"
-                echo "metrics/systemd: kept $T" >&2
-        else
-                umount -R "$T/ovl" 2>/dev/null || true
-                umount "$T/merged" 2>/dev/null || true
-                rm -rf "$T"
-        fi
-}
-trap cleanup EXIT
+trap 'nspawn_cleanup "$KEEP" metrics/systemd' EXIT
 
 # check NAME CMD...: PASS systemd_NAME, or FAIL with the last lines CMD printed
 check() {

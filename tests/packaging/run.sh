@@ -51,19 +51,7 @@ FAIL=0
 LAST_OK=0
 declare -A SECONDS_OF
 
-cleanup() {
-        nspawn_kill
-        if [ "$KEEP" = 1 ]; then
-                # The overlay's tmpfs goes with the namespace: keep what changed.
-                [ -d "$T/ovl/upper" ] && cp -a "$T/ovl/upper" "$T/upper"
-                echo "packaging: kept $T" >&2
-        else
-                umount -R "$T/ovl" 2>/dev/null || true
-                umount "$T/merged" 2>/dev/null || true
-                rm -rf "$T"
-        fi
-}
-trap cleanup EXIT
+trap 'nspawn_cleanup "$KEEP" packaging' EXIT
 
 # check DESCRIPTION CMD...: one check, passed when CMD exits 0; its output is shown
 # on failure.

@@ -51,18 +51,7 @@ START_MS=""
 BUS=(org.freedesktop.fwctl1 /org/freedesktop/fwctl1 org.freedesktop.fwctl1.Manager)
 declare -A SECONDS_OF
 
-cleanup() {
-        nspawn_kill
-        if [ "$KEEP" = 1 ]; then
-                [ -d "$T/ovl/upper" ] && cp -a "$T/ovl/upper" "$T/upper"
-                echo "systemd: kept $T" >&2
-        else
-                umount -R "$T/ovl" 2>/dev/null || true
-                umount "$T/merged" 2>/dev/null || true
-                rm -rf "$T"
-        fi
-}
-trap cleanup EXIT
+trap 'nspawn_cleanup "$KEEP" systemd' EXIT
 
 # check DESCRIPTION CMD...: one check, passed when CMD exits 0; its output is shown on
 # failure, and with FWCTLD_SYSTEMD_VERBOSE=1 always.
