@@ -226,20 +226,34 @@ static const char *path_after(const char *s, const char *prefix) {
         return strncmp(s, prefix, l) == 0 ? s + l : NULL;
 }
 
+const char *device_parent_name(const Device *d) {
+        const char *slash = d->parent ? strrchr(d->parent, '/') : NULL;
+
+        return slash ? slash + 1 : NULL;
+}
+
+const char *device_bus_link_name(const char *rest, bool *ret_pci) {
+        const char *slash = strchr(rest, '/'), *x;
+
+        x = slash ? path_after(slash + 1, "devices/") : NULL;
+        if (!x || strchr(x, '/'))
+                return NULL;
+        *ret_pci = path_after(rest, "pci/");
+        return x;
+}
+
 /* /sys/bus/<bus>/devices/<X>: the parent by its name on its bus, or the PCI function by its
  * address (also when the fwctl parent is an auxiliary device below it). */
 static bool device_matches_bus_link(const Device *d, const char *rest) {
-        const char *slash = strchr(rest, '/'), *x, *parent_name;
+        const char *x, *parent_name = device_parent_name(d);
+        bool pci;
 
-        if (!slash)
+        x = device_bus_link_name(rest, &pci);
+        if (!x)
                 return false;
-        x = path_after(slash + 1, "devices/");
-        if (!x || strchr(x, '/'))
-                return false;
-        parent_name = d->parent ? strrchr(d->parent, '/') : NULL;
-        if (parent_name && streq(x, parent_name + 1))
+        if (parent_name && streq(x, parent_name))
                 return true;
-        return !isempty(d->pci_address) && streq(x, d->pci_address) && path_after(rest, "pci/");
+        return pci && !isempty(d->pci_address) && streq(x, d->pci_address);
 }
 
 bool device_matches(const Device *d, const char *s) {

@@ -84,3 +84,8 @@ AuditDevice device_to_audit(const Device *d);
  * syspath, /sys/class/fwctl/<name> or /sys/bus/<bus>/devices/<parent's name or PCI address>? Paths
  * are compared as strings, never resolved; one with an empty, "." or ".." component names nothing. */
 bool device_matches(const Device *d, const char *name_or_parent);
+/* The parent's name on its bus: the last component of its sysfs path (NULL without one). */
+const char *device_parent_name(const Device *d);
+/* What follows /sys/bus/ in a bus link, "<bus>/devices/<name>": the name (NULL for anything
+ * else); *ret_pci: whether the bus is pci. Read lexically. */
+const char *device_bus_link_name(const char *rest, bool *ret_pci);

@@ -651,12 +651,6 @@ void manager_cancel_sender(Manager *m, const char *sender) {
 
 /* --- Devices ----------------------------------------------------------------------- */
 
-static const char *device_parent_name(const Device *d) {
-        const char *slash = d->parent ? strrchr(d->parent, '/') : NULL;
-
-        return slash ? slash + 1 : d->parent;
-}
-
 /* Best effort: a name not indexed (taken, or ENOMEM) is still found by the scan. */
 static void manager_index_alias(Manager *m, Hashmap *h, const char *key, Device *d) {
         if (!isempty(key) && hashmap_put(h, key, d) < 0)
@@ -711,13 +705,12 @@ Device *manager_find_device_by_name(Manager *m, const char *name) {
 
 /* /sys/bus/BUS/devices/NAME: the parent's name, or (BUS pci) its PCI address. */
 static Device *manager_find_bus_link(Manager *m, const char *rest) {
-        const char *slash = strchr(rest, '/'), *x;
+        bool pci;
+        const char *x = device_bus_link_name(rest, &pci);
 
-        if (!slash || strncmp(slash + 1, "devices/", strlen("devices/")) != 0)
+        if (!x)
                 return NULL;
-        x = slash + 1 + strlen("devices/");
-        return hashmap_get(m->devices_by_parent_name, x) ?:
-               (strncmp(rest, "pci/", 4) == 0 ? hashmap_get(m->devices_by_pci, x) : NULL);
+        return hashmap_get(m->devices_by_parent_name, x) ?: (pci ? hashmap_get(m->devices_by_pci, x) : NULL);
 }
 
 /* Every form in O(1), through the indexes; device_matches() still decides (it refuses paths
