@@ -24,11 +24,10 @@ struct BusCallerWait {
 typedef struct BusCreds {
         BusContext *context;
         char *sender;
-        bool known;
         uid_t uid;
         pid_t pid;
         char *unit;
-        sd_bus_slot *query;          /* GetConnectionCredentials in flight */
+        sd_bus_slot *query;          /* GetConnectionCredentials in flight; NULL: known */
         BusCallerWait *first, *last; /* calls waiting for the answer, oldest first */
         unsigned n_waiting;
 } BusCreds;
@@ -125,7 +124,6 @@ static void bus_creds_known(BusCreds *x, uid_t uid, pid_t pid) {
         _cleanup_(sd_bus_creds_unrefp) sd_bus_creds *unit_creds = NULL;
         const char *unit = NULL;
 
-        x->known = true;
         x->uid = uid;
         x->pid = pid;
         /* The unit is for the audit record only: read from /proc, best effort (the pid may be gone). */
@@ -245,7 +243,7 @@ int bus_caller_submit(BusContext *b, Call *c, sd_bus_message *message, uint64_t 
         c->caller.interactive = sd_bus_message_get_allow_interactive_authorization(message) > 0;
 
         x = hashmap_get(b->callers, sender);
-        if (x && x->known) {
+        if (x && !x->query) {
                 bus_caller_dispatch(b, x, c, message, session_id, dispatch);
                 return 1;
         }

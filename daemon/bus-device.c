@@ -12,7 +12,6 @@
 #include "bus-device.h"
 #include "call.h"
 #include "device.h"
-#include "list.h"
 #include "log.h"
 #include "manager.h"
 #include "names.h"
