@@ -202,12 +202,12 @@ static int bus_creds_ask(BusContext *b, const char *sender, BusCreds **ret) {
                 free(x);
                 return -ENOMEM;
         }
-        r = sd_bus_message_new_method_call(b->bus, &m, "org.freedesktop.DBus", "/org/freedesktop/DBus",
+        r = sd_bus_message_new_method_call(b->control, &m, "org.freedesktop.DBus", "/org/freedesktop/DBus",
                                            "org.freedesktop.DBus", "GetConnectionCredentials");
         if (r >= 0)
                 r = sd_bus_message_append(m, "s", sender);
         if (r >= 0)
-                r = sd_bus_call_async(b->bus, &x->query, m, on_credentials, x, BUS_CALLER_QUERY_TIMEOUT_USEC);
+                r = sd_bus_call_async(b->control, &x->query, m, on_credentials, x, BUS_CALLER_QUERY_TIMEOUT_USEC);
         if (r >= 0)
                 r = hashmap_put(b->callers, x->sender, x);
         if (r < 0) {

@@ -15,7 +15,11 @@
 /* The bus layer's state, shared by bus-manager.c, bus-device.c and bus-session.c. */
 typedef struct BusContext {
         Manager *manager;
-        sd_bus *bus;
+        sd_bus *bus;             /* the name, the objects, the calls */
+        /* What fwctld asks the bus and polkit (who a caller is, CheckAuthorization) goes out
+         * on a connection of its own: their answers must not queue behind the calls that
+         * the bus holds for the first connection, which a flood of 2 MiB calls fills. */
+        sd_bus *control;
         sd_bus_slot *name_owner_slot;
         bool name_requested;
         Hashmap *callers;        /* who each client is, by unique name (bus-caller.c) */

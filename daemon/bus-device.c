@@ -664,7 +664,7 @@ static int authorizer_start(Call *c, void *userdata) {
         if (!a)
                 return -ENOMEM;
         *a = (BusAuthorization) { .context = b, .call = c };
-        r = polkit_check(b->bus, c->caller.sender, scope_to_action(c->scope), details, c->caller.interactive,
+        r = polkit_check(b->control, c->caller.sender, scope_to_action(c->scope), details, c->caller.interactive,
                          on_polkit_answer, a, &a->check);
         if (r < 0) {
                 free(a);

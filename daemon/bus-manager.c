@@ -199,6 +199,16 @@ static int bus_context_connect(BusContext *b, sd_event *e) {
                 return log_error_errno(r, "Failed to attach bus to event loop: %m");
         /* Losing the bus means nobody can reach us: exit and let systemd restart. */
         (void) sd_bus_set_exit_on_disconnect(b->bus, true);
+
+        r = sd_bus_open_system(&b->control);
+        if (r < 0)
+                return log_error_errno(r, "Failed to open the control connection to the system bus: %m");
+        (void) sd_bus_set_description(b->control, "control");
+        /* Answers that release waiting calls go before the next call is read. */
+        r = sd_bus_attach_event(b->control, e, SD_EVENT_PRIORITY_NORMAL - 1);
+        if (r < 0)
+                return log_error_errno(r, "Failed to attach the control connection to the event loop: %m");
+        (void) sd_bus_set_exit_on_disconnect(b->control, true);
         return 0;
 }
 
@@ -245,6 +255,8 @@ BusContext *bus_manager_free(BusContext *b) {
         bus_caller_forget_all(b);
         hashmap_free(b->callers);
         sd_bus_slot_unref(b->name_owner_slot);
+        if (b->control)
+                sd_bus_flush_close_unref(b->control);
         if (b->bus)
                 sd_bus_flush_close_unref(b->bus);
         free(b);

@@ -277,7 +277,7 @@ static int group_teardown(void **state) {
 }
 
 static int setup(void **state) {
-        T.b = (BusContext) { .bus = T.server };
+        T.b = (BusContext) { .bus = T.server, .control = T.server };
         assert_int_equal(hashmap_new(&T.b.callers), 0);
         return 0;
 }
