@@ -438,13 +438,15 @@ static int read_rpc_fd(sd_bus_message *message, Device *d, bool with_scope, Call
 
 static int read_execute(sd_bus_message *message, Device *d, Call **ret, sd_bus_error *error) {
         const char *operation, *parameters;
+        size_t size;
         Call *c;
         int r;
 
         r = sd_bus_message_read(message, "ss", &operation, &parameters);
         if (r < 0)
                 return r;
-        if (strlen(parameters) > FWCTLD_MAX_RPC_LEN)
+        size = strnlen(parameters, (size_t) FWCTLD_MAX_RPC_LEN + 1);
+        if (size > FWCTLD_MAX_RPC_LEN)
                 return sd_bus_error_setf(error, FWCTLD_ERROR_PAYLOAD_TOO_LARGE, "Parameters exceed %u bytes.",
                                          FWCTLD_MAX_RPC_LEN);
         if (strlen(operation) >= FWCTLD_OPERATION_NAME_MAX)
@@ -454,10 +456,10 @@ static int read_execute(sd_bus_message *message, Device *d, Call **ret, sd_bus_e
         if (r < 0)
                 return r;
         (void) snprintf(c->execute_operation, sizeof(c->execute_operation), "%s", operation);
-        c->parameters_json = strdup(isempty(parameters) ? "{}" : parameters);
-        if (!c->parameters_json) {
+        r = size == 0 ? call_set_parameters(c, "{}", 2) : call_set_parameters(c, parameters, size);
+        if (r < 0) {
                 call_free(c);
-                return -ENOMEM;
+                return r;
         }
         *ret = c;
         return 0;

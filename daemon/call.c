@@ -283,7 +283,7 @@ static int call_check_open_session(Call *c) {
         return 0;
 }
 
-int call_check(Call *c) {
+int call_check_request(Call *c) {
         int r;
 
         assert(c);
@@ -294,13 +294,42 @@ int call_check(Call *c) {
                 return r;
         if (c->kind == CALL_OPEN_SESSION)
                 return call_check_open_session(c);
-        r = call_check_sizes(c);
-        if (r < 0)
-                return r;
+        return call_check_sizes(c);
+}
+
+int call_classify(Call *c) {
+        int r;
+
+        assert(c);
+        if (c->kind == CALL_OPEN_SESSION)
+                return 0;
         r = c->kind == CALL_EXECUTE ? call_classify_execute(c) : call_classify_rpc(c);
         if (r < 0)
                 return r;
         return call_check_deny_list(c);
+}
+
+int call_check(Call *c) {
+        int r;
+
+        r = call_check_request(c);
+        if (r < 0)
+                return r;
+        return call_classify(c);
+}
+
+int call_set_parameters(Call *c, const char *json, size_t size) {
+        char *copy;
+
+        assert(c);
+        assert(json);
+        copy = strndup(json, size);
+        if (!copy)
+                return -ENOMEM;
+        free(c->parameters_json);
+        c->parameters_json = copy;
+        c->parameters_size = size;
+        return 0;
 }
 
 /* --- The journal ------------------------------------------------------------------ */
@@ -314,7 +343,7 @@ static void call_to_audit(const Call *c, AuditCall *ret) {
                 .operation = c->cls.operation,
                 .execute_operation = c->execute_operation,
                 .configuration_write = c->cls.configuration_write,
-                .request_size = c->kind == CALL_EXECUTE ? strlen(strempty(c->parameters_json)) : c->request_size,
+                .request_size = c->kind == CALL_EXECUTE ? c->parameters_size : c->request_size,
                 .uid = c->caller.uid,
                 .pid = c->caller.pid,
                 .unit = c->caller.unit,

@@ -7,6 +7,7 @@
 #include <sys/types.h>
 
 #include "audit.h"
+#include "names.h"
 #include "rpc-exchange.h"
 #include "scope.h"
 #include "types.h"
@@ -95,7 +96,8 @@ struct Call {
         fwctld_classification cls; /* Execute: cls.operation lists the RPC names it issues */
         const fwctld_operation *operation;
         char execute_operation[FWCTLD_OPERATION_NAME_MAX]; /* Execute's name (of the parent for its RPCs) */
-        char *parameters_json;
+        char *parameters_json;     /* call_set_parameters() */
+        size_t parameters_size;    /* its strlen(), measured once */
         bool session_configuration_write; /* OpenSession's option */
 
         RpcExchange rpc;
@@ -143,8 +145,16 @@ static inline void call_freep(Call **c) {
 /* Set the domain error (only the first sticks); returns -EINVAL-ish for "return call_fail(...)". */
 int call_fail(Call *c, CallError e, const char *format, ...) _printf_(3, 4);
 
-/* Loop: size/scope checks, the plugin's classification, the fallback gate, the deny list. */
+/* Loop: what costs nothing to check (the device, the fallback gate, sizes and scope)... */
+int call_check_request(Call *c);
+/* ... then what may cost (the plugin's classification, Execute's parameters parsed), and
+ * the deny list: the manager takes the caller's share in between, so that a flood over
+ * its share is refused before any of it is parsed. */
+int call_classify(Call *c);
+/* Both. */
 int call_check(Call *c);
+/* Execute's parameters: a copy of json's first size bytes (size: its strlen()). */
+int call_set_parameters(Call *c, const char *json, size_t size);
 /* Every journal record of a call goes through these. */
 int call_audit_attempt(Call *c);
 void call_audit_result(Call *c, bool tainted_after);
@@ -158,9 +168,7 @@ void call_finish(Call *c);
 /* What a call holds from the start: its request and parameters (twice: our copy and the
  * bus message's) and the message itself. */
 static inline uint64_t call_input_bytes(const Call *c) {
-        size_t params = c->parameters_json ? strlen(c->parameters_json) : 0;
-
-        return 2 * ((uint64_t) c->request_size + params) + 512;
+        return 2 * ((uint64_t) c->request_size + c->parameters_size) + FWCTLD_CALL_OVERHEAD_BYTES;
 }
 
 /* What a call holds while it waits once checked: its input and its reply buffer. */

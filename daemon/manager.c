@@ -243,7 +243,19 @@ static void manager_refresh_taint(Manager *m) {
 
 /* --- Calls ------------------------------------------------------------------------- */
 
-/* Admitted within the caller's share, or refused (Busy). */
+/* Busy: the caller's share is full; the message names the limit (docs/dbus-api.md). */
+static int manager_refuse_share(Call *c, const char *why, int r, bool check) {
+        if (check)
+                return call_fail(c, CALL_ERROR_BUSY, "Refused: %s (limits: %u per user, %u in all); try again when "
+                                 "your calls waiting for authorisation have been answered.",
+                                 why ?: errno_name(r), FWCTLD_MAX_CHECKS_PER_UID, FWCTLD_MAX_CHECKS);
+        return call_fail(c, CALL_ERROR_BUSY, "Refused: %s (limits: %u calls and %llu MiB per user, %llu MiB in all); "
+                         "try again when your calls in progress have finished.",
+                         why ?: errno_name(r), FWCTLD_MAX_CALLS_PER_UID, FWCTLD_MAX_BYTES_PER_UID / (1024ull * 1024ull),
+                         FWCTLD_MAX_PENDING_BYTES / (1024ull * 1024ull));
+}
+
+/* The caller's share, taken after the free checks and before the plugin parses anything. */
 static int manager_track_call(Manager *m, Call *c) {
         const char *why = NULL;
         int r;
@@ -251,15 +263,30 @@ static int manager_track_call(Manager *m, Call *c) {
         c->held_bytes = call_held_bytes(c);
         r = shares_admit_call(m->shares, c->caller.uid, c->held_bytes, &why);
         if (r < 0)
-                return call_fail(c, CALL_ERROR_BUSY, "Refused: %s (limits: %u calls and %llu MiB per user, %llu MiB "
-                                 "in all); try again when your calls in progress have finished.",
-                                 why ?: errno_name(r), FWCTLD_MAX_CALLS_PER_UID,
-                                 FWCTLD_MAX_BYTES_PER_UID / (1024ull * 1024ull),
-                                 FWCTLD_MAX_PENDING_BYTES / (1024ull * 1024ull));
+                return manager_refuse_share(c, why, r, false);
         LIST_PREPEND(m->calls, c);
         c->tracked = true;
         m->n_calls++;
         c->device->n_calls++;
+        return 0;
+}
+
+/* Classified: the reply buffer may have grown to what the driver writes (kernel_out_min). */
+static int manager_classify_call(Manager *m, Call *c) {
+        const char *why = NULL;
+        uint64_t held;
+        int r;
+
+        r = call_classify(c);
+        if (r < 0)
+                return r;
+        held = call_held_bytes(c);
+        if (held <= c->held_bytes)
+                return 0;
+        r = shares_admit_bytes(m->shares, c->caller.uid, held - c->held_bytes, &why);
+        if (r < 0)
+                return manager_refuse_share(c, why, r, false);
+        c->held_bytes = held;
         return 0;
 }
 
@@ -291,7 +318,7 @@ static void manager_count_call(Manager *m, Call *c) {
                 .status_set = c->rpc.status_set,
                 .status = c->rpc.status,
                 .status_name = c->rpc.status_name,
-                .bytes_in = execute ? strlen(strempty(c->parameters_json)) : c->request_size,
+                .bytes_in = execute ? c->parameters_size : c->request_size,
                 .bytes_out = execute ? strlen(strempty(c->result_json)) : c->rpc.response_size,
                 .latency_usec = c->submit_usec > 0 ? now_usec() - c->submit_usec : 0,
                 .error_message = c->error_message,
@@ -427,7 +454,7 @@ void manager_submit_call(Manager *m, Call *c, CallDoneFunc done, void *userdata)
         c->policy = m->policy;
         c->submit_usec = now_usec();
 
-        if (call_check(c) < 0 || manager_track_call(m, c) < 0)
+        if (call_check_request(c) < 0 || manager_track_call(m, c) < 0 || manager_classify_call(m, c) < 0)
                 return manager_complete_call(m, c);
 
         /* Root is authorised by polkit unconditionally; spare the round trip. */
@@ -437,9 +464,7 @@ void manager_submit_call(Manager *m, Call *c, CallDoneFunc done, void *userdata)
         /* A check waits on polkit (and maybe an agent): counted in the caller's share. */
         r = shares_admit_check(m->shares, c->caller.uid, &why);
         if (r < 0) {
-                (void) call_fail(c, CALL_ERROR_BUSY, "Refused: %s (limits: %u per user, %u in all); try again "
-                                 "when your calls waiting for authorisation have been answered.",
-                                 why ?: errno_name(r), FWCTLD_MAX_CHECKS_PER_UID, FWCTLD_MAX_CHECKS);
+                (void) manager_refuse_share(c, why, r, true);
                 return manager_complete_call(m, c);
         }
         c->holds_check = true;
@@ -460,7 +485,8 @@ void manager_submit_session_call(Manager *m, Session *s, Call *c, CallDoneFunc d
         if (c->kind == CALL_RPC)
                 c->scope = s->scope;
 
-        if (call_check(c) < 0 || session_admit_call(s, c) < 0 || manager_track_call(m, c) < 0)
+        if (call_check_request(c) < 0 || manager_track_call(m, c) < 0 || manager_classify_call(m, c) < 0 ||
+            session_admit_call(s, c) < 0)
                 return manager_complete_call(m, c);
         s->used_usec = now_usec();
         /* The session may end while the call waits; the call was admitted under it. */

@@ -63,6 +63,8 @@
 /* What all calls in progress hold together; each uid may always hold its guaranteed floor. */
 #define FWCTLD_MAX_PENDING_BYTES (256ull * 1024ull * 1024ull)
 #define FWCTLD_GUARANTEED_BYTES_PER_UID (16ull * 1024ull * 1024ull)
+/* What any call holds besides what it carries: its message, its Call. */
+#define FWCTLD_CALL_OVERHEAD_BYTES 512u
 /* polkit checks in flight: well below dbus-daemon's 128 pending replies per connection. */
 #define FWCTLD_MAX_CHECKS_PER_UID 16u
 #define FWCTLD_MAX_CHECKS 64u

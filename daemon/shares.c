@@ -93,25 +93,66 @@ static int refuse(const char **ret_why, const char *why) {
         return -EBUSY;
 }
 
+/* Room for bytes more in uid's share, under the per-uid and the global caps? */
+static const char *shares_no_room(const Shares *s, const Share *x, uid_t uid, uint64_t bytes) {
+        const ShareLimits *l = &s->limits;
+        uint64_t mine = x ? x->bytes : 0;
+
+        if (mine + bytes > l->bytes_per_uid)
+                return "this user's calls in progress hold too much data";
+        /* The global cap, but never at the expense of root or of another uid's floor. */
+        if (uid != 0 && s->total_bytes + bytes > l->bytes_total && mine + bytes > l->bytes_guaranteed)
+                return "too much data in flight";
+        return NULL;
+}
+
+static const char *shares_no_call(const Shares *s, const Share *x) {
+        if (x && x->calls >= s->limits.calls_per_uid)
+                return "too many calls in progress for this user";
+        return NULL;
+}
+
+/* Could uid start one more polkit check? */
+static const char *shares_no_check(const Shares *s, const Share *x) {
+        const ShareLimits *l = &s->limits;
+        unsigned mine = x ? x->checks : 0;
+
+        if (mine >= l->checks_per_uid)
+                return "too many authorisation checks in flight for this user";
+        if (s->total_checks >= l->checks_total && (mine >= 2 || s->total_checks >= l->checks_total + l->checks_reserve))
+                return "too many authorisation checks in flight";
+        return NULL;
+}
+
 int shares_admit_call(Shares *s, uid_t uid, uint64_t bytes, const char **ret_why) {
-        const ShareLimits *l;
+        const char *why;
         Share *x;
 
         assert(s);
-        l = &s->limits;
         x = share_find(s, uid);
-        if (x && x->calls >= l->calls_per_uid)
-                return refuse(ret_why, "too many calls in progress for this user");
-        if ((x ? x->bytes : 0) + bytes > l->bytes_per_uid)
-                return refuse(ret_why, "this user's calls in progress hold too much data");
-        /* The global cap, but never at the expense of root or of another uid's floor. */
-        if (uid != 0 && s->total_bytes + bytes > l->bytes_total && (x ? x->bytes : 0) + bytes > l->bytes_guaranteed)
-                return refuse(ret_why, "too much data in flight");
+        why = shares_no_call(s, x) ?: shares_no_room(s, x, uid, bytes);
+        if (why)
+                return refuse(ret_why, why);
 
         x = share_get(s, uid);
         if (!x)
                 return -ENOMEM;
         x->calls++;
+        x->bytes += bytes;
+        s->total_bytes += bytes;
+        return 0;
+}
+
+int shares_admit_bytes(Shares *s, uid_t uid, uint64_t bytes, const char **ret_why) {
+        Share *x;
+        const char *why;
+
+        assert(s);
+        x = share_find(s, uid);
+        assert(x && x->calls > 0);
+        why = shares_no_room(s, x, uid, bytes);
+        if (why)
+                return refuse(ret_why, why);
         x->bytes += bytes;
         s->total_bytes += bytes;
         return 0;
@@ -128,18 +169,13 @@ void shares_release_call(Shares *s, uid_t uid, uint64_t bytes) {
 }
 
 int shares_admit_check(Shares *s, uid_t uid, const char **ret_why) {
-        const ShareLimits *l;
+        const char *why;
         Share *x;
-        unsigned mine;
 
         assert(s);
-        l = &s->limits;
-        x = share_find(s, uid);
-        mine = x ? x->checks : 0;
-        if (mine >= l->checks_per_uid)
-                return refuse(ret_why, "too many authorisation checks in flight for this user");
-        if (s->total_checks >= l->checks_total && (mine >= 2 || s->total_checks >= l->checks_total + l->checks_reserve))
-                return refuse(ret_why, "too many authorisation checks in flight");
+        why = shares_no_check(s, share_find(s, uid));
+        if (why)
+                return refuse(ret_why, why);
 
         x = share_get(s, uid);
         if (!x)

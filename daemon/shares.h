@@ -37,6 +37,8 @@ static inline void shares_freep(Shares **s) {
 
 /* 0, or -EBUSY with *ret_why saying which limit (a static string). */
 int shares_admit_call(Shares *s, uid_t uid, uint64_t bytes, const char **ret_why);
+/* More bytes for a call already admitted (released with it: pass the total to release). */
+int shares_admit_bytes(Shares *s, uid_t uid, uint64_t bytes, const char **ret_why);
 void shares_release_call(Shares *s, uid_t uid, uint64_t bytes);
 int shares_admit_check(Shares *s, uid_t uid, const char **ret_why);
 void shares_release_check(Shares *s, uid_t uid);

@@ -384,15 +384,15 @@ static void test_bytes_cap(void **state) {
         const uint64_t quarter = BUS_CALLER_WAITING_BYTES_MAX / 4;
         sd_bus *a = new_client(), *bc = new_client();
         unsigned a0 = send_calls(a, 3, false), b0 = send_calls(bc, 3, false);
+        _cleanup_(freep) char *params = malloc(quarter / 2);
         uint64_t held, room;
         Call *c;
 
         /* Real parameters, a string of an eighth of the cap (counted twice: ours and the message's). */
         c = new_call(0, 0);
-        c->parameters_json = malloc(quarter / 2 + 1);
-        assert_non_null(c->parameters_json);
-        memset(c->parameters_json, 'x', quarter / 2);
-        c->parameters_json[quarter / 2] = '\0';
+        assert_non_null(params);
+        memset(params, 'x', quarter / 2);
+        assert_int_equal(call_set_parameters(c, params, quarter / 2), 0);
         held = call_input_bytes(c);
         assert_int_equal(held, quarter + 512);
         assert_int_equal(bus_caller_submit(&T.b, c, T.inbox[a0], a0, on_dispatch), 1);

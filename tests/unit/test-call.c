@@ -172,8 +172,7 @@ static Call *new_execute(Fixture *f, const char *operation) {
         assert_int_equal(call_new(f->d, f->policy, CALL_EXECUTE, &c), 0);
         c->caller.uid = 0;
         strcpy(c->execute_operation, operation);
-        c->parameters_json = strdup("{}");
-        assert_non_null(c->parameters_json);
+        assert_int_equal(call_set_parameters(c, "{}", 2), 0);
         return c;
 }
 

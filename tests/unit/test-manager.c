@@ -26,8 +26,14 @@ static int fake_info_to_json(fwctld_device *device, const void *data, size_t siz
         return *ret_json ? 0 : -ENOMEM;
 }
 
+static unsigned n_classified;
+
 static int fake_classify(fwctld_device *device, const void *request, size_t size, uint32_t scope,
                          fwctld_classification *ret, char **ret_reason) {
+        n_classified++;
+        /* 0x02: a request whose driver writes 2 MiB whatever max_response says */
+        if (((const unsigned char *) request)[0] == 0x02)
+                ret->kernel_out_min = FWCTLD_MAX_RPC_LEN;
         if (((const unsigned char *) request)[0] == 0xEE) {
                 *ret_reason = strdup("rejected by the fake");
                 return -EINVAL;
@@ -286,6 +292,49 @@ static void test_bytes_per_uid(void **state) {
                 answer(f, i, 0, false, false);
 }
 
+/* A call over its share is refused before the plugin parses it: a flood of large calls
+ * costs the loop no classification (Execute: no JSON parsed). */
+static void test_share_before_classification(void **state) {
+        Fixture *f = *state;
+        const size_t two_mib = 2u * 1024u * 1024u;
+        unsigned n = 0, classified;
+
+        n_classified = 0;
+        while (f->n_done == 0 && n < 64) {
+                (void) submit(f, 4242, ":1.1", 0x01, two_mib, two_mib);
+                n++;
+        }
+        assert_int_equal(f->last_error, CALL_ERROR_BUSY);
+        assert_int_equal(n_classified, n - 1);
+        classified = n_classified;
+        for (unsigned i = 0; i < 5; i++)
+                (void) submit(f, 4242, ":1.1", 0x01, two_mib, two_mib);
+        assert_int_equal(f->n_done, 6);
+        assert_int_equal(n_classified, classified);
+        for (unsigned i = 0; i < f->n_started; i++)
+                answer(f, i, 0, false, false);
+}
+
+/* What the driver writes (kernel_out_min, known once classified) is counted too, not just
+ * the max_response the caller asked for. */
+static void test_share_counts_driver_output(void **state) {
+        Fixture *f = *state;
+        unsigned n = 0;
+
+        while (f->n_done == 0 && n < 64) {
+                (void) submit(f, 4242, ":1.1", 0x02, 1024 * 1024, 64);
+                n++;
+        }
+        assert_int_equal(f->last_error, CALL_ERROR_BUSY);
+        assert_non_null(strstr(f->last_message, "hold too much data"));
+        /* 64 MiB at 4 MiB + 512 bytes each (request twice, the driver's 2 MiB): 15 fit.
+         * Counting max_response instead, 16 would, and the 17th meet the check limit. */
+        assert_int_equal(n - 1, 15);
+        for (unsigned i = 0; i < f->n_started; i++)
+                answer(f, i, 0, false, false);
+        assert_int_equal(f->d->n_calls, 0);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test_setup_teardown(test_check_failure_answers_at_once, setup, teardown),
@@ -294,6 +343,8 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_authorized_but_gone, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_uid_shares_and_cancel, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_bytes_per_uid, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_share_before_classification, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_share_counts_driver_output, setup, teardown),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);

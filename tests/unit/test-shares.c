@@ -77,6 +77,34 @@ static void test_bytes(void **state) {
         shares_free(s);
 }
 
+/* A call admitted may grow (its reply buffer, once classified) under the same caps. */
+static void test_admit_bytes(void **state) {
+        Shares *s = NULL;
+        const char *why = NULL;
+
+        assert_int_equal(shares_new(&small, &s), 0);
+        assert_int_equal(shares_admit_call(s, 1000, 10 * MIB, NULL), 0);
+        assert_int_equal(shares_admit_bytes(s, 1000, 20 * MIB, NULL), 0);
+        assert_int_equal(shares_calls(s, 1000), 1);
+        assert_int_equal(shares_bytes(s, 1000), 30 * MIB);
+        assert_int_equal(shares_admit_bytes(s, 1000, 11 * MIB, &why), -EBUSY);
+        assert_non_null(strstr(why, "hold too much"));
+        assert_int_equal(shares_bytes(s, 1000), 30 * MIB);
+        /* the global cap, with the floor of another uid */
+        assert_int_equal(shares_admit_call(s, 1001, 30 * MIB, NULL), 0);
+        assert_int_equal(shares_admit_call(s, 1002, 1 * MIB, NULL), 0);
+        assert_int_equal(shares_admit_bytes(s, 1002, 7 * MIB, NULL), 0);
+        assert_int_equal(shares_admit_bytes(s, 1002, 1, &why), -EBUSY);
+        assert_non_null(strstr(why, "in flight"));
+        /* released with the total */
+        shares_release_call(s, 1000, 30 * MIB);
+        shares_release_call(s, 1001, 30 * MIB);
+        shares_release_call(s, 1002, 8 * MIB);
+        assert_int_equal(shares_total_bytes(s), 0);
+        assert_int_equal(shares_calls(s, 1002), 0);
+        shares_free(s);
+}
+
 static void test_checks(void **state) {
         Shares *s = NULL;
         const char *why = NULL;
@@ -120,6 +148,7 @@ int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_calls_per_uid),
                 cmocka_unit_test(test_bytes),
+                cmocka_unit_test(test_admit_bytes),
                 cmocka_unit_test(test_checks),
                 cmocka_unit_test(test_defaults),
         };
