@@ -14,17 +14,32 @@ PKGS=(
         prometheus prometheus-node-exporter curl   # tests/metrics: promtool, node_exporter's textfile collector
 )
 
+# dbus-broker, the system bus of the overload floods' second run (FWCTL_IT_BUS=dbus-broker):
+# its .deb only, which tests/integration unpacks into the harness's /usr overlay. Installing
+# the package would make it the host's system bus at the next boot.
+DEBS=/var/cache/fwctld-test/debs
+DEB_PKGS=(dbus-broker)
+
+SUDO=""
+[ "$(id -u)" = 0 ] || SUDO=sudo
+export DEBIAN_FRONTEND=noninteractive
+
 missing=()
 for p in "${PKGS[@]}"; do
         if ! dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q '^install ok installed$'; then
                 missing+=("$p")
         fi
 done
-[ ${#missing[@]} -eq 0 ] && exit 0
+if [ ${#missing[@]} -gt 0 ]; then
+        echo "deps: installing ${missing[*]}" >&2
+        $SUDO apt-get update -qq
+        $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
 
-echo "deps: installing ${missing[*]}" >&2
-SUDO=""
-[ "$(id -u)" = 0 ] || SUDO=sudo
-export DEBIAN_FRONTEND=noninteractive
-$SUDO apt-get update -qq
-$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+for p in "${DEB_PKGS[@]}"; do
+        compgen -G "$DEBS/${p}_*.deb" >/dev/null && continue
+        echo "deps: fetching ${p}'s .deb into $DEBS (not installed)" >&2
+        $SUDO mkdir -p "$DEBS"
+        ( cd "$DEBS" && { $SUDO apt-get download -qq "$p" 2>/dev/null ||
+                { $SUDO apt-get update -qq && $SUDO apt-get download -qq "$p"; }; } )
+done

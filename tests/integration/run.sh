@@ -13,7 +13,8 @@
 # build is installed into overlays there, so the host's /usr, /etc, /var and
 # /run never change. Environment: FWCTL_IT_FILTER=REGEX (run matching tests
 # only), FWCTL_IT_VERBOSE=1 (print the log of failed tests), FWCTL_IT_KEEP=1
-# (keep the test dir), FWCTL_IT_TEST_TIMEOUT=S (per test, default 60).
+# (keep the test dir), FWCTL_IT_TEST_TIMEOUT=S (per test, default 60), FWCTL_IT_BUS=dbus-broker
+# (the system bus is dbus-broker, not dbus-daemon: for the overload floods, harness.sh).
 set -uo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
