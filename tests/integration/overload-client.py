@@ -155,7 +155,8 @@ def summary(calls, extra):
     for x in res:
         counts[x['error'] or 'ok'] = counts.get(x['error'] or 'ok', 0) + 1
     lat = sorted(x['elapsed'] for x in res)
-    s = {'event': 'summary', 'calls': len(res), 'counts': counts, 't': now()}
+    # t0: CLOCK_MONOTONIC at the start, which 'sent' and 'answered' count from
+    s = {'event': 'summary', 'calls': len(res), 'counts': counts, 't': now(), 't0': round(T0, 3)}
     if lat:
         s.update(max_elapsed=lat[-1], p50=lat[len(lat) // 2], p99=lat[min(len(lat) - 1, len(lat) * 99 // 100)])
     s.update(extra)

@@ -16,6 +16,9 @@
 # The 60 s wait does not fit in one test (60 s watchdog): the parking clients of 1 and 2
 # outlive their tests and test 4 checks their end, so run the file as a whole
 # (FWCTL_IT_FILTER=overload). Waits are for events (a call parked, answered), not for time.
+# scripts/test.sh runs the file twice: with dbus-daemon (Debian's system bus) at the end of
+# the whole suite, then alone with dbus-broker (FWCTL_IT_BUS=dbus-broker), where the bus
+# itself must refuse none of the honest clients' calls either.
 # The parking users (fwpark, fwpark1..8) have no polkit grant; a rule gives them
 # AUTH_ADMIN, so an interactive check waits on their agent: tests/integration/overload-client.py.
 
@@ -26,12 +29,12 @@ OV_UID=4290            # fwpark; fwpark1..8 are 4291..4298
 OV_MIB2=2097152
 OV_LATENCY_MAX=5       # s: "within a few seconds" for the honest clients
 # ... while 128 x 2 MiB go through the bus to fwctld (test 2): each call of the honest
-# clients waits behind the flood's bytes queued for fwctld in dbus-daemon (up to 127 MiB),
-# and so does each bus round trip fwctld makes for it (GetConnectionCredentials, polkit).
-# Measured with the ASan build: up to 4.2 s for root and 5.1 s for fwtest, and once 15 s
-# for fwtest with the whole suite running on 2 cores. Within the D-Bus timeout, but not
-# "a few seconds": the bus's own queue is the bottleneck (see bench/README.md, "Floods").
-OV_LATENCY_FLOOD_MAX=20
+# clients waits behind the flood's bytes queued for fwctld in the bus (up to 127 MiB in
+# dbus-daemon). The answers fwctld waits for (GetConnectionCredentials, polkit) come on its
+# second connection and do not wait there. Measured here: at most 0.9 s (gcc build) and
+# 2.4 s (ASan) with dbus-daemon, 3.5 s (ASan) with dbus-broker; it was up to 20 s when
+# those answers crossed the flood too.
+OV_LATENCY_FLOOD_MAX=10
 OV_CHECKS_MAX=80       # polkit checks in flight: 64, plus 16 kept for uids with fewer than 2
 # Daemon RSS bounds (KiB). The release build stays far below (bench/README.md); ASan's
 # shadow memory and its 256 MiB quarantine of freed blocks inflate the figure.
@@ -150,14 +153,26 @@ ov_answers() {
         done
 }
 
-# ov_check_honest NAME MIN_CALLS [MAX_S]: all calls succeeded, each within MAX_S s
-# (OV_LATENCY_MAX)
+ov_mono() { "$OV_PY" -c 'import time; print(round(time.monotonic(), 3))'; } # the clients' clock
+
+# ov_check_honest NAME MIN_CALLS [MAX_S [BUS_FULL_UNTIL]]: all calls succeeded, each within
+# MAX_S s (OV_LATENCY_MAX). With BUS_FULL_UNTIL (ov_mono) and dbus-daemon as the bus, calls
+# sent until then may have been refused by dbus-daemon itself because its queue to fwctld
+# was full: it queues every sender's messages to a peer in one FIFO of 127 MiB, which the
+# 2 MiB burst fills faster than dbus-daemon writes it out to fwctld (fwctld waits for data
+# meanwhile, docs/testing.md). Never with dbus-broker, which accounts that queue per uid.
 ov_check_honest() {
-        local f=$T/ov/$1.out s m=${3:-$OV_LATENCY_MAX}
+        local f=$T/ov/$1.out s m=${3:-$OV_LATENCY_MAX} until=${4:-} full=0
         s=$(grep '"event": "summary"' "$f") || fail "$1 wrote no summary: $(head -c 300 "$f.err" 2>/dev/null; head -c 300 "$T/ov/$1.err")"
         echo "$1: $(jq -c '{calls, counts, p50, p99, max_elapsed, calls_per_second}' <<<"$s")"
         assert_ge "$2" "$(jq -r .calls <<<"$s")" "calls made by $1"
-        assert_eq "$(jq -r .calls <<<"$s")" "$(jq -r '.counts.ok // 0' <<<"$s")" \
+        if [ -n "$until" ] && [ "${FWCTL_IT_BUS:-dbus-daemon}" = dbus-daemon ]; then
+                full=$(ov_answers "$1" | jq -s --argjson t0 "$(jq .t0 <<<"$s")" --argjson until "$until" \
+                        '[.[] | select(.error == "org.freedesktop.DBus.Error.LimitsExceeded" and
+                                (.message | test("destination has a full message queue")) and $t0 + .sent <= $until)] | length')
+                [ "$full" -eq 0 ] || echo "$1: $full calls refused by dbus-daemon (its queue to fwctld full) during the burst"
+        fi
+        assert_eq "$(jq -r .calls <<<"$s")" "$(( $(jq -r '.counts.ok // 0' <<<"$s") + full ))" \
                 "calls of $1 that succeeded ($(jq -c .counts <<<"$s"); first failure: $(grep -m1 '"error": "[a-z]' "$f" | head -c 400))"
         jq -e --argjson m "$m" '.max_elapsed <= $m' <<<"$s" >/dev/null \
                 || fail "$1: slowest answer took $(jq -r .max_elapsed <<<"$s") s (> $m s)"
@@ -222,7 +237,7 @@ test_overload_interactive_flood() {
 # never nears the bus's 128 pending replies; everything else is refused at once. root and
 # fwtest are served from before the flood starts until after it has settled.
 test_overload_held_execute_flood() {
-        local i names=() n other a b
+        local i names=() n other a b settled
         ov_setup
         rm -f "$T/ov/h2.stop"
         ov_honest h2-root root --calls 50 --device fwctl0 --until "$T/ov/h2.stop"
@@ -236,6 +251,7 @@ test_overload_held_execute_flood() {
         done
         wait_until 40 ov_settled 128 "${names[@]}" \
                 || fail "flood not settled in 40 s: $(cat "$T"/ov/flood2-*.err | head -c 300)"
+        settled=$(ov_mono)
         ov_rss_check "with the Execute flood settled"
         # once more in the settled state, then the honest clients stop
         n=$(ov_checks_waiting)
@@ -243,8 +259,8 @@ test_overload_held_execute_flood() {
         wait "$OV_BG"
         : >"$T/ov/h2.stop"
         wait "$a" "$b"
-        ov_check_honest h2-root 50 "$OV_LATENCY_FLOOD_MAX"
-        ov_check_honest h2-fwtest 50 "$OV_LATENCY_FLOOD_MAX"
+        ov_check_honest h2-root 50 "$OV_LATENCY_FLOOD_MAX" "$settled"
+        ov_check_honest h2-fwtest 50 "$OV_LATENCY_FLOOD_MAX" "$settled"
         ov_check_honest h2b-fwtest 20
 
         for i in "${names[@]}"; do
