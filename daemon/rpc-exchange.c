@@ -28,7 +28,8 @@ void rpc_exchange_done(RpcExchange *x) {
                 x->buffers = b->next;
                 free(b);
         }
-        free(x->response);
+        if (!x->response_borrowed)
+                free(x->response);
         free(x->status_name);
         *x = (RpcExchange) {};
 }
@@ -76,21 +77,25 @@ int rpc_exchange_set_response(RpcExchange *x, const void *data, size_t size) {
                 return -ENOMEM;
         if (size > 0)
                 memcpy(copy, data, size);
-        free(x->response);
+        if (!x->response_borrowed)
+                free(x->response);
         x->response = copy;
         x->response_size = size;
         x->response_set = true;
+        x->response_borrowed = false;
         return 0;
 }
 
 int rpc_exchange_default_response(RpcExchange *x) {
-        int r;
-
         assert(x);
         if (!x->response_set) {
-                r = rpc_exchange_set_response(x, x->kout, MIN(x->reported_len, x->kout_len));
-                if (r < 0)
-                        return r;
+                /* The out buffer is the exchange's own (ours or fwctld_rpc_alloc()ed) and lives as
+                 * long as the response: no copy. */
+                assert(x->kout == NULL || rpc_exchange_owns(x, x->kout, x->kout_len));
+                x->response = x->kout;
+                x->response_size = MIN(MIN(x->reported_len, x->kout_len), x->max_response);
+                x->response_set = true;
+                x->response_borrowed = true;
         }
         if (!x->response_length_set) {
                 x->response_length = x->reported_len;

@@ -28,6 +28,7 @@ struct fwctld_rpc {
         void *response;
         size_t response_size;
         bool response_set;
+        bool response_borrowed; /* the head of kout: not ours to free */
         size_t response_length;
         bool response_length_set;
         uint32_t status;
@@ -48,5 +49,5 @@ bool rpc_exchange_owns(const RpcExchange *x, const void *p, size_t len);
 int rpc_exchange_default_buffers(RpcExchange *x, size_t kernel_out_min);
 /* Copies, trimmed to max_response. */
 int rpc_exchange_set_response(RpcExchange *x, const void *data, size_t size);
-/* Without decode(): the kernel's out buffer up to what it reported, trimmed. */
+/* Without decode(): the kernel's out buffer up to what it reported, trimmed; not copied. */
 int rpc_exchange_default_response(RpcExchange *x);
