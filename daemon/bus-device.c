@@ -365,13 +365,14 @@ static int read_rpc(sd_bus_message *message, Device *d, bool with_scope, Call **
 }
 
 /*
- * RpcFd's request: a memfd sealed against write, shrink and grow, so that what was
- * classified and authorised is what is sent (we copy it anyway), at most 2 MiB.
+ * RpcFd's request: a memfd sealed against write, shrink and grow, at most 2 MiB, mapped
+ * rather than copied. The seals make the mapping safe: F_SEAL_WRITE means no writable
+ * mapping of it exists or can be made, so what is classified and authorised is what the
+ * driver reads, and F_SEAL_SHRINK means its pages cannot go away under us (no SIGBUS).
  */
-static int bus_read_sealed_request(int fd, void **ret, size_t *ret_size, sd_bus_error *error) {
-        _cleanup_(freep) uint8_t *buf = NULL;
+static int bus_map_sealed_request(int fd, Call *c, sd_bus_error *error) {
         struct stat st;
-        size_t done = 0;
+        void *p;
         int seals;
 
         seals = fcntl(fd, F_GET_SEALS);
@@ -382,34 +383,26 @@ static int bus_read_sealed_request(int fd, void **ret, size_t *ret_size, sd_bus_
                                         "F_SEAL_GROW: it could otherwise change after it was checked.");
         if (fstat(fd, &st) < 0)
                 return -errno;
+        if (!S_ISREG(st.st_mode))
+                return sd_bus_error_set(error, FWCTLD_ERROR_REQUEST_REJECTED, "The request must be a memfd.");
         if (st.st_size <= 0)
                 return sd_bus_error_set(error, FWCTLD_ERROR_REQUEST_REJECTED, "The request is empty.");
         if ((uint64_t) st.st_size > FWCTLD_MAX_RPC_LEN)
                 return sd_bus_error_setf(error, FWCTLD_ERROR_PAYLOAD_TOO_LARGE,
                                          "Request of %" PRIu64 " bytes exceeds the limit of %u bytes.",
                                          (uint64_t) st.st_size, FWCTLD_MAX_RPC_LEN);
-        buf = malloc((size_t) st.st_size);
-        if (!buf)
-                return -ENOMEM;
-        while (done < (size_t) st.st_size) {
-                ssize_t n = pread(fd, buf + done, (size_t) st.st_size - done, (off_t) done);
-
-                if (n < 0 && errno == EINTR)
-                        continue;
-                if (n <= 0)
-                        return n < 0 ? -errno : -EIO;
-                done += (size_t) n;
-        }
-        *ret = TAKE_PTR(buf);
-        *ret_size = done;
+        p = mmap(NULL, (size_t) st.st_size, PROT_READ, MAP_SHARED, fd, 0);
+        if (p == MAP_FAILED)
+                return -errno;
+        c->request = p;
+        c->request_size = (size_t) st.st_size;
+        c->request_mapped = true;
         return 0;
 }
 
 static int read_rpc_fd(sd_bus_message *message, Device *d, bool with_scope, Call **ret, sd_bus_error *error) {
+        _cleanup_(call_freep) Call *c = NULL;
         uint32_t scope = 0, max_response;
-        void *request = NULL;
-        size_t size = 0;
-        Call *c;
         int fd, r;
 
         if (with_scope) {
@@ -420,19 +413,15 @@ static int read_rpc_fd(sd_bus_message *message, Device *d, bool with_scope, Call
         r = sd_bus_message_read(message, "hu", &fd, &max_response);
         if (r < 0)
                 return r;
-        r = bus_read_sealed_request(fd, &request, &size, error);
+        r = call_new(d, NULL, CALL_RPC, &c);
         if (r < 0)
                 return r;
-        r = call_new(d, NULL, CALL_RPC, &c);
-        if (r < 0) {
-                free(request);
+        r = bus_map_sealed_request(fd, c, error);
+        if (r < 0)
                 return r;
-        }
         c->scope = scope;
         c->max_response = max_response;
-        c->request = request;
-        c->request_size = size;
-        *ret = c;
+        *ret = TAKE_PTR(c);
         return 0;
 }
 

@@ -2,6 +2,7 @@
 #include <assert.h>
 #include <inttypes.h>
 #include <stdarg.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include <fwctld/fwctl-uapi.h>
@@ -108,7 +109,10 @@ Call *call_free(Call *c) {
         rpc_exchange_done(&c->rpc);
         free(c->caller.sender);
         free(c->caller.unit);
-        free(c->request);
+        if (c->request_mapped)
+                (void) munmap(c->request, c->request_size);
+        else
+                free(c->request);
         free(c->parameters_json);
         free(c->error_reason);
         free(c->error_message);

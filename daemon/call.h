@@ -90,8 +90,9 @@ struct Call {
 
         /* What was asked. */
         uint32_t scope;
-        void *request;
+        void *request; /* malloc()ed, or a read-only mapping (request_mapped) */
         size_t request_size;
+        bool request_mapped; /* RpcFd: the caller's sealed memfd, mapped whole; munmap()ed */
         size_t max_response;
         fwctld_classification cls; /* Execute: cls.operation lists the RPC names it issues */
         const fwctld_operation *operation;
@@ -166,7 +167,8 @@ void call_run(Call *c);
 void call_finish(Call *c);
 
 /* What a call holds from the start: its request and parameters (twice: our copy and the
- * bus message's) and the message itself. */
+ * bus message's) and the message itself. RpcFd's mapped request counts the same: reading it
+ * maps the caller's pages into fwctld, and allocates those of a sparse memfd here. */
 static inline uint64_t call_input_bytes(const Call *c) {
         return 2 * ((uint64_t) c->request_size + c->parameters_size) + FWCTLD_CALL_OVERHEAD_BYTES;
 }
