@@ -251,43 +251,15 @@ static int append_result(sd_bus_message *reply, const Call *c) {
         return sd_bus_message_close_container(reply);
 }
 
-/* The response of RpcFd: a new memfd holding exactly the response, sealed. */
-static int bus_response_memfd(const Call *c) {
-        _cleanup_(closep) int fd = -EBADF;
-        const uint8_t *p = c->rpc.response;
-        size_t left = c->rpc.response_size;
-
-        fd = memfd_create("fwctl-response", MFD_CLOEXEC | MFD_ALLOW_SEALING);
-        if (fd < 0)
-                return -errno;
-        while (left > 0) {
-                ssize_t n = write(fd, p, left);
-
-                if (n < 0 && errno == EINTR)
-                        continue;
-                if (n <= 0)
-                        return n < 0 ? -errno : -EIO;
-                p += n;
-                left -= (size_t) n;
-        }
-        if (fcntl(fd, F_ADD_SEALS, F_SEAL_WRITE | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL) < 0)
-                return -errno;
-        if (lseek(fd, 0, SEEK_SET) < 0)
-                return -errno;
-        return TAKE_FD(fd);
-}
-
 static void bus_reply_rpc(sd_bus_message *message, const Call *c) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
-        _cleanup_(closep) int fd = -EBADF;
         int r;
 
         r = sd_bus_message_new_method_return(message, &reply);
-        if (r >= 0 && streq_ptr(sd_bus_message_get_member(message), "RpcFd")) {
-                r = fd = bus_response_memfd(c);
-                if (r >= 0)
-                        r = sd_bus_message_append(reply, "h", fd);
-        } else if (r >= 0)
+        if (r >= 0 && c->response_memfd)
+                /* The engine left the response in its memfd, sealed; sd-bus sends a dup of it. */
+                r = c->rpc.memfd_sealed ? sd_bus_message_append(reply, "h", c->rpc.memfd) : -EIO;
+        else if (r >= 0)
                 r = sd_bus_message_append_array(reply, 'y', c->rpc.response ?: "", c->rpc.response_size);
         if (r >= 0)
                 r = append_result(reply, c);
@@ -421,6 +393,7 @@ static int read_rpc_fd(sd_bus_message *message, Device *d, bool with_scope, Call
                 return r;
         c->scope = scope;
         c->max_response = max_response;
+        c->response_memfd = true;
         *ret = TAKE_PTR(c);
         return 0;
 }

@@ -415,6 +415,15 @@ static int call_run_execute(Call *c, const fwctld_plugin *p) {
         return r < 0 ? call_plugin_failed(c, r, &reason) : 0;
 }
 
+/* fwctld's own resources failed (memory, fds), not the device: say so. */
+static int call_local_failed(Call *c, int r, const char *what) {
+        c->error = r;
+        (void) call_fail(c, CALL_ERROR_DEVICE_ERROR, "fwctld could not %s for %s on '%s': %s", what,
+                         isempty(c->cls.operation) ? "the request" : c->cls.operation, c->device->name,
+                         errno_name(r));
+        return r;
+}
+
 /* The ioctl, at the lowest scope the driver needs where the plugin knows it exactly. */
 static int call_issue(Call *c) {
         RpcExchange *x = &c->rpc;
@@ -442,6 +451,11 @@ static int call_run_rpc(Call *c, const fwctld_plugin *p) {
         int r;
 
         rpc_exchange_init(x, c->scope, c->request, c->request_size, c->max_response);
+        if (c->response_memfd) {
+                r = rpc_exchange_open_memfd(x);
+                if (r < 0)
+                        return call_local_failed(c, r, "create the response memfd");
+        }
         if (p->marshal) {
                 r = p->marshal(c->device, x, &reason);
                 if (r >= 0 && !x->kin)
@@ -470,6 +484,11 @@ static int call_run_rpc(Call *c, const fwctld_plugin *p) {
         r = rpc_exchange_default_response(x);
         if (r < 0)
                 return (c->error = r);
+        if (c->response_memfd) {
+                r = rpc_exchange_seal_memfd(x);
+                if (r < 0)
+                        return call_local_failed(c, r, "write the response into its memfd");
+        }
         return 0;
 }
 

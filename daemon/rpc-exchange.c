@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <assert.h>
+#include <fcntl.h>
+#include <sys/mman.h>
 
 #include <fwctld/fwctl-uapi.h>
 
@@ -28,6 +30,8 @@ void rpc_exchange_done(RpcExchange *x) {
                 x->buffers = b->next;
                 free(b);
         }
+        if (x->memfd_open)
+                (void) safe_close(x->memfd);
         if (!x->response_borrowed)
                 free(x->response);
         free(x->status_name);
@@ -55,6 +59,20 @@ bool rpc_exchange_owns(const RpcExchange *x, const void *p, size_t len) {
                     (size_t) ((const unsigned char *) p - b->data) <= b->size - len)
                         return true;
         return false;
+}
+
+/* Made before anything reaches the device: running out of fds fails the call, not its answer. */
+int rpc_exchange_open_memfd(RpcExchange *x) {
+        int fd;
+
+        assert(x);
+        assert(!x->memfd_open);
+        fd = memfd_create("fwctl-response", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+        if (fd < 0)
+                return -errno;
+        x->memfd = fd;
+        x->memfd_open = true;
+        return 0;
 }
 
 int rpc_exchange_default_buffers(RpcExchange *x, size_t kernel_out_min) {
@@ -101,5 +119,29 @@ int rpc_exchange_default_response(RpcExchange *x) {
                 x->response_length = x->reported_len;
                 x->response_length_set = true;
         }
+        return 0;
+}
+
+int rpc_exchange_seal_memfd(RpcExchange *x) {
+        const uint8_t *p = x->response;
+        size_t done = 0;
+
+        assert(x);
+        assert(x->memfd_open && !x->memfd_sealed && x->response_set);
+        /* write() fills fresh shmem pages without zeroing them first, which a shared mapping
+         * the kernel wrote into would do: cheaper than the copy it saves. */
+        while (done < x->response_size) {
+                ssize_t n = pwrite(x->memfd, p + done, x->response_size - done, (off_t) done);
+
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n <= 0)
+                        return n < 0 ? -errno : -EIO;
+                done += (size_t) n;
+        }
+        if (fcntl(x->memfd, F_ADD_SEALS, F_SEAL_WRITE | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL) < 0)
+                return -errno;
+        /* pwrite() left the offset at 0, where the caller reads from. */
+        x->memfd_sealed = true;
         return 0;
 }

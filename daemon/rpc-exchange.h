@@ -34,6 +34,12 @@ struct fwctld_rpc {
         uint32_t status;
         char *status_name;
         bool status_set;
+
+        /* RpcFd: the response goes to a memfd of ours (memfd is valid while memfd_open; a zeroed
+         * exchange has none), sealed once it holds exactly the response. */
+        bool memfd_open;
+        int memfd;
+        bool memfd_sealed;
 };
 
 
@@ -44,6 +50,9 @@ void rpc_exchange_done(RpcExchange *x);
 void *rpc_exchange_alloc(RpcExchange *x, size_t size);
 bool rpc_exchange_owns(const RpcExchange *x, const void *p, size_t len);
 
+/* RpcFd, before the buffers: the response goes to a new memfd. */
+int rpc_exchange_open_memfd(RpcExchange *x);
+
 /* No marshal(): the request as it is, and an out buffer of what the driver writes
  * (kernel_out_min) when that is more than the caller asked for: drivers trust out_len. */
 int rpc_exchange_default_buffers(RpcExchange *x, size_t kernel_out_min);
@@ -51,3 +60,5 @@ int rpc_exchange_default_buffers(RpcExchange *x, size_t kernel_out_min);
 int rpc_exchange_set_response(RpcExchange *x, const void *data, size_t size);
 /* Without decode(): the kernel's out buffer up to what it reported, trimmed; not copied. */
 int rpc_exchange_default_response(RpcExchange *x);
+/* RpcFd, after the response: the memfd holds exactly it, sealed. */
+int rpc_exchange_seal_memfd(RpcExchange *x);

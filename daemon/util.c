@@ -15,6 +15,7 @@ const char *errno_name(int err) {
                 { EBADMSG, "EBADMSG" }, { EMSGSIZE, "EMSGSIZE" }, { EOPNOTSUPP, "EOPNOTSUPP" },
                 { ETIMEDOUT, "ETIMEDOUT" }, { ECANCELED, "ECANCELED" }, { EPROTO, "EPROTO" },
                 { ENODATA, "ENODATA" }, { EOVERFLOW, "EOVERFLOW" }, { ENOTCONN, "ENOTCONN" },
+                { EMFILE, "EMFILE" },   { ENFILE, "ENFILE" },
         };
 
         if (err < 0)
