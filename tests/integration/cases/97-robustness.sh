@@ -354,9 +354,11 @@ test_robustness_load() {
         echo "round 1: ok/busy $r1 in $(( (t1 - t0) / 1000000 )) ms; round 2: ok/busy $r2 in $(( (t2 - t1) / 1000000 )) ms"
         echo "daemon RSS kB: before $rss0, after round 1 $rss1, after round 2 $rss2 (asan=$asan); fds $fd1 -> $fd2; threads $th1 -> $th2"
         rb_same_daemon "after the load"
-        # Nothing per call may stay: the same fds and threads after an equal second round.
+        # Nothing per call may stay: the same fds after an equal second round, and threads
+        # within two of round 1's (the pool starts a thread when work finds none idle, so
+        # the count moves with timing: 5 then 6 was seen; a thread per call would add 1600).
         assert_eq "$fd1" "$fd2" "daemon fds after the second round"
-        assert_eq "$th1" "$th2" "daemon threads after the second round"
+        [ "$th2" -le $((th1 + 2)) ] || fail "daemon threads after the second round: $th1 -> $th2"
         # RSS after an equal second round. Allocator caches are warm after round 1, so a
         # leak-free daemon stays flat (0 kB measured with the ASan allocator and its
         # quarantine off); RSS moves in pages, so allow 1 MiB: a per-call leak of more than
