@@ -345,6 +345,43 @@ harness_teardown() {
 
 # ---------------------------------------------------------------- helpers
 
+# bus_watch_start / bus_watch_stop: every method call on the system bus between the two,
+# from dbus-monitor (a bus monitor as root: it also sees fwctld's CheckAuthorization calls
+# to polkitd), line-buffered into a file of its own. A call to the bus driver marks each
+# end (GetId the start, GetNameOwner the end), so nothing is missed or still in flight.
+bus_watch_start() {
+        BUS_WATCH_N=$(( ${BUS_WATCH_N:-0} + 1 ))
+        BUS_WATCH=$T/tmp/bus-watch.$BASHPID.$BUS_WATCH_N
+        stdbuf -oL dbus-monitor --system --profile "type='method_call'" >"$BUS_WATCH" 2>&1 &
+        BUS_WATCH_PID=$!
+        wait_until 5 bus_watch_marked GetId || fail "dbus-monitor did not start: $(head -c 300 "$BUS_WATCH")"
+}
+
+# bus_watch_marked MEMBER: call MEMBER of the bus driver; true once the watch saw it
+bus_watch_marked() {
+        local args=()
+        [ "$1" = GetNameOwner ] && args=(s org.freedesktop.DBus)
+        busctl --system call org.freedesktop.DBus /org/freedesktop/DBus org.freedesktop.DBus "$1" "${args[@]}" \
+                >/dev/null 2>&1
+        [ "$(bus_calls org.freedesktop.DBus "$1")" -gt 0 ]
+}
+
+bus_watch_stop() {
+        wait_until 5 bus_watch_marked GetNameOwner || fail "dbus-monitor stalled: $(tail -c 300 "$BUS_WATCH")"
+        kill "$BUS_WATCH_PID" 2>/dev/null
+        wait "$BUS_WATCH_PID" 2>/dev/null
+}
+
+# bus_calls INTERFACE MEMBER -> how many such method calls the watch saw
+bus_calls() {
+        awk -F'\t' -v i="$1" -v m="$2" '$1 == "mc" && $(NF-1) == i && $NF == m' "$BUS_WATCH" | wc -l
+}
+
+# bus_callers INTERFACE MEMBER -> the unique names that made such calls, one per line
+bus_callers() {
+        awk -F'\t' -v i="$1" -v m="$2" '$1 == "mc" && $(NF-1) == i && $NF == m { print $4 }' "$BUS_WATCH" | sort -u
+}
+
 emu() { "$EMU_BIN" --ctl "$EMU_SOCK" "$@"; }
 
 # emu_add TYPE PCI -> prints the new fwctlN name
