@@ -143,6 +143,21 @@ static int open_node(const char *node)
         return fd;
 }
 
+/* One ioctl on a fresh fd of the node (a uctx of its own), its errno printed: returns that
+ * errno (0 on success), or -1 when the node did not open. */
+static int node_ioctl(const char *node, unsigned long request, void *arg)
+{
+        int fd = open_node(node), r, e;
+
+        if (fd < 0)
+                return -1;
+        r = ioctl(fd, request, arg);
+        e = r < 0 ? errno : 0;
+        close(fd);
+        print_errno(e);
+        return e;
+}
+
 struct rpc_opts {
         uint64_t size, in_len, out_len;
         bool tail_nonzero, in_len_set;
@@ -177,7 +192,7 @@ static int cmd_rpc(int argc, char **argv)
         size_t in_len = 0;
         uint8_t *in, *out, *arg;
         struct kt_rpc *rpc;
-        int fd, r, e;
+        int e;
 
         if (argc < 3 || !parse_u64(argv[1], &scope) || !rpc_parse_opts(argc - 3, argv + 3, &o))
                 return usage();
@@ -197,13 +212,9 @@ static int cmd_rpc(int argc, char **argv)
         rpc->out_len = (uint32_t) o.out_len;
         rpc->in = (uint64_t) (uintptr_t) in;
         rpc->out = (uint64_t) (uintptr_t) out;
-        fd = open_node(argv[0]);
-        if (fd < 0)
+        e = node_ioctl(argv[0], FWCTL_RPC_CMD, arg);
+        if (e < 0)
                 return 2;
-        r = ioctl(fd, FWCTL_RPC_CMD, arg);
-        e = r < 0 ? errno : 0;
-        close(fd);
-        print_errno(e);
         if (e == 0) {
                 printf("out_len=%u\n", rpc->out_len);
                 print_hex("out", out, rpc->out_len < o.out_len ? rpc->out_len : o.out_len);
@@ -220,7 +231,7 @@ static int cmd_info(int argc, char **argv)
         uint8_t data[4096] = { 0 };
         uint8_t arg[64] = { 0 };
         struct kt_info *info = (struct kt_info *) arg;
-        int fd, r, e;
+        int e;
 
         if (argc < 1)
                 return usage();
@@ -240,13 +251,9 @@ static int cmd_info(int argc, char **argv)
         info->flags = (uint32_t) flags;
         info->device_data_len = (uint32_t) len;
         info->out_device_data = (uint64_t) (uintptr_t) data;
-        fd = open_node(argv[0]);
-        if (fd < 0)
+        e = node_ioctl(argv[0], FWCTL_INFO_CMD, arg);
+        if (e < 0)
                 return 2;
-        r = ioctl(fd, FWCTL_INFO_CMD, arg);
-        e = r < 0 ? errno : 0;
-        close(fd);
-        print_errno(e);
         if (e == 0)
                 printf("type=%u\nlen=%u\n", info->out_device_type, info->device_data_len);
         return 0;
@@ -256,17 +263,11 @@ static int cmd_cmd(int argc, char **argv)
 {
         uint64_t cmd;
         uint8_t arg[64] = { 32 };
-        int fd, r, e;
 
         if (argc != 2 || !parse_u64(argv[1], &cmd))
                 return usage();
-        fd = open_node(argv[0]);
-        if (fd < 0)
+        if (node_ioctl(argv[0], (unsigned long) cmd, arg) < 0)
                 return 2;
-        r = ioctl(fd, (unsigned long) cmd, arg);
-        e = r < 0 ? errno : 0;
-        close(fd);
-        print_errno(e);
         return 0;
 }
 
