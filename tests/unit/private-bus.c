@@ -126,3 +126,18 @@ uint64_t private_bus_run_until(sd_event *event, const unsigned *counter, unsigne
         }
         return now_usec() - start;
 }
+
+int private_bus_run_group(PrivateBus *pb, const char *name, const struct CMUnitTest *tests, size_t n_tests,
+                          int (*group_setup)(void **state), int (*group_teardown)(void **state)) {
+        int r;
+
+        r = private_bus_start(pb, name);
+        if (r < 0) {
+                fprintf(stderr, "%s: cannot start a private dbus-daemon (%s), skipping\n", name, strerror(-r));
+                private_bus_stop(pb);
+                return 77;
+        }
+        r = _cmocka_run_group_tests(name, tests, n_tests, group_setup, group_teardown);
+        private_bus_stop(pb);
+        return r;
+}

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
+#include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
 #include <systemd/sd-bus.h>
@@ -22,6 +23,12 @@ typedef struct PrivateBus {
  * name prefixes the directory. Call private_bus_stop() either way. */
 int private_bus_start(PrivateBus *pb, const char *name);
 void private_bus_stop(PrivateBus *pb);
+
+struct CMUnitTest;
+/* main() of a test program whose group needs the bus: starts pb (no bus: says why and
+ * returns 77, skipped), runs the group with cmocka, stops pb. */
+int private_bus_run_group(PrivateBus *pb, const char *name, const struct CMUnitTest *tests, size_t n_tests,
+                          int (*group_setup)(void **state), int (*group_teardown)(void **state));
 
 /* A client connection (cmocka-asserted), attached to event unless it is NULL. */
 sd_bus *private_bus_connect(const PrivateBus *pb, sd_event *event);

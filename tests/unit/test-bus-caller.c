@@ -554,16 +554,6 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_forget_all, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_no_sender, setup, teardown),
         };
-        int r;
 
-        r = private_bus_start(&T.bus, "test-bus-caller");
-        if (r < 0) {
-                fprintf(stderr, "test-bus-caller: cannot start a private dbus-daemon (%s), skipping\n",
-                        strerror(-r));
-                private_bus_stop(&T.bus);
-                return 77;
-        }
-        r = cmocka_run_group_tests(tests, group_setup, group_teardown);
-        private_bus_stop(&T.bus);
-        return r;
+        return private_bus_run_group(&T.bus, "test-bus-caller", tests, ELEMENTSOF(tests), group_setup, group_teardown);
 }

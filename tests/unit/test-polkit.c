@@ -14,6 +14,7 @@
 #include "names.h"
 #include "polkit.h"
 #include "private-bus.h"
+#include "util.h"
 
 /*
  * polkit_check() against a private dbus-daemon and a fake polkit Authority served by this
@@ -511,15 +512,6 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_bad_arguments, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_polkitd_absent, setup, teardown),
         };
-        int r;
 
-        r = private_bus_start(&T.bus, "test-polkit");
-        if (r < 0) {
-                fprintf(stderr, "test-polkit: cannot start a private dbus-daemon (%s), skipping\n", strerror(-r));
-                private_bus_stop(&T.bus);
-                return 77;
-        }
-        r = cmocka_run_group_tests(tests, group_setup, group_teardown);
-        private_bus_stop(&T.bus);
-        return r;
+        return private_bus_run_group(&T.bus, "test-polkit", tests, ELEMENTSOF(tests), group_setup, group_teardown);
 }
