@@ -313,15 +313,6 @@ int call_classify(Call *c) {
         return call_check_deny_list(c);
 }
 
-int call_check(Call *c) {
-        int r;
-
-        r = call_check_request(c);
-        if (r < 0)
-                return r;
-        return call_classify(c);
-}
-
 int call_set_parameters(Call *c, const char *json, size_t size) {
         char *copy;
 

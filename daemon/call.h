@@ -153,8 +153,6 @@ int call_check_request(Call *c);
  * the deny list: the manager takes the caller's share in between, so that a flood over
  * its share is refused before any of it is parsed. */
 int call_classify(Call *c);
-/* Both. */
-int call_check(Call *c);
 /* Execute's parameters: a copy of json's first size bytes (size: its strlen()). */
 int call_set_parameters(Call *c, const char *json, size_t size);
 /* Every journal record of a call goes through these. */

@@ -16,8 +16,9 @@
 #include "util.h"
 
 /*
- * The call engine without a bus: call_check() (sizes, the fallback gate, classification,
- * the deny list), domain errors and their D-Bus names, and the RPCs of operations.
+ * The call engine without a bus: call_check_request() (sizes, the fallback gate) and
+ * call_classify() (classification, the deny list), run in the manager's order by check()
+ * below, domain errors and their D-Bus names, and the RPCs of operations.
  * The fake plugin's classify() is steered by the first byte.
  */
 
@@ -176,8 +177,18 @@ static Call *new_execute(Fixture *f, const char *operation) {
         return c;
 }
 
+/* Both halves of the checks, as the manager runs them (with the caller's share between). */
+static int check(Call *c) {
+        int r;
+
+        r = call_check_request(c);
+        if (r < 0)
+                return r;
+        return call_classify(c);
+}
+
 static void assert_check_fails(Call *c, const char *error_name, const char *message_part) {
-        assert_true(call_check(c) < 0);
+        assert_true(check(c) < 0);
         assert_string_equal(bus_device_error_name(c->domain_error), error_name);
         if (message_part) {
                 assert_non_null(c->error_message);
@@ -188,8 +199,8 @@ static void assert_check_fails(Call *c, const char *error_name, const char *mess
 }
 
 static void assert_check_passes(Call *c) {
-        if (call_check(c) < 0)
-                fail_msg("call_check() failed: %s", strempty(c->error_message));
+        if (check(c) < 0)
+                fail_msg("the checks failed: %s", strempty(c->error_message));
         assert_int_equal(c->domain_error, CALL_ERROR_NONE);
         call_free(c);
 }
@@ -322,7 +333,7 @@ static void test_execute_operations(void **state) {
 
         /* A known one takes the operation's scope and names what it sends. */
         c = new_execute(f, "reset");
-        assert_int_equal(call_check(c), 0);
+        assert_int_equal(check(c), 0);
         assert_int_equal(c->scope, FWCTLD_SCOPE_DEBUG_WRITE);
         assert_string_equal(c->cls.operation, "WRITE_REGISTER");
         assert_string_equal(c->execute_operation, "reset");
