@@ -26,7 +26,7 @@ export DEBIAN_FRONTEND=noninteractive
 
 missing=()
 for p in "${PKGS[@]}"; do
-        if ! dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q '^install ok installed$'; then
+        if ! dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep '^install ok installed$' >/dev/null; then
                 missing+=("$p")
         fi
 done

@@ -11,7 +11,7 @@ cd "$(dirname "$0")"
 
 need=()
 for p in cockpit-ws cockpit-bridge cockpit-system chromium; do
-        dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q '^install ok installed$' || need+=("$p")
+        dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep '^install ok installed$' >/dev/null || need+=("$p")
 done
 if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
         need+=(nodejs npm)

@@ -23,7 +23,7 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 host_deps() {
         local p missing=()
         for p in debootstrap debian-archive-keyring util-linux; do
-                dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q 'ok installed' || missing+=("$p")
+                dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep 'ok installed' >/dev/null || missing+=("$p")
         done
         [ ${#missing[@]} -eq 0 ] && return 0
         kt_log "installing ${missing[*]} on the host"

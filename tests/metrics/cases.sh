@@ -181,7 +181,7 @@ test_metrics_units_verify() {
         grep -qx 'Environment=FWCTLD_METRICS_DIR=/var/lib/prometheus/node-exporter' "$UNIT" \
                 || fail "the default directory is not Debian's node_exporter textfile directory"
         # Debian's node_exporter reads that directory by default
-        prometheus-node-exporter --help 2>&1 | grep -q -- '--collector.textfile.directory="/var/lib/prometheus/node-exporter"' \
+        prometheus-node-exporter --help 2>&1 | grep -- '--collector.textfile.directory="/var/lib/prometheus/node-exporter"' >/dev/null \
                 || fail "prometheus-node-exporter's default textfile directory changed"
         out=$(systemd-analyze security --offline=true --no-pager "$UNIT" 2>&1)
         score=$(sed -n 's/.*Overall exposure level for fwctld-metrics.service: \([0-9.]*\).*/\1/p' <<<"$out")
@@ -336,7 +336,7 @@ test_metrics_label_escaping() {
         assert_false "no last error family for the totals (null)" grep -q 'fwctl_daemon_last_error' <<<"$text"
         assert_promtool_clean "$MX/escaped.prom"
         # the parser of expo.py reads back the same label values
-        "$EXPO" fwctl_device_info <"$MX/escaped.prom" | grep -qF 'device="we\"ird\\dev\nice"' || fail "labels do not read back"
+        "$EXPO" fwctl_device_info <"$MX/escaped.prom" | grep -F 'device="we\"ird\\dev\nice"' >/dev/null || fail "labels do not read back"
 
         # --json: the stand-in's document, byte for byte
         want_json=$(cat "$doc")
@@ -358,5 +358,5 @@ test_metrics_completion() {
         assert_eq metrics "${COMPREPLY[*]}" "command completion"
         COMP_WORDS=(fwctlctl metrics --o); COMP_CWORD=2; _fwctlctl
         assert_eq "--out" "${COMPREPLY[*]}" "--out for metrics"
-        fwctlctl --help | grep -q '^  metrics' || fail "--help does not list metrics"
+        fwctlctl --help | grep '^  metrics' >/dev/null || fail "--help does not list metrics"
 }

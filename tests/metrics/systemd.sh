@@ -95,7 +95,7 @@ not_enabled() {
         state=$(inc systemctl is-enabled "$TIMER")
         echo "$TIMER: $state, $(inc systemctl is-active "$TIMER")"
         [ "$state" = disabled ] && ! inc systemctl is-active --quiet "$TIMER" &&
-                inc systemctl show -P TimersMonotonic "$TIMER" | tee /dev/stderr | grep -q 'OnUnitActiveUSec=30s' &&
+                inc systemctl show -P TimersMonotonic "$TIMER" | tee /dev/stderr | grep 'OnUnitActiveUSec=30s' >/dev/null &&
                 [ "$(inc systemctl show -P AccuracyUSec "$TIMER")" = 1s ]
 }
 check timer_installed_not_enabled not_enabled
@@ -106,7 +106,7 @@ no_directory() {
         c=$(cursor)
         ! inc systemctl start "$SERVICE" || return 1
         sleep 0.2
-        journal_after "$c" | tee /dev/stderr | grep -q "fwctld.prom: No such file or directory"
+        journal_after "$c" | tee /dev/stderr | grep "fwctld.prom: No such file or directory" >/dev/null
         inc systemctl reset-failed "$SERVICE"
 }
 check fails_clearly_without_the_directory no_directory
@@ -116,7 +116,7 @@ check fails_clearly_without_the_directory no_directory
 writes_file() {
         inc install -d -m 0755 "$TEXTFILE" &&
                 inc systemctl start "$SERVICE" &&
-                inc stat -c '%a %U %n' "$PROM" | tee /dev/stderr | grep -qx "644 root $PROM" &&
+                inc stat -c '%a %U %n' "$PROM" | tee /dev/stderr | grep -x "644 root $PROM" >/dev/null &&
                 [ "$(inc ls -A "$TEXTFILE")" = fwctld.prom ] &&
                 inc systemctl is-active fwctld.service &&
                 promtool check metrics <"$T/merged$PROM" &&
@@ -135,7 +135,7 @@ other_directory() {
         c=$(cursor)
         ! inc systemctl start "$SERVICE" || { echo "wrote outside ReadWritePaths="; return 1; }
         sleep 0.2
-        journal_after "$c" | grep -q "Read-only file system" || { journal_after "$c"; return 1; }
+        journal_after "$c" | grep "Read-only file system" >/dev/null || { journal_after "$c"; return 1; }
         inc systemctl reset-failed "$SERVICE"
         printf 'ReadWritePaths=%s\n' "$d" | inc tee -a "/run/systemd/system/$SERVICE.d/dir.conf" >/dev/null
         inc systemctl daemon-reload

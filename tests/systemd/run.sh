@@ -113,7 +113,7 @@ real_layout() {
         meson introspect --buildoptions "$BUILD" |
                 jq -r '.[] | select(.name == "prefix" or .name == "sysconfdir" or .name == "localstatedir")
                        | "\(.name)=\(.value)"' | sort | tee /dev/stderr |
-                tr '\n' ' ' | grep -qx 'localstatedir=/var prefix=/usr sysconfdir=/etc '
+                tr '\n' ' ' | grep -x 'localstatedir=/var prefix=/usr sysconfdir=/etc ' >/dev/null
 }
 check "$BUILD is configured for the real layout (prefix /usr, /etc, /var)" real_layout
 
@@ -202,14 +202,14 @@ check "capabilities: bounding, effective and permitted sets are CAP_SYS_RAWIO on
 read_only_root() {
         local d out
         in_service findmnt -n -o TARGET,OPTIONS / || return 1
-        in_service findmnt -n -o OPTIONS / | grep -qE '(^|,)ro(,|$)' || return 1
+        in_service findmnt -n -o OPTIONS / | grep -E '(^|,)ro(,|$)' >/dev/null || return 1
         for d in /usr /etc /var /usr/libexec /etc/fwctld/deny.d; do
                 if out=$(in_service touch "$d/.fwctld-write-test" 2>&1); then
                         echo "$d: writable"
                         return 1
                 fi
                 echo "$d: $out"
-                echo "$out" | grep -q 'Read-only file system' || return 1
+                echo "$out" | grep 'Read-only file system' >/dev/null || return 1
         done
 }
 check "ProtectSystem=strict: / is read-only in fwctld's mount namespace (writes get EROFS)" read_only_root
@@ -226,7 +226,7 @@ device_policy_configured() {
         local out
         out=$(inc systemctl show -p DevicePolicy -p DeviceAllow "$UNIT")
         echo "$out"
-        echo "$out" | grep -qx 'DevicePolicy=closed' && echo "$out" | grep -qx 'DeviceAllow=char-fwctl rw'
+        echo "$out" | grep -x 'DevicePolicy=closed' >/dev/null && echo "$out" | grep -x 'DeviceAllow=char-fwctl rw' >/dev/null
 }
 check "systemctl show: DevicePolicy=closed, DeviceAllow=char-fwctl rw" device_policy_configured
 
@@ -253,12 +253,12 @@ limits_configured() {
         local out
         out=$(inc systemctl show -p MemoryMax -p TasksMax "$UNIT")
         echo "$out"
-        echo "$out" | grep -qx 'MemoryMax=1073741824' && echo "$out" | grep -qx 'TasksMax=4200'
+        echo "$out" | grep -x 'MemoryMax=1073741824' >/dev/null && echo "$out" | grep -x 'TasksMax=4200' >/dev/null
 }
 check "systemctl show: MemoryMax=1073741824, TasksMax=4200" limits_configured
 CG=/sys/fs/cgroup$(inc systemctl show -P ControlGroup "$UNIT")
 controllers=$(inc cat "$(dirname "$CG")/cgroup.controllers")
-if echo "$controllers" | grep -qw memory; then
+if echo "$controllers" | grep -w memory >/dev/null; then
         cgroup_limits() {
                 inc grep -H . "$CG/memory.max" "$CG/pids.max" &&
                         [ "$(inc cat "$CG/memory.max")" = 1073741824 ] && [ "$(inc cat "$CG/pids.max")" = 4200 ]
@@ -294,13 +294,13 @@ check "systemd-analyze verify $UNIT: no warning (and man:fwctld(8) is installed)
 bus_answers() {
         local out err
         out=$("$@" busctl --system get-property "${BUS[@]}" Version) && echo "Version: $out" &&
-                echo "$out" | grep -qE '^s "[0-9]' &&
+                echo "$out" | grep -E '^s "[0-9]' >/dev/null &&
                 out=$("$@" busctl --system get-property "${BUS[@]}" Plugins) && echo "Plugins: $out" &&
-                echo "$out" | grep -q '^a(sus) 5 ' || return 1
+                echo "$out" | grep '^a(sus) 5 ' >/dev/null || return 1
         err=$("$@" dbus-send --system --print-reply --dest="${BUS[0]}" "${BUS[1]}" \
                 "${BUS[2]}.GetDevice" string:fwctl99 2>&1) && { echo "GetDevice fwctl99 succeeded: $err"; return 1; }
         echo "GetDevice fwctl99: $err"
-        echo "$err" | grep -q '^Error org.freedesktop.fwctl1.Error.NoSuchDevice:'
+        echo "$err" | grep '^Error org.freedesktop.fwctl1.Error.NoSuchDevice:' >/dev/null
 }
 check "bus as root: Version, Plugins (5), GetDevice of a missing device -> NoSuchDevice" bus_answers inc
 check "bus as nobody: Version, Plugins (5), GetDevice of a missing device -> NoSuchDevice" bus_answers as_user

@@ -128,7 +128,7 @@ PLUGIN_EOF
         cc -Wall -Wextra -Werror -Wno-unused-parameter -fPIC -shared -fvisibility=hidden $cflags \
                 -o "$d/oot.so" "$d/oot.c" >"$d/cc.log" 2>&1 || fail "out-of-tree plugin build failed: $(cat "$d/cc.log")"
         install -m 0644 "$d/oot.so" "$plugindir/oot.so" || fail "install into plugindir failed"
-        nm -D --defined-only "$plugindir/oot.so" | grep -q ' T fwctld_plugin_entry_v2$' || fail "entry symbol not exported"
+        nm -D --defined-only "$plugindir/oot.so" | grep ' T fwctld_plugin_entry_v2$' >/dev/null || fail "entry symbol not exported"
         # loadable, and the descriptor says ABI 2 / "oot" (what the daemon checks at start)
         python3 - "$plugindir/oot.so" <<'PY_EOF' || fail "plugin descriptor check failed"
 import ctypes, sys
