@@ -443,7 +443,7 @@ static int call_run_rpc(Call *c, const fwctld_plugin *p) {
 
         rpc_exchange_init(x, c->scope, c->request, c->request_size, c->max_response);
         if (c->response_memfd) {
-                r = rpc_exchange_open_memfd(x);
+                r = rpc_exchange_open_memfd(x, c->memfd_stock);
                 if (r < 0)
                         return call_local_failed(c, r, "create the response memfd");
         }

@@ -95,6 +95,7 @@ struct Call {
         bool request_mapped; /* RpcFd: the caller's sealed memfd, mapped whole; munmap()ed */
         size_t max_response;
         bool response_memfd; /* RpcFd: the response goes to a sealed memfd (rpc.memfd) */
+        MemfdStock *memfd_stock; /* the manager's, for response_memfd; set when queued */
         fwctld_classification cls; /* Execute: cls.operation lists the RPC names it issues */
         const fwctld_operation *operation;
         char execute_operation[FWCTLD_OPERATION_NAME_MAX]; /* Execute's name (of the parent for its RPCs) */

@@ -11,6 +11,7 @@
 #include "list.h"
 #include "log.h"
 #include "manager.h"
+#include "memfd-stock.h"
 #include "names.h"
 #include "plugin-loader.h"
 #include "policy.h"
@@ -32,6 +33,8 @@ struct Manager {
 
         Completions *completions;
         UdevWatch *udev;
+        MemfdStock *memfd_stock;
+        sd_event_source *memfd_stock_timer;
 
         Device *devices; /* every device, in any state: iterate this */
         /* The same devices by the strings that name them (borrowed from each device): lookups
@@ -122,6 +125,9 @@ int manager_new(sd_event *e, const ManagerConfig *config, Manager **ret) {
         r = shares_new(&shares_limits_default, &m->shares);
         if (r < 0)
                 return r;
+        r = memfd_stock_new(&m->memfd_stock);
+        if (r < 0)
+                return r;
         r = hashmap_new(&m->devices_by_name);
         if (r >= 0)
                 r = hashmap_new(&m->devices_by_syspath);
@@ -172,6 +178,9 @@ Manager *manager_free(Manager *m) {
         sd_event_source_disable_unref(m->sighup);
         sd_event_source_disable_unref(m->coldplug_timeout);
         sd_event_source_disable_unref(m->session_timer);
+        sd_event_source_disable_unref(m->memfd_stock_timer);
+        /* After the workers: a refill may have been running until manager_stop() returned. */
+        memfd_stock_free(m->memfd_stock);
         sd_event_unref(m->event);
         plugin_array_free(m->plugins, m->n_plugins);
         shares_free(m->shares);
@@ -386,12 +395,55 @@ static int manager_admit_by_wait(Call *c) {
                          (unsigned long long) ((wait - FWCTLD_MAX_EXPECTED_WAIT_USEC) / 1000000ULL + 1));
 }
 
+static int on_memfd_stock_timer(sd_event_source *source, uint64_t usec, void *userdata) {
+        Manager *m = userdata;
+
+        memfd_stock_drop(m->memfd_stock);
+        return 0;
+}
+
+static void memfd_stock_item_run(void *userdata) {
+        Manager *m = userdata;
+
+        (void) memfd_stock_refill(m->memfd_stock);
+}
+
+/* The stocked pages go back once no large RpcFd response came for a while. */
+static void memfd_stock_item_done(void *userdata) {
+        Manager *m = userdata;
+        uint64_t now;
+        int r;
+
+        r = sd_event_now(m->event, CLOCK_MONOTONIC, &now);
+        if (r >= 0 && !m->memfd_stock_timer)
+                r = sd_event_add_time(m->event, &m->memfd_stock_timer, CLOCK_MONOTONIC,
+                                      now + FWCTLD_MEMFD_STOCK_IDLE_USEC, 0, on_memfd_stock_timer, m);
+        else if (r >= 0) {
+                r = sd_event_source_set_time(m->memfd_stock_timer, now + FWCTLD_MEMFD_STOCK_IDLE_USEC);
+                if (r >= 0)
+                        r = sd_event_source_set_enabled(m->memfd_stock_timer, SD_EVENT_ONESHOT);
+        }
+        if (r < 0) {
+                log_warning_errno(r, "Failed to arm the memfd stock's idle timer, dropping the stock: %m");
+                memfd_stock_drop(m->memfd_stock);
+        }
+}
+
+/* After a large RpcFd response, the next one's memfd is made on the device's worker: off this
+ * call's path, which has been answered, and before the caller's next request usually arrives. */
+static void manager_restock_memfd(Manager *m, Device *d, size_t size) {
+        if (d->state != DEVICE_READY || memfd_stock_want(m->memfd_stock, size) < 0)
+                return;
+        (void) worker_submit(d->worker, memfd_stock_item_run, memfd_stock_item_done, m);
+}
+
 static void call_item_done(void *userdata) {
         WorkItem *w = userdata;
         Manager *m = w->manager;
         Call *c = w->call;
         Device *d = device_ref(c->device);
         bool gone = c->error == -ENODEV || c->error == -ENXIO;
+        size_t restock = c->rpc.memfd_sealed ? c->rpc.response_size : 0;
 
         free(w);
         if (atomic_load(&c->start) != CALL_START_EXPIRED)
@@ -404,6 +456,8 @@ static void call_item_done(void *userdata) {
         /* An orphaned fd answers ENODEV to everything: drop the device now. */
         if (gone)
                 manager_remove_device(m, d);
+        else if (restock > 0)
+                manager_restock_memfd(m, d, restock);
         device_unref(d);
 }
 
@@ -425,6 +479,7 @@ static void manager_enqueue_call(Manager *m, Call *c) {
         if (c->kind == CALL_RPC && call_changes_device(c) && call_audit_attempt(c) < 0)
                 return manager_complete_call(m, c);
 
+        c->memfd_stock = c->response_memfd ? m->memfd_stock : NULL;
         w = work_item_new(m, NULL, c);
         r = w ? worker_submit_counted(c->device->worker, FWCTLD_MAX_CALLS_PER_DEVICE, call_item_run, call_item_done, w)
               : -ENOMEM;

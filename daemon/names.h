@@ -48,6 +48,8 @@
 #define FWCTLD_SESSION_IDLE_USEC (5ULL * 60ULL * 1000000ULL)
 #define FWCTLD_SESSION_MAX_USEC (30ULL * 60ULL * 1000000ULL)
 #define FWCTLD_MAX_SESSIONS_PER_UID 16u
+/* A stocked RpcFd response memfd (memfd-stock.h) is given back after this long unused. */
+#define FWCTLD_MEMFD_STOCK_IDLE_USEC (5ULL * 1000000ULL)
 #define FWCTLD_SESSION_PATH_PREFIX "/org/freedesktop/fwctl1/session"
 #define FWCTLD_SESSION_INTERFACE "org.freedesktop.fwctl1.Session"
 

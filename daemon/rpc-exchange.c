@@ -62,15 +62,14 @@ bool rpc_exchange_owns(const RpcExchange *x, const void *p, size_t len) {
 }
 
 /* Made before anything reaches the device: running out of fds fails the call, not its answer. */
-int rpc_exchange_open_memfd(RpcExchange *x) {
-        int fd;
+int rpc_exchange_open_memfd(RpcExchange *x, MemfdStock *stock) {
+        int r;
 
         assert(x);
         assert(!x->memfd_open);
-        fd = memfd_create("fwctl-response", MFD_CLOEXEC | MFD_ALLOW_SEALING);
-        if (fd < 0)
-                return -errno;
-        x->memfd = fd;
+        r = memfd_stock_take(stock, &x->memfd, &x->memfd_allocated);
+        if (r < 0)
+                return r;
         x->memfd_open = true;
         return 0;
 }
@@ -129,7 +128,8 @@ int rpc_exchange_seal_memfd(RpcExchange *x) {
         assert(x);
         assert(x->memfd_open && !x->memfd_sealed && x->response_set);
         /* write() fills fresh shmem pages without zeroing them first, which a shared mapping
-         * the kernel wrote into would do: cheaper than the copy it saves. */
+         * the kernel wrote into would do: cheaper than the copy it saves. A stocked memfd's
+         * pages are there already: write() only copies. */
         while (done < x->response_size) {
                 ssize_t n = pwrite(x->memfd, p + done, x->response_size - done, (off_t) done);
 
@@ -139,6 +139,9 @@ int rpc_exchange_seal_memfd(RpcExchange *x) {
                         return n < 0 ? -errno : -EIO;
                 done += (size_t) n;
         }
+        /* A stocked memfd may be larger: it must hold exactly the response. */
+        if (x->memfd_allocated > x->response_size && ftruncate(x->memfd, (off_t) x->response_size) < 0)
+                return -errno;
         if (fcntl(x->memfd, F_ADD_SEALS, F_SEAL_WRITE | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL) < 0)
                 return -errno;
         /* pwrite() left the offset at 0, where the caller reads from. */

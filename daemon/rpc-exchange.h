@@ -5,6 +5,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "memfd-stock.h"
 #include "types.h"
 
 /* One exchange with the kernel: the buffers it sees and the response the caller gets. */
@@ -39,6 +40,7 @@ struct fwctld_rpc {
          * exchange has none), sealed once it holds exactly the response. */
         bool memfd_open;
         int memfd;
+        size_t memfd_allocated; /* from the stock: its size before the response */
         bool memfd_sealed;
 };
 
@@ -50,8 +52,9 @@ void rpc_exchange_done(RpcExchange *x);
 void *rpc_exchange_alloc(RpcExchange *x, size_t size);
 bool rpc_exchange_owns(const RpcExchange *x, const void *p, size_t len);
 
-/* RpcFd, before the buffers: the response goes to a new memfd. */
-int rpc_exchange_open_memfd(RpcExchange *x);
+/* RpcFd, before the buffers: the response goes to a new memfd, from the stock if it has one
+ * (NULL: none). */
+int rpc_exchange_open_memfd(RpcExchange *x, MemfdStock *stock);
 
 /* No marshal(): the request as it is, and an out buffer of what the driver writes
  * (kernel_out_min) when that is more than the caller asked for: drivers trust out_len. */

@@ -55,7 +55,7 @@ static void assert_memfd_holds(const RpcExchange *x, size_t size) {
 /* RpcFd with fwctld's own buffers: the memfd first, then the out buffer. */
 static void memfd_exchange(RpcExchange *x, size_t max_response, size_t kernel_out_min) {
         rpc_exchange_init(x, 0, request, sizeof(request), max_response);
-        assert_int_equal(rpc_exchange_open_memfd(x), 0);
+        assert_int_equal(rpc_exchange_open_memfd(x, NULL), 0);
         assert_int_equal(rpc_exchange_default_buffers(x, kernel_out_min), 0);
 }
 
@@ -175,7 +175,7 @@ static void test_memfd_plugin_buffers(void **state) {
         void *in, *out;
 
         rpc_exchange_init(&x, 0, request, sizeof(request), 48);
-        assert_int_equal(rpc_exchange_open_memfd(&x), 0);
+        assert_int_equal(rpc_exchange_open_memfd(&x, NULL), 0);
         in = rpc_exchange_alloc(&x, 24);
         out = rpc_exchange_alloc(&x, 64);
         assert_non_null(in);
@@ -202,6 +202,41 @@ static void test_memfd_done_unsealed(void **state) {
         assert_fd_closed(fd);
 }
 
+/* A memfd from the stock, allocated ahead: it still holds exactly the response, smaller or
+ * larger than what was allocated. */
+static void test_memfd_from_stock(void **state) {
+        MemfdStock *s = NULL;
+        RpcExchange x = {};
+
+        assert_int_equal(memfd_stock_new(&s), 0);
+        assert_int_equal(memfd_stock_want(s, 256 * 1024), 0);
+        assert_int_equal(memfd_stock_refill(s), 0);
+        rpc_exchange_init(&x, 0, request, sizeof(request), FWCTLD_MAX_RPC_LEN);
+        assert_int_equal(rpc_exchange_open_memfd(&x, s), 0);
+        assert_int_equal(x.memfd_allocated, 256 * 1024);
+        assert_int_equal(rpc_exchange_default_buffers(&x, 0), 0);
+        kernel_writes(&x, 100, 100);
+        assert_answer(&x, 100);
+        rpc_exchange_done(&x);
+
+        assert_int_equal(memfd_stock_want(s, 64 * 1024), 0);
+        assert_int_equal(memfd_stock_refill(s), 0);
+        rpc_exchange_init(&x, 0, request, sizeof(request), FWCTLD_MAX_RPC_LEN);
+        assert_int_equal(rpc_exchange_open_memfd(&x, s), 0);
+        assert_int_equal(x.memfd_allocated, 64 * 1024);
+        assert_int_equal(rpc_exchange_default_buffers(&x, 0), 0);
+        kernel_writes(&x, 100000, 100000);
+        assert_answer(&x, 100000);
+        rpc_exchange_done(&x);
+
+        /* Taken: the next exchange gets a new, empty one. */
+        rpc_exchange_init(&x, 0, request, sizeof(request), 16);
+        assert_int_equal(rpc_exchange_open_memfd(&x, s), 0);
+        assert_int_equal(x.memfd_allocated, 0);
+        rpc_exchange_done(&x);
+        memfd_stock_free(s);
+}
+
 /* A zeroed exchange (a call that never ran) has no memfd: fd 0 is not ours to close. */
 static void test_done_zeroed(void **state) {
         RpcExchange x = {};
@@ -222,6 +257,7 @@ int main(void) {
                 cmocka_unit_test(test_memfd_plugin_response),
                 cmocka_unit_test(test_memfd_plugin_buffers),
                 cmocka_unit_test(test_memfd_done_unsealed),
+                cmocka_unit_test(test_memfd_from_stock),
                 cmocka_unit_test(test_done_zeroed),
         };
 

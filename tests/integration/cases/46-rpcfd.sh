@@ -13,12 +13,13 @@ rpcfd_check_memfd() {
 
 # rpcfd_held: what fwctld still holds of RpcFd memfds (the caller's request, its own response):
 # mappings and open fds
-rpcfd_held() {
+rpcfd_held_lines() {
         local pid
         pid=$(bus_owner_pid)
-        { grep -e 'memfd:fwctl-request' -e 'memfd:fwctl-response' "/proc/$pid/maps"
-          find "/proc/$pid/fd" -lname '*memfd:fwctl-re*' 2>/dev/null; } | wc -l
+        grep -e 'memfd:fwctl-request' -e 'memfd:fwctl-response' "/proc/$pid/maps"
+        find "/proc/$pid/fd" -lname '*memfd:fwctl-re*' -printf '%p -> %l\n' 2>/dev/null
 }
+rpcfd_held() { rpcfd_held_lines | wc -l; }
 rpcfd_released() { [ "$(rpcfd_held)" = 0 ]; }
 
 test_rpcfd_query_adapter() {
@@ -112,6 +113,54 @@ test_rpcfd_sample_2mib_round_trip() {
         assert_eq $((before + 3)) "$(emu_rpc_count "$name")" "RPCs reaching the device"
 }
 
+# rpcfd_stocked: fwctld's RpcFd response memfds not given out yet, one line each: seals, size,
+# allocated bytes, and whether fwctld maps it (read through /proc as root)
+rpcfd_stocked() {
+        python3 - "$(bus_owner_pid)" <<'PY'
+import fcntl, os, sys
+pid = sys.argv[1]
+maps = open("/proc/%s/maps" % pid).read()
+for n in os.listdir("/proc/%s/fd" % pid):
+    try:
+        if os.readlink("/proc/%s/fd/%s" % (pid, n)) != "/memfd:fwctl-response (deleted)":
+            continue
+        fd = os.open("/proc/%s/fd/%s" % (pid, n), os.O_RDONLY)
+    except OSError:
+        continue
+    st = os.fstat(fd)
+    mapped = any(l.split()[4] == str(st.st_ino) for l in maps.splitlines() if len(l.split()) > 5)
+    print("seals=%d size=%d allocated=%d mapped=%s" % (fcntl.fcntl(fd, fcntl.F_GET_SEALS), st.st_size,
+                                                    st.st_blocks * 512, mapped))
+    os.close(fd)
+PY
+}
+rpcfd_stock_is() { [ "$(rpcfd_stocked)" = "$1" ]; }
+
+# After a large response fwctld makes the next response memfd ahead, off the call's path: one
+# memfd, never sealed, mapped or written, its pages allocated; the next RpcFd gets it, holding
+# exactly its own response; it goes 5 s after the last large response.
+test_rpcfd_stocked_memfd() {
+        local name big=$T/tmp/rpcfd-stock.bin small=$T/tmp/rpcfd-stock-small.bin
+        name=$(emu_add sample 0000:47:00.0) || fail "sample device hot-add failed"
+        trap 'emu remove "$name" >/dev/null 2>&1' EXIT
+        wait_until 5 dev_exists "$name" || fail "$name not published"
+        head -c 1048576 /dev/urandom >"$big"
+        head -c 70000 /dev/urandom >"$small"
+        assert_ok "$RPCFD" "$name" 0 2097152 "@$big"
+        wait_until 5 rpcfd_stock_is "seals=0 size=1048576 allocated=1048576 mapped=False" \
+                || fail "stocked after 1 MiB: $(rpcfd_stocked)"
+        # the next response is smaller than what was made ahead: exactly its own bytes
+        assert_ok "$RPCFD" "$name" 0 2097152 "@$small"
+        assert_eq 70000 "$(kv response_fd_size <<<"$LAST_OUT")" "size of the response memfd"
+        assert_eq "$(sha256sum <"$small" | cut -d' ' -f1)" "$(kv response_sha256 <<<"$LAST_OUT")" "the echo"
+        rpcfd_check_memfd
+        # 70000 bytes is still large: one made ahead at that size, then none once idle
+        wait_until 5 rpcfd_stock_is "seals=0 size=70000 allocated=73728 mapped=False" \
+                || fail "stocked after 70000 bytes: $(rpcfd_stocked)"
+        wait_until 10 rpcfd_released || fail "fwctld still holds $(rpcfd_held) RpcFd memfds after 10 s idle:" \
+                "$(rpcfd_held_lines | tr '\n' ' ') stocked: $(rpcfd_stocked | tr '\n' ' ')"
+}
+
 # pds has marshal() and decode() (pds_dev, pds_env: 64-pds.sh): its own buffers and response;
 # the same bytes as Rpc's, trimmed the same way.
 test_rpcfd_marshal_plugin() {
@@ -143,6 +192,6 @@ test_rpcfd_leaves_nothing_mapped() {
         assert_dbus_error DeviceError "$RPCFD" "$name" 0 64 "$(pds_env 1 9 '' 8)"
         assert_ok "$RPCFD" fwctl0 0 100 "$(mlx5_req $MLX5_QUERY_ADAPTER)"
         assert_ok "$RPCFD" "$name" 0 64 "$(pds_env 1 1 01020304 16)"
-        # the reply goes out before the call is freed
-        wait_until 5 rpcfd_released || fail "fwctld still holds $(rpcfd_held) RpcFd memfd mappings or fds"
+        # the reply goes out before the call is freed; a memfd made ahead goes after 5 s idle
+        wait_until 10 rpcfd_released || fail "fwctld still holds $(rpcfd_held) RpcFd memfd mappings or fds"
 }
