@@ -862,7 +862,6 @@ static void probe_item_done(void *userdata) {
         int result = w->result;
 
         free(w);
-        manager_coldplug_settled_one(m, d);
         if (d->state == DEVICE_PROBING && result < 0) {
                 log_device_warning(d->name, "Device '%s' could not be set up, ignoring.", d->syspath);
                 manager_remove_device(m, d);
@@ -877,6 +876,8 @@ static void probe_item_done(void *userdata) {
                 if (m->listener.device_added)
                         m->listener.device_added(d, m->listener.userdata);
         }
+        /* Once it is published (or dropped): "ready" counts it and clients find it. */
+        manager_coldplug_settled_one(m, d);
         device_unref(d);
 }
 

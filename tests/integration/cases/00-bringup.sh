@@ -59,3 +59,11 @@ test_bringup_taint_file() {
         assert_eq 524288 "$(cat /proc/sys/kernel/tainted)" "tainted follows \$T/tainted"
         echo 0 >"$T/tainted"
 }
+
+# The "serving" record comes once every coldplugged device is published, and counts them all:
+# the harness starts fwctld with two (mlx5, cxl).
+test_bringup_started_record_counts_devices() {
+        local msg
+        msg=$(journal_json MESSAGE_ID=a43a151d30d14e7b94fbf826d9b2e8b1 | jq -rs '.[0].MESSAGE')
+        assert_eq "fwctld serving 2 fwctl device(s) with 5 plugin(s)." "$msg" "the first start's record"
+}
