@@ -4,7 +4,8 @@
 connection that opened it). Runs a small script of steps and prints key=value lines.
 
   session-client.py DEVICE SCOPE CONFIGURATION_WRITE STEP...
-  STEP: rpc:HEX  execute:OP:JSON  close  props  sleep:SECONDS  foreign-rpc:HEX
+  STEP: rpc:HEX  execute:OP:JSON  close  props  sleep:SECONDS  foreign-rpc:HEX  foreign-props
+        introspect:FILE (the session object's introspection XML, written to FILE)
 """
 import sys
 import time
@@ -60,6 +61,15 @@ def main():
                 s2 = dbus.Interface(other.get_object(BUS, path), "org.freedesktop.fwctl1.Session")
                 s2.Rpc(dbus.ByteArray(bytes.fromhex(arg)), dbus.UInt32(4096))
                 print("%d.foreign=ok" % i)
+            elif kind == "foreign-props":
+                other = dbus.SystemBus(private=True)
+                props = dbus.Interface(other.get_object(BUS, path), "org.freedesktop.DBus.Properties")
+                print("%d.foreign_props=%d" % (i, len(props.GetAll("org.freedesktop.fwctl1.Session"))))
+            elif kind == "introspect":
+                xml = dbus.Interface(obj, "org.freedesktop.DBus.Introspectable").Introspect()
+                with open(arg, "w") as f:
+                    f.write(xml)
+                print("%d.introspected=true" % i)
         except dbus.exceptions.DBusException as e:
             err(str(i), e)
     return 0

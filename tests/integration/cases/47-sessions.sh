@@ -50,6 +50,10 @@ test_session_refusals() {
         # another connection of the same user cannot use it
         assert_ok as_user fwtest "$SESSION" fwctl0 0 false "foreign-rpc:$qa"
         assert_eq "$FWCTL_ERR.NotAuthorized" "$(kv 0.error <<<"$LAST_OUT")" "a foreign connection"
+        # nor read what the session is (its owner's bus name, device, scope, expiry)
+        assert_ok as_user fwtest "$SESSION" fwctl0 0 false foreign-props props
+        assert_eq "$FWCTL_ERR.NotAuthorized" "$(kv 0.error <<<"$LAST_OUT")" "GetAll from a foreign connection"
+        assert_eq 0 "$(kv 1.Scope <<<"$LAST_OUT")" "GetAll from the opener"
         # a request above the session's scope
         before=$(emu_rpc_count fwctl0)
         assert_ok as_user fwtest "$SESSION" fwctl0 0 false "rpc:$(mlx5_req 0x805 1)"

@@ -1,6 +1,7 @@
 # shellcheck shell=bash
 # The live objects implement exactly the interfaces in dbus/*.xml (methods,
-# arguments, properties, signals; annotations and whitespace ignored).
+# arguments, properties, signals, and whether each property's changes are signalled; other
+# annotations and whitespace ignored).
 
 canon_iface() { # IFACE < XML -> sorted member lines
         /usr/bin/python3 -c '
@@ -19,21 +20,29 @@ for iface in root.iter("interface"):
     for s in iface.findall("signal"):
         args = ",".join("%s %s" % (a.get("type"), a.get("name", "")) for a in s.findall("arg"))
         out.append("signal %s(%s)" % (s.get("name"), args))
+    ecs = "org.freedesktop.DBus.Property.EmitsChangedSignal"
+    default = next((a.get("value") for a in iface.findall("annotation") if a.get("name") == ecs), "true")
     for p in iface.findall("property"):
-        out.append("property %s %s %s" % (p.get("name"), p.get("type"), p.get("access")))
+        emits = next((a.get("value") for a in p.findall("annotation") if a.get("name") == ecs), default)
+        out.append("property %s %s %s emits-changed=%s" % (p.get("name"), p.get("type"), p.get("access"), emits))
     print("\n".join(sorted(out)))
 if not found:
     sys.exit(3)
 ' "$1"
 }
 
-compare_iface() { # IFACE XMLFILE OBJECT
+compare_iface_xml() { # IFACE XMLFILE LIVE_XML_FILE WHAT
         local want live
         [ -f "$2" ] || fail "missing $2"
         want=$(canon_iface "$1" <"$2") || fail "$2 has no interface $1"
-        live=$(busctl --system --xml-interface introspect "$FWCTL_BUS" "$3" | canon_iface "$1") \
-                || fail "$3 does not implement $1"
+        live=$(canon_iface "$1" <"$3") || fail "$4 does not implement $1"
         [ "$want" == "$live" ] || fail "$1 differs from $2: $(diff <(echo "$want") <(echo "$live") | grep '^[<>]' | tr '\n' ' ')"
+}
+
+compare_iface() { # IFACE XMLFILE OBJECT
+        busctl --system --xml-interface introspect "$FWCTL_BUS" "$3" >"$T/tmp/introspected.xml" \
+                || fail "cannot introspect $3"
+        compare_iface_xml "$1" "$2" "$T/tmp/introspected.xml" "$3"
 }
 
 test_introspection_manager() {
@@ -45,4 +54,12 @@ test_introspection_manager() {
 test_introspection_device() {
         compare_iface org.freedesktop.fwctl1.Device "$SRCDIR/dbus/org.freedesktop.fwctl1.Device.xml" "$FWCTL_DEV_PREFIX/fwctl0"
         compare_iface org.freedesktop.fwctl1.Device "$SRCDIR/dbus/org.freedesktop.fwctl1.Device.xml" "$FWCTL_DEV_PREFIX/fwctl1"
+}
+
+# A session object, introspected by the connection that opened it (sessions live as long as it).
+test_introspection_session() {
+        local xml=$T/tmp/session-introspected.xml
+        assert_ok "$SRCDIR/tests/integration/session-client.py" fwctl0 0 false "introspect:$xml"
+        compare_iface_xml org.freedesktop.fwctl1.Session "$SRCDIR/dbus/org.freedesktop.fwctl1.Session.xml" "$xml" \
+                "$(kv session <<<"$LAST_OUT")"
 }
