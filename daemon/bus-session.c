@@ -71,84 +71,43 @@ static int method_close(sd_bus_message *message, void *userdata, sd_bus_error *e
 }
 
 /* Its properties too (who opened it, on which device, until when) are the opener's alone: Get
- * and GetAll from any other connection fail as its methods do. Sessions are not enumerated, so
- * no GetManagedObjects asks for them. */
-static int session_check_property_reader(sd_bus *bus, Session *s, sd_bus_error *error) {
+ * and GetAll from any other connection fail as its methods do, so one getter checks once.
+ * Sessions are not enumerated: no GetManagedObjects asks for them. */
+static int property_get(sd_bus *bus, const char *path, const char *interface, const char *property,
+                        sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        BusContext *b = sd_bus_slot_get_userdata(sd_bus_get_current_slot(bus));
         sd_bus_message *m = sd_bus_get_current_message(bus);
-
-        if (!m)
-                return -EINVAL;
-        return session_check_owner(s, m, error);
-}
-
-static int property_get_device(sd_bus *bus, const char *path, const char *interface, const char *property,
-                               sd_bus_message *reply, void *userdata, sd_bus_error *error) {
         _cleanup_(freep) char *p = NULL;
         Session *s = userdata;
         int r;
 
-        r = session_check_property_reader(bus, s, error);
+        if (!m)
+                return -EINVAL;
+        r = session_check_owner(s, m, error);
         if (r < 0)
                 return r;
-        r = bus_device_path(s->device, &p);
-        if (r < 0)
-                return r;
-        return sd_bus_message_append(reply, "o", p);
-}
-
-static int property_get_scope(sd_bus *bus, const char *path, const char *interface, const char *property,
-                              sd_bus_message *reply, void *userdata, sd_bus_error *error) {
-        Session *s = userdata;
-        int r;
-
-        r = session_check_property_reader(bus, s, error);
-        if (r < 0)
-                return r;
-        return sd_bus_message_append(reply, "u", s->scope);
-}
-
-static int property_get_owner(sd_bus *bus, const char *path, const char *interface, const char *property,
-                              sd_bus_message *reply, void *userdata, sd_bus_error *error) {
-        Session *s = userdata;
-        int r;
-
-        r = session_check_property_reader(bus, s, error);
-        if (r < 0)
-                return r;
-        return sd_bus_message_append(reply, "s", s->owner.sender);
-}
-
-static int property_get_expires(sd_bus *bus, const char *path, const char *interface, const char *property,
-                                sd_bus_message *reply, void *userdata, sd_bus_error *error) {
-        BusContext *b = sd_bus_slot_get_userdata(sd_bus_get_current_slot(bus));
-        Session *s = userdata;
-        int r;
-
-        r = session_check_property_reader(bus, s, error);
-        if (r < 0)
-                return r;
-        return sd_bus_message_append(reply, "t", manager_session_expires(b->manager, s));
-}
-
-static int property_get_configuration_write(sd_bus *bus, const char *path, const char *interface,
-                                            const char *property, sd_bus_message *reply, void *userdata,
-                                            sd_bus_error *error) {
-        Session *s = userdata;
-        int r;
-
-        r = session_check_property_reader(bus, s, error);
-        if (r < 0)
-                return r;
-        return sd_bus_message_append(reply, "b", s->configuration_write);
+        if (streq(property, "Device")) {
+                r = bus_device_path(s->device, &p);
+                return r < 0 ? r : sd_bus_message_append(reply, "o", p);
+        }
+        if (streq(property, "Scope"))
+                return sd_bus_message_append(reply, "u", s->scope);
+        if (streq(property, "Owner"))
+                return sd_bus_message_append(reply, "s", s->owner.sender);
+        if (streq(property, "ConfigurationWrite"))
+                return sd_bus_message_append(reply, "b", s->configuration_write);
+        if (streq(property, "Expires"))
+                return sd_bus_message_append(reply, "t", manager_session_expires(b->manager, s));
+        return -ENOENT;
 }
 
 static const sd_bus_vtable session_vtable[] = {
         SD_BUS_VTABLE_START(0),
-        SD_BUS_PROPERTY("Device", "o", property_get_device, 0, SD_BUS_VTABLE_PROPERTY_CONST),
-        SD_BUS_PROPERTY("Scope", "u", property_get_scope, 0, SD_BUS_VTABLE_PROPERTY_CONST),
-        SD_BUS_PROPERTY("Owner", "s", property_get_owner, 0, SD_BUS_VTABLE_PROPERTY_CONST),
-        SD_BUS_PROPERTY("ConfigurationWrite", "b", property_get_configuration_write, 0, SD_BUS_VTABLE_PROPERTY_CONST),
-        SD_BUS_PROPERTY("Expires", "t", property_get_expires, 0, 0),
+        SD_BUS_PROPERTY("Device", "o", property_get, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("Scope", "u", property_get, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("Owner", "s", property_get, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("ConfigurationWrite", "b", property_get, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("Expires", "t", property_get, 0, 0),
         SD_BUS_METHOD_WITH_ARGS("Rpc",
                                 SD_BUS_ARGS("ay", request, "u", max_response),
                                 SD_BUS_RESULT("ay", response, "a{sv}", result),

@@ -205,29 +205,27 @@ static void test_memfd_done_unsealed(void **state) {
 /* A memfd from the stock, allocated ahead: it still holds exactly the response, smaller or
  * larger than what was allocated. */
 static void test_memfd_from_stock(void **state) {
+        static const struct {
+                size_t stocked, response;
+        } cases[] = {
+                { 256 * 1024, 100 },      /* truncated to the response */
+                { 64 * 1024, 100000 },    /* grown by the write */
+        };
         MemfdStock *s = NULL;
         RpcExchange x = {};
 
         assert_int_equal(memfd_stock_new(&s), 0);
-        assert_int_equal(memfd_stock_want(s, 256 * 1024), 0);
-        assert_int_equal(memfd_stock_refill(s), 0);
-        rpc_exchange_init(&x, 0, request, sizeof(request), FWCTLD_MAX_RPC_LEN);
-        assert_int_equal(rpc_exchange_open_memfd(&x, s), 0);
-        assert_int_equal(x.memfd_allocated, 256 * 1024);
-        assert_int_equal(rpc_exchange_default_buffers(&x, 0), 0);
-        kernel_writes(&x, 100, 100);
-        assert_answer(&x, 100);
-        rpc_exchange_done(&x);
-
-        assert_int_equal(memfd_stock_want(s, 64 * 1024), 0);
-        assert_int_equal(memfd_stock_refill(s), 0);
-        rpc_exchange_init(&x, 0, request, sizeof(request), FWCTLD_MAX_RPC_LEN);
-        assert_int_equal(rpc_exchange_open_memfd(&x, s), 0);
-        assert_int_equal(x.memfd_allocated, 64 * 1024);
-        assert_int_equal(rpc_exchange_default_buffers(&x, 0), 0);
-        kernel_writes(&x, 100000, 100000);
-        assert_answer(&x, 100000);
-        rpc_exchange_done(&x);
+        for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+                assert_int_equal(memfd_stock_want(s, cases[i].stocked), 0);
+                assert_int_equal(memfd_stock_refill(s), 0);
+                rpc_exchange_init(&x, 0, request, sizeof(request), FWCTLD_MAX_RPC_LEN);
+                assert_int_equal(rpc_exchange_open_memfd(&x, s), 0);
+                assert_int_equal(x.memfd_allocated, cases[i].stocked);
+                assert_int_equal(rpc_exchange_default_buffers(&x, 0), 0);
+                kernel_writes(&x, cases[i].response, cases[i].response);
+                assert_answer(&x, cases[i].response);
+                rpc_exchange_done(&x);
+        }
 
         /* Taken: the next exchange gets a new, empty one. */
         rpc_exchange_init(&x, 0, request, sizeof(request), 16);
