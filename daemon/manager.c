@@ -614,9 +614,12 @@ static int manager_arm_session_timer(Manager *m) {
         if (r < 0)
                 return r;
         if (!m->session_timer)
-                return sd_event_add_time(m->event, &m->session_timer, CLOCK_MONOTONIC, now + 1000000ULL, 0,
-                                         on_session_timer, m);
-        r = sd_event_source_set_time(m->session_timer, now + 1000000ULL);
+                r = sd_event_add_time(m->event, &m->session_timer, CLOCK_MONOTONIC, now + 1000000ULL, 0,
+                                      on_session_timer, m);
+        else
+                r = sd_event_source_set_time(m->session_timer, now + 1000000ULL);
+        /* ON, not the ONESHOT a new time source starts as: the callback moves it a second on
+         * for as long as a session is open (a oneshot would look once and never again). */
         if (r >= 0)
                 r = sd_event_source_set_enabled(m->session_timer, SD_EVENT_ON);
         return r;

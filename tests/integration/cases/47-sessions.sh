@@ -77,3 +77,38 @@ test_session_deny_list() {
         assert_eq "$FWCTL_ERR.RequestRejected" "$(kv 0.error <<<"$LAST_OUT")" "denied in a session"
         assert_match 'local policy' "$(kv 0.message <<<"$LAST_OUT")" "message"
 }
+
+# A session ends after FWCTLD_SESSION_IDLE_SEC unused and after FWCTLD_SESSION_MAX_SEC in all
+# (the unit's environment; here the daemon's, restarted with 2 s and 4 s): the next call finds
+# no session, and the journal says which limit ended it. Expires shows the nearer one.
+test_session_idle_and_max() {
+        local qa out id now_us expires
+        qa=$(mlx5_req $MLX5_QUERY_ADAPTER)
+        harness_planned_stop || fail "could not stop the daemon"
+        trap 'harness_stop_daemon; unset FWCTLD_SESSION_IDLE_SEC FWCTLD_SESSION_MAX_SEC' EXIT
+        export FWCTLD_SESSION_IDLE_SEC=2 FWCTLD_SESSION_MAX_SEC=4
+        harness_start_daemon
+
+        # idle: one call, 3.5 s unused (the daemon looks every second), the next call is refused
+        assert_ok as_user fwtest "$SESSION" fwctl0 0 false "rpc:$qa" props sleep:3.5 "rpc:$qa"
+        out=$LAST_OUT
+        now_us=$(( $(date +%s%N) / 1000 ))
+        expires=$(kv 1.Expires <<<"$out")
+        [ "$expires" -le "$now_us" ] && [ "$expires" -ge $(( now_us - 4000000 )) ] \
+                || fail "Expires $expires is not 2 s after the call (now $now_us, 3.5 s later)"
+        assert_eq 272 "$(kv 0.response_size <<<"$out")" "the call before the pause"
+        assert_eq org.freedesktop.DBus.Error.UnknownObject "$(kv 3.error <<<"$out")" "a call after 2 s unused"
+        id=$(kv session <<<"$out")
+        assert_eq 1 "$(journal_json MESSAGE_ID=$MSGID_SESSION_CLOSED FWCTL_SESSION="${id##*/}" \
+                FWCTL_SESSION_END=idle | jq -s length)" "closed as idle"
+
+        # in all: a call a second keeps it from idling; it still ends 4 s after it opened
+        assert_ok as_user fwtest "$SESSION" fwctl0 0 false "rpc:$qa" sleep:1 "rpc:$qa" sleep:1 "rpc:$qa" \
+                sleep:1 "rpc:$qa" sleep:2.5 "rpc:$qa"
+        out=$LAST_OUT
+        assert_eq 272 "$(kv 6.response_size <<<"$out")" "a call 3 s after opening"
+        assert_eq org.freedesktop.DBus.Error.UnknownObject "$(kv 8.error <<<"$out")" "a call 5.5 s after opening"
+        id=$(kv session <<<"$out")
+        assert_eq 1 "$(journal_json MESSAGE_ID=$MSGID_SESSION_CLOSED FWCTL_SESSION="${id##*/}" \
+                FWCTL_SESSION_END=expired | jq -s length)" "closed as expired"
+}
