@@ -112,3 +112,39 @@ test_session_idle_and_max() {
         assert_eq 1 "$(journal_json MESSAGE_ID=$MSGID_SESSION_CLOSED FWCTL_SESSION="${id##*/}" \
                 FWCTL_SESSION_END=expired | jq -s length)" "closed as expired"
 }
+
+# session_while N SECONDS STEP...: a session held by fwtest on fwctlN, its first call made, a
+# pause, then the steps; in the background (output in $T/tmp/session-while.out). Returns once
+# the first call was answered.
+session_while() {
+        local out=$T/tmp/session-while.out dev=$1 pause=$2
+        shift 2
+        rm -f "$out"
+        as_user fwtest "$SESSION" "$dev" 0 false "rpc:$(mlx5_req $MLX5_QUERY_ADAPTER)" "sleep:$pause" "$@" >"$out" 2>&1 &
+        SESSION_PID=$!
+        wait_until 10 grep -q '^0.response_size=' "$out" || fail "the session's first call: $(cat "$out")"
+}
+
+# A session ends with its device (hot-unplugged between two calls) and on reload (SIGHUP, what
+# systemctl reload sends): the next call finds no session; the journal says why.
+test_session_ends_with_device_and_reload() {
+        local name out=$T/tmp/session-while.out id
+        name=$(emu_add mlx5 0000:4a:00.0) || fail "mlx5 hot-add failed"
+        wait_until 5 dev_exists "$name" || fail "$name not published"
+        session_while "$name" 2 "rpc:$(mlx5_req $MLX5_QUERY_ADAPTER)"
+        emu remove "$name" >/dev/null
+        wait "$SESSION_PID"
+        assert_eq org.freedesktop.DBus.Error.UnknownObject "$(kv 2.error <"$out")" "a call after the device went"
+        id=$(kv session <"$out")
+        assert_eq 1 "$(journal_json MESSAGE_ID=$MSGID_SESSION_CLOSED FWCTL_SESSION="${id##*/}" \
+                FWCTL_SESSION_END="its device went away" | jq -s length)" "closed with its device"
+
+        session_while fwctl0 2 "rpc:$(mlx5_req $MLX5_QUERY_ADAPTER)"
+        kill -HUP "$(bus_owner_pid)"
+        wait "$SESSION_PID"
+        assert_eq org.freedesktop.DBus.Error.UnknownObject "$(kv 2.error <"$out")" "a call after a reload"
+        id=$(kv session <"$out")
+        assert_eq 1 "$(journal_json MESSAGE_ID=$MSGID_SESSION_CLOSED FWCTL_SESSION="${id##*/}" \
+                FWCTL_SESSION_END=reload | jq -s length)" "closed on reload"
+        assert_true "fwctld still serves after the reload" dev_exists fwctl0
+}
