@@ -102,8 +102,8 @@ SHELLCHECK_EXCLUDE = {
 DAEMON_LAYERS = [
     # Leaves: helpers and plain records; nothing of calls, devices or the bus.
     ("leaf", ["util", "log", "list", "names", "types", "scope", "taint", "fwctl-ioctl", "deny-list",
-              "raw-types", "plugin-loader", "device-identity", "audit", "policy", "rpc-exchange", "shares", "metrics",
-              "hashmap"]),
+              "raw-types", "plugin-loader", "device-identity", "audit", "policy", "rpc-exchange", "memfd-stock",
+              "shares", "metrics", "hashmap"]),
     # Mechanisms that own their state and report through a callback.
     ("mechanism", ["worker", "polkit", "udev-watch"]),
     # The domain: devices, calls and the plugins' fwctld_* ABI.
