@@ -40,3 +40,12 @@ int plugin_json_finish(json_object *o, char **ret_json);
 
 /* The same after building o step by step: r < 0 (a step failed) drops o and returns r. */
 int plugin_json_finish_unless(json_object *o, int r, char **ret_json);
+
+/*
+ * Execute parameters, the same rules in every plugin: json is exactly one JSON object
+ * (strict JSON, whitespace around it allowed), no key appears twice in an object, and
+ * every top-level key is in fields (NULL-terminated; NULL for an operation that takes
+ * none, which then still needs "{}"). On success *ret (when ret is not NULL) owns the
+ * object. -EINVAL with a reason that says what is wrong and where, or -ENOMEM.
+ */
+int plugin_parse_params(const char *json, const char *const *fields, json_object **ret, char **ret_reason);
