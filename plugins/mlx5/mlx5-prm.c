@@ -368,28 +368,9 @@ static int get_uint(json_object *o, const char *key, bool required, uint64_t min
         return 0;
 }
 
-static bool key_allowed(const char *key, const char *const *allowed) {
-        for (; *allowed; allowed++)
-                if (strcmp(key, *allowed) == 0)
-                        return true;
-        return false;
-}
-
 static int params_parse_object(Mlx5Operation op, json_object *o, Mlx5Params *p, char **ret_reason) {
-        static const char *const keys[_MLX5_OPERATION_MAX][5] = {
-                [MLX5_OPERATION_QUERY_ADAPTER] = { NULL },
-                [MLX5_OPERATION_QUERY_HCA_CAP] = { "op_mod", NULL },
-                [MLX5_OPERATION_QUERY_DIAGNOSTIC_COUNTERS] = { "num_of_samples", "sample_index", "max_counters", NULL },
-                [MLX5_OPERATION_ACCESS_REG_READ] = { "register_id", "payload", "argument", NULL },
-        };
         uint64_t v;
         int r;
-
-        json_object_object_foreach(o, key, val) {
-                (void) val;
-                if (!key_allowed(key, keys[op]))
-                        return plugin_reason(ret_reason, -EINVAL, "unknown field '%s'", key);
-        }
 
         switch (op) {
         case MLX5_OPERATION_QUERY_ADAPTER:
@@ -449,21 +430,21 @@ static int params_parse_object(Mlx5Operation op, json_object *o, Mlx5Params *p, 
 }
 
 int mlx5_params_parse(Mlx5Operation op, const char *json, Mlx5Params *ret, char **ret_reason) {
-        enum json_tokener_error jerr = json_tokener_success;
+        static const char *const fields[_MLX5_OPERATION_MAX][5] = {
+                [MLX5_OPERATION_QUERY_ADAPTER] = { NULL },
+                [MLX5_OPERATION_QUERY_HCA_CAP] = { "op_mod", NULL },
+                [MLX5_OPERATION_QUERY_DIAGNOSTIC_COUNTERS] = { "num_of_samples", "sample_index", "max_counters", NULL },
+                [MLX5_OPERATION_ACCESS_REG_READ] = { "register_id", "payload", "argument", NULL },
+        };
         Mlx5Params p = {};
         json_object *o;
         int r;
 
         if (op < 0 || op >= _MLX5_OPERATION_MAX || !ret)
                 return -EINVAL;
-        o = json_tokener_parse_verbose(json && *json ? json : "{}", &jerr);
-        if (!o)
-                return plugin_reason(ret_reason, -EINVAL,
-                                     "parameters are not valid JSON: %s", json_tokener_error_desc(jerr));
-        if (!json_object_is_type(o, json_type_object)) {
-                json_object_put(o);
-                return plugin_reason(ret_reason, -EINVAL, "parameters must be a JSON object");
-        }
+        r = plugin_parse_params(json, fields[op], &o, ret_reason);
+        if (r < 0)
+                return r;
         r = params_parse_object(op, o, &p, ret_reason);
         json_object_put(o);
         if (r < 0) {
