@@ -240,34 +240,14 @@ void pds_params_done(struct pds_params *p) {
 }
 
 int pds_params_parse(const char *json, struct pds_params *ret, char **ret_reason) {
-        static const char *const known[] = { "endpoint", "operation", "payload", "response_size", "scope" };
+        static const char *const fields[] = { "endpoint", "operation", "payload", "response_size", "scope", NULL };
         struct pds_params p = { .scope = 0 };
-        enum json_tokener_error jerr = json_tokener_success;
         json_object *o, *v;
         int r;
 
-        o = json_tokener_parse_verbose(json ?: "", &jerr);
-        if (!o)
-                return plugin_reason(ret_reason, -EINVAL,
-                                     "parameters are not valid JSON: %s", json_tokener_error_desc(jerr));
-        if (!json_object_is_type(o, json_type_object)) {
-                json_object_put(o);
-                return plugin_reason(ret_reason, -EINVAL, "parameters must be a JSON object");
-        }
-
-        /* A misspelt field would otherwise be silently ignored. */
-        json_object_object_foreach(o, key, val) {
-                bool ok = false;
-
-                (void) val;
-                for (size_t i = 0; i < sizeof(known) / sizeof(known[0]) && !ok; i++)
-                        ok = strcmp(key, known[i]) == 0;
-                if (!ok) {
-                        r = plugin_reason(ret_reason, -EINVAL, "unknown field \"%s\"", key);
-                        json_object_put(o);
-                        return r;
-                }
-        }
+        r = plugin_parse_params(json, fields, &o, ret_reason);
+        if (r < 0)
+                return r;
 
         r = get_u32_field(o, "endpoint", true, UINT32_MAX, &p.ep, ret_reason);
         if (r >= 0)

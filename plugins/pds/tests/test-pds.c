@@ -283,8 +283,13 @@ static void test_params(void **state) {
         pds_params_done(&p);
 
         expect_params_reject("{", "not valid JSON");
-        expect_params_reject("", "not valid JSON");
-        expect_params_reject("[1]", "must be a JSON object");
+        expect_params_reject("", "parameters are empty");
+        expect_params_reject("[1]", "must be a JSON object, not an array");
+        expect_params_reject("null", "must be a JSON object, not null");
+        expect_params_reject("{\"endpoint\":1,\"operation\":1,\"payload\":\"\",\"response_size\":0} x",
+                             "text after the JSON object");
+        expect_params_reject("{\"endpoint\":1,\"operation\":1,\"payload\":\"\",\"response_size\":0,\"endpoint\":2}",
+                             "field \"endpoint\" appears more than once");
         expect_params_reject("{\"operation\":1,\"payload\":\"\",\"response_size\":0}", "missing field \"endpoint\"");
         expect_params_reject("{\"endpoint\":1,\"payload\":\"\",\"response_size\":0}", "missing field \"operation\"");
         expect_params_reject("{\"endpoint\":1,\"operation\":1,\"response_size\":0}", "missing field \"payload\"");
