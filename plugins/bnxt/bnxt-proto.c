@@ -700,32 +700,8 @@ int bnxt_nvm_read_json(const void *resp, size_t size, const void *data, uint32_t
 
 /* --- Parameters ------------------------------------------------------------------- */
 
-static int parse_object(const char *json, json_object **ret, char **ret_reason) {
-        json_object *o;
-
-        o = json_tokener_parse(json ? json : "{}");
-        if (!o || !json_object_is_type(o, json_type_object)) {
-                json_object_put(o);
-                return plugin_reason(ret_reason, -EINVAL, "parameters must be a JSON object");
-        }
-        *ret = o;
-        return 0;
-}
-
-static int check_keys(json_object *o, const char *const *allowed, size_t n, char **ret_reason) {
-        json_object_object_foreach(o, key, val) {
-                bool ok = false;
-
-                (void) val;
-                for (size_t i = 0; i < n && !ok; i++)
-                        ok = strcmp(key, allowed[i]) == 0;
-                if (!ok)
-                        return plugin_reason(ret_reason, -EINVAL, "unknown parameter '%s'", key);
-        }
-        return 0;
-}
-
-static int get_uint(json_object *o, const char *key, bool required, uint64_t max, uint64_t *ret,
+/* An integer parameter within [min, max]: 1 when found, 0 when absent and optional. */
+static int get_uint(json_object *o, const char *key, bool required, uint64_t min, uint64_t max, uint64_t *ret,
                     char **ret_reason) {
         json_object *v;
         int64_t x;
@@ -739,37 +715,27 @@ static int get_uint(json_object *o, const char *key, bool required, uint64_t max
                 return plugin_reason(ret_reason, -EINVAL, "parameter '%s' must be an integer", key);
         errno = 0;
         x = json_object_get_int64(v);
-        if (x < 0 || (uint64_t) x > max || (x == INT64_MAX && errno != 0))
-                return plugin_reason(ret_reason, -EINVAL,
-                                     "parameter '%s' must be between 0 and %llu", key, (unsigned long long) max);
+        if (x < 0 || (uint64_t) x < min || (uint64_t) x > max || (x == INT64_MAX && errno != 0))
+                return plugin_reason(ret_reason, -EINVAL, "parameter '%s' must be between %llu and %llu", key,
+                                     (unsigned long long) min, (unsigned long long) max);
         *ret = (uint64_t) x;
         return 1;
 }
 
 int bnxt_parse_no_params(const char *json, char **ret_reason) {
-        json_object *o;
-        int r;
-
-        r = parse_object(json, &o, ret_reason);
-        if (r < 0)
-                return r;
-        r = check_keys(o, NULL, 0, ret_reason);
-        json_object_put(o);
-        return r;
+        return plugin_parse_params(json, NULL, NULL, ret_reason);
 }
 
 int bnxt_parse_func_qcaps_params(const char *json, uint16_t *ret_fid, char **ret_reason) {
-        static const char *const keys[] = { "fid" };
+        static const char *const fields[] = { "fid", NULL };
         uint64_t fid = 0xffff; /* this function */
         json_object *o;
         int r;
 
-        r = parse_object(json, &o, ret_reason);
+        r = plugin_parse_params(json, fields, &o, ret_reason);
         if (r < 0)
                 return r;
-        r = check_keys(o, keys, ELEMENTSOF(keys), ret_reason);
-        if (r >= 0)
-                r = get_uint(o, "fid", false, UINT16_MAX, &fid, ret_reason);
+        r = get_uint(o, "fid", false, 0, UINT16_MAX, &fid, ret_reason);
         json_object_put(o);
         if (r < 0)
                 return r;
@@ -778,27 +744,23 @@ int bnxt_parse_func_qcaps_params(const char *json, uint16_t *ret_fid, char **ret
 }
 
 int bnxt_parse_nvm_read_params(const char *json, BnxtNvmReadParams *ret, char **ret_reason) {
-        static const char *const keys[] = { "dir_idx", "offset", "length" };
+        static const char *const fields[] = { "dir_idx", "offset", "length", NULL };
         uint64_t dir_idx = 0, offset = 0, length = 0;
         json_object *o;
         int r;
 
-        r = parse_object(json, &o, ret_reason);
+        r = plugin_parse_params(json, fields, &o, ret_reason);
         if (r < 0)
                 return r;
-        r = check_keys(o, keys, ELEMENTSOF(keys), ret_reason);
+        r = get_uint(o, "dir_idx", true, 0, UINT16_MAX, &dir_idx, ret_reason);
         if (r >= 0)
-                r = get_uint(o, "dir_idx", true, UINT16_MAX, &dir_idx, ret_reason);
+                r = get_uint(o, "offset", true, 0, UINT32_MAX, &offset, ret_reason);
+        /* 0 is no read at all; the DMA envelope refuses it too. */
         if (r >= 0)
-                r = get_uint(o, "offset", true, UINT32_MAX, &offset, ret_reason);
-        if (r >= 0)
-                r = get_uint(o, "length", true, BNXT_DMA_MAX_LEN, &length, ret_reason);
+                r = get_uint(o, "length", true, 1, BNXT_DMA_MAX_LEN, &length, ret_reason);
         json_object_put(o);
         if (r < 0)
                 return r;
-        if (length == 0)
-                return plugin_reason(ret_reason, -EINVAL,
-                                     "parameter 'length' must be between 1 and %u", BNXT_DMA_MAX_LEN);
         *ret = (BnxtNvmReadParams) {
                 .dir_idx = (uint16_t) dir_idx,
                 .offset = (uint32_t) offset,

@@ -710,11 +710,15 @@ static void test_params(void **state) {
         BAD("{\"dir_idx\":\"0\",\"offset\":0,\"length\":4}", "'dir_idx' must be an integer");
         BAD("{\"dir_idx\":65536,\"offset\":0,\"length\":4}", "'dir_idx' must be between 0 and 65535");
         BAD("{\"dir_idx\":0,\"offset\":-1,\"length\":4}", "'offset'");
-        BAD("{\"dir_idx\":0,\"offset\":0,\"length\":0}", "'length'");
-        BAD("{\"dir_idx\":0,\"offset\":0,\"length\":65537}", "'length'");
-        BAD("{\"dir_idx\":0,\"offset\":0,\"length\":4,\"x\":1}", "unknown parameter 'x'");
-        BAD("{nope", "JSON object");
-        BAD("[1]", "JSON object");
+        /* One range, whichever side is crossed. */
+        BAD("{\"dir_idx\":0,\"offset\":0,\"length\":0}", "'length' must be between 1 and 65536");
+        BAD("{\"dir_idx\":0,\"offset\":0,\"length\":65537}", "'length' must be between 1 and 65536");
+        BAD("{\"dir_idx\":0,\"offset\":0,\"length\":4,\"x\":1}", "unknown field \"x\"");
+        BAD("{nope", "not valid JSON");
+        BAD("[1]", "must be a JSON object, not an array");
+        BAD("{\"dir_idx\":0,\"offset\":0,\"length\":4} x", "text after the JSON object");
+        BAD("{\"dir_idx\":0,\"offset\":0,\"length\":4}{}", "text after the JSON object");
+        BAD("{\"dir_idx\":0,\"offset\":0,\"length\":4,\"length\":8}", "field \"length\" appears more than once");
 #undef BAD
         free(reason);
         reason = NULL;
@@ -727,8 +731,20 @@ static void test_params(void **state) {
         free(reason);
         reason = NULL;
         assert_int_equal(bnxt_parse_no_params("{}", &reason), 0);
+        assert_int_equal(bnxt_parse_no_params(" {}\n", &reason), 0);
         assert_int_equal(bnxt_parse_no_params("{\"a\":1}", &reason), -EINVAL);
-        assert_non_null(strstr(reason, "'a'"));
+        assert_non_null(strstr(reason, "unknown field \"a\": the operation takes no parameters"));
+        free(reason);
+        reason = NULL;
+        /* ver-get and the others ran with any of these. */
+        assert_int_equal(bnxt_parse_no_params("{} x", &reason), -EINVAL);
+        assert_non_null(strstr(reason, "text after the JSON object"));
+        assert_int_equal(bnxt_parse_no_params("{}{}", &reason), -EINVAL);
+        assert_non_null(strstr(reason, "text after the JSON object"));
+        assert_int_equal(bnxt_parse_no_params("null", &reason), -EINVAL);
+        assert_non_null(strstr(reason, "must be a JSON object, not null"));
+        assert_int_equal(bnxt_parse_no_params("", &reason), -EINVAL);
+        assert_non_null(strstr(reason, "parameters are empty"));
         free(reason);
 }
 
