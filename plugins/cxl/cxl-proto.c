@@ -598,24 +598,6 @@ int cxl_features_json(const cxl_features *fs, char **ret_json) {
 
 /* --- Parameters ------------------------------------------------------------- */
 
-static int parse_params(const char *params_json, json_object **ret, char **ret_reason) {
-        enum json_tokener_error jerr = json_tokener_success;
-        json_object *o;
-
-        o = json_tokener_parse_verbose(params_json ? params_json : "", &jerr);
-        if (!o || jerr != json_tokener_success) {
-                json_object_put(o);
-                return plugin_reason(ret_reason, -EINVAL,
-                                     "parameters are not valid JSON (%s)", json_tokener_error_desc(jerr));
-        }
-        if (!json_object_is_type(o, json_type_object)) {
-                json_object_put(o);
-                return plugin_reason(ret_reason, -EINVAL, "parameters must be a JSON object");
-        }
-        *ret = o;
-        return 0;
-}
-
 /* Integer field in [min, max]; missing: *ret = def unless required. */
 static int get_uint(json_object *o, const char *key, bool required, int64_t def, int64_t min, int64_t max,
                     int64_t *ret, char **ret_reason) {
@@ -698,6 +680,7 @@ static int get_hex(json_object *o, const char *key, uint8_t **ret, size_t *ret_l
         return r;
 }
 
+static const char *const set_fields[] = { "uuid", "data", "offset", "version", NULL };
 
 typedef struct set_params {
         uint8_t uuid[16];
@@ -764,7 +747,7 @@ int cxl_set_feature_classify(const cxl_features *fs, const char *params_json, ui
         set_params p;
         int r;
 
-        r = parse_params(params_json, &o, ret_reason);
+        r = plugin_parse_params(params_json, set_fields, &o, ret_reason);
         if (r < 0)
                 return r;
         r = set_params_parse(fs, o, &p, ret_reason);
@@ -782,51 +765,105 @@ static json_object *status_json(json_object *o, uint32_t retval) {
         return o;
 }
 
-int cxl_exec_get_feature(cxl_rpc_func rpc, void *userdata, const cxl_features *fs, const char *params_json,
-                         char **ret_json, char **ret_reason) {
-        uint8_t req[CXL_RPC_HDR + CXL_GF_IN_LEN], uuid[16], sel = 0, *out;
-        int64_t offset, count, def_count = -1;
+typedef struct get_params {
+        uint8_t uuid[16];
+        uint8_t sel;
+        int64_t offset;
+        int64_t count;
+} get_params;
+
+static bool has_field(json_object *o, const char *key) {
+        json_object *v;
+
+        return json_object_object_get_ex(o, key, &v) && !json_object_is_type(v, json_type_null);
+}
+
+/* Without "count", the read runs to the end of the feature: only a listed one has an end. */
+static int count_needed(const cxl_features *fs, const get_params *p, char **ret_reason) {
+        const cxl_feature *f = cxl_features_find(fs, p->uuid);
+        char s[37];
+
+        cxl_uuid_to_string(p->uuid, s);
+        if (!fs)
+                return plugin_reason(ret_reason, -EINVAL,
+                                     "\"uuid\" %s: the device's feature list could not be read at attach, "
+                                     "so \"count\" is required", s);
+        if (!f)
+                return plugin_reason(ret_reason, -EINVAL,
+                                     "\"uuid\" %s is not in the device's supported feature list, "
+                                     "so \"count\" is required", s);
+        return plugin_reason(ret_reason, -EINVAL,
+                             "\"offset\" %lld is not below the get size %u of feature %s, so \"count\" is required",
+                             (long long) p->offset, f->get_size, s);
+}
+
+static int get_params_parse(const cxl_features *fs, const char *params_json, get_params *p, char **ret_reason) {
+        static const char *const fields[] = { "uuid", "selection", "offset", "count", NULL };
         const cxl_feature *f;
-        uint32_t size, retval;
-        size_t reported = 0, out_len;
-        json_object *o, *res;
-        char s[37], *hex;
+        int64_t def_count = -1;
+        json_object *o;
         int r;
 
-        r = parse_params(params_json, &o, ret_reason);
+        memset(p, 0, sizeof(*p));
+        r = plugin_parse_params(params_json, fields, &o, ret_reason);
         if (r < 0)
                 return r;
-        r = get_uuid(o, uuid, ret_reason);
+        r = get_uuid(o, p->uuid, ret_reason);
         if (r >= 0)
-                r = get_selection(o, &sel, ret_reason);
+                r = get_selection(o, &p->sel, ret_reason);
         if (r >= 0)
-                r = get_uint(o, "offset", false, 0, 0, 0xffff, &offset, ret_reason);
-        f = cxl_features_find(fs, uuid);
-        if (r >= 0 && f && f->get_size > offset)
-                def_count = f->get_size - offset;
+                r = get_uint(o, "offset", false, 0, 0, 0xffff, &p->offset, ret_reason);
+        f = cxl_features_find(fs, p->uuid);
+        if (r >= 0 && f && f->get_size > p->offset)
+                def_count = f->get_size - p->offset;
+        if (r >= 0 && def_count < 0 && !has_field(o, "count"))
+                r = count_needed(fs, p, ret_reason);
         if (r >= 0)
-                r = get_uint(o, "count", def_count < 0, def_count, 1, 0xffff, &count, ret_reason);
+                r = get_uint(o, "count", false, def_count, 1, 0xffff, &p->count, ret_reason);
         json_object_put(o);
+        return r;
+}
+
+int cxl_check_no_params(const char *params_json, char **ret_reason) {
+        return plugin_parse_params(params_json, NULL, NULL, ret_reason);
+}
+
+int cxl_get_feature_check(const cxl_features *fs, const char *params_json, char **ret_reason) {
+        get_params p;
+
+        return get_params_parse(fs, params_json, &p, ret_reason);
+}
+
+int cxl_exec_get_feature(cxl_rpc_func rpc, void *userdata, const cxl_features *fs, const char *params_json,
+                         char **ret_json, char **ret_reason) {
+        uint8_t req[CXL_RPC_HDR + CXL_GF_IN_LEN], *out;
+        uint32_t size, retval;
+        size_t reported = 0, out_len;
+        json_object *res;
+        char s[37], *hex;
+        get_params p;
+        int r;
+
+        r = get_params_parse(fs, params_json, &p, ret_reason);
         if (r < 0)
                 return r;
-
         /* What Rpc returns: the size/retval header and at most count bytes. The kernel's own
          * buffer (16 + count) is the daemon's business, from classify()'s kernel_out_min. */
-        out_len = CXL_OUT_HDR + (size_t) count;
+        out_len = CXL_OUT_HDR + (size_t) p.count;
         out = calloc(1, out_len);
         if (!out)
                 return -ENOMEM;
         r = rpc(userdata, FWCTLD_SCOPE_CONFIGURATION, req,
-                cxl_build_get_feature(req, uuid, (uint16_t) offset, (uint16_t) count, sel), out, out_len, &reported);
+                cxl_build_get_feature(req, p.uuid, (uint16_t) p.offset, (uint16_t) p.count, p.sel), out, out_len, &reported);
         if (r < 0) {
                 free(out);
                 /* EINVAL from the kernel is a device refusal, not a bad parameter. */
                 return plugin_reason(ret_reason, r == -EINVAL ? -EIO : r, "Get Feature failed: %s", strerror(-r));
         }
         r = cxl_check_out(out, out_len, reported, &size, &retval, ret_reason);
-        if (r >= 0 && size > count)
+        if (r >= 0 && size > p.count)
                 r = plugin_reason(ret_reason, -EBADMSG, "Get Feature returned %u bytes, more than the %lld asked",
-                                  size, (long long) count);
+                                  size, (long long) p.count);
         if (r < 0) {
                 free(out);
                 return r;
@@ -836,11 +873,11 @@ int cxl_exec_get_feature(cxl_rpc_func rpc, void *userdata, const cxl_features *f
         if (!hex)
                 return -ENOMEM;
         res = json_object_new_object();
-        cxl_uuid_to_string(uuid, s);
+        cxl_uuid_to_string(p.uuid, s);
         json_object_object_add(res, "uuid", json_object_new_string(s));
-        json_object_object_add(res, "selection", selection_json(sel));
-        json_object_object_add(res, "offset", json_object_new_int64(offset));
-        json_object_object_add(res, "count", json_object_new_int64(count));
+        json_object_object_add(res, "selection", selection_json(p.sel));
+        json_object_object_add(res, "offset", json_object_new_int64(p.offset));
+        json_object_object_add(res, "count", json_object_new_int64(p.count));
         json_object_object_add(res, "length", json_object_new_int64(size));
         json_object_object_add(res, "data", json_object_new_string(hex));
         free(hex);
@@ -857,7 +894,7 @@ int cxl_exec_set_feature(cxl_rpc_func rpc, void *userdata, const cxl_features *f
         char s[37];
         int r;
 
-        r = parse_params(params_json, &o, ret_reason);
+        r = plugin_parse_params(params_json, set_fields, &o, ret_reason);
         if (r < 0)
                 return r;
         r = set_params_parse(fs, o, &p, ret_reason);

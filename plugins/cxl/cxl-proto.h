@@ -163,7 +163,12 @@ int cxl_fetch_features(cxl_rpc_func rpc, void *userdata, cxl_features **ret, cha
 int cxl_info_json(const cxl_features *fs, char **ret_json);
 int cxl_features_json(const cxl_features *fs, char **ret_json);
 
-/* set-feature: parameters -> scope it needs (main thread, no I/O). */
+/* Every operation's parameters, checked on the main thread (no I/O) before authorisation. */
+/* get-supported-features: takes none, so "{}". */
+int cxl_check_no_params(const char *params_json, char **ret_reason);
+/* get-feature: the count must be known, from the parameters or the cached list. */
+int cxl_get_feature_check(const cxl_features *fs, const char *params_json, char **ret_reason);
+/* set-feature: parameters -> scope it needs. */
 int cxl_set_feature_classify(const cxl_features *fs, const char *params_json, uint32_t *ret_scope,
                              char **ret_reason);
 int cxl_exec_get_feature(cxl_rpc_func rpc, void *userdata, const cxl_features *fs, const char *params_json,

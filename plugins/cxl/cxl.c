@@ -99,12 +99,18 @@ static const fwctld_operation cxl_operations[] = {
 
 static int cxl_classify_execute(fwctld_device *device, const fwctld_operation *operation, const char *parameters_json,
                                 fwctld_classification *ret, char **ret_reason) {
+        const cxl_features *cached = fwctld_device_get_plugin_data(device);
         uint32_t scope;
         int r;
 
+        /* Bad parameters are refused here, before polkit is asked, for every operation. */
+        if (strcmp(operation->name, "get-supported-features") == 0)
+                return cxl_check_no_params(parameters_json, ret_reason);
+        if (strcmp(operation->name, "get-feature") == 0)
+                return cxl_get_feature_check(cached, parameters_json, ret_reason);
         if (strcmp(operation->name, "set-feature") != 0)
                 return 0;
-        r = cxl_set_feature_classify(fwctld_device_get_plugin_data(device), parameters_json, &scope, ret_reason);
+        r = cxl_set_feature_classify(cached, parameters_json, &scope, ret_reason);
         if (r < 0)
                 return r;
         if (scope > ret->min_scope)
@@ -121,6 +127,9 @@ static int cxl_execute(fwctld_device *device, const fwctld_operation *operation,
                 cxl_features *fs = NULL;
                 int r;
 
+                r = cxl_check_no_params(parameters_json, ret_reason);
+                if (r < 0)
+                        return r;
                 /* Fresh from the device, not the attach-time cache. */
                 r = cxl_fetch_features(device_rpc, device, &fs, ret_reason);
                 if (r < 0)

@@ -731,6 +731,58 @@ static void test_set_feature_params(void **state) {
         expect_set_classify(fs, "{\"uuid\":\"" U_RESET "\",\"data\":\"01\",\"version\":256}", -EINVAL, 0,
                             "\"version\"");
         expect_set_classify(NULL, "{\"uuid\":\"" U_RESET "\",\"data\":\"01\"}", -EINVAL, 0, "\"uuid\"");
+        /* One strict object, as every plugin's operations take it. */
+        expect_set_classify(fs, "null", -EINVAL, 0, "must be a JSON object, not null");
+        expect_set_classify(fs, "{\"uuid\":\"" U_RESET "\",\"data\":\"01\"} x", -EINVAL, 0,
+                            "text after the JSON object");
+        expect_set_classify(fs, "{\"uuid\":\"" U_RESET "\",\"data\":\"01\",\"dta\":\"02\"}", -EINVAL, 0,
+                            "unknown field \"dta\"");
+        expect_set_classify(fs, "{\"uuid\":\"" U_RESET "\",\"data\":\"01\",\"data\":\"0102\"}", -EINVAL, 0,
+                            "field \"data\" appears more than once");
+        cxl_features_free(fs);
+}
+
+static void expect_get_check(const cxl_features *fs, const char *params, int err, const char *needle) {
+        char *why = NULL;
+
+        assert_int_equal(cxl_get_feature_check(fs, params, &why), err);
+        if (err == 0) {
+                assert_null(why);
+                return;
+        }
+        assert_non_null(why);
+        if (!strstr(why, needle))
+                fail_msg("%s: reason '%s' lacks '%s'", params, why, needle);
+        free(why);
+}
+
+static void test_get_feature_params(void **state) {
+        cxl_features *fs = make_features();
+
+        (void) state;
+        expect_get_check(fs, "{\"uuid\":\"" U_RESET "\"}", 0, NULL);
+        expect_get_check(fs, "{\"uuid\":\"" U_RESET "\",\"offset\":7,\"selection\":\"default\"}", 0, NULL);
+        expect_get_check(fs, "{\"uuid\":\"" U_UNKNOWN "\",\"count\":4}", 0, NULL);
+        /* A feature the device does not list has no size to default "count" from: say so. */
+        expect_get_check(fs, "{\"uuid\":\"" U_UNKNOWN "\"}", -EINVAL,
+                         "\"uuid\" " U_UNKNOWN " is not in the device's supported feature list, so \"count\" is required");
+        expect_get_check(fs, "{\"uuid\":\"" U_UNKNOWN "\",\"count\":null}", -EINVAL,
+                         "not in the device's supported feature list");
+        expect_get_check(NULL, "{\"uuid\":\"" U_RESET "\"}", -EINVAL,
+                         "\"uuid\" " U_RESET ": the device's feature list could not be read at attach");
+        expect_get_check(fs, "{\"uuid\":\"" U_RESET "\",\"offset\":8}", -EINVAL,
+                         "\"offset\" 8 is not below the get size 8 of feature " U_RESET);
+        expect_get_check(fs, "{\"uuid\":\"" U_RESET "\",\"offset\":8,\"count\":1}", 0, NULL);
+        expect_get_check(fs, "{\"uuid\":\"" U_RESET "\",\"count\":0}", -EINVAL, "\"count\" must be between 1 and");
+        expect_get_check(fs, "{\"selection\":1}", -EINVAL, "\"uuid\" is required");
+        /* Strict: one object, known fields, each once. */
+        expect_get_check(fs, "{\"uuid\":\"" U_RESET "\",\"cuont\":4}", -EINVAL, "unknown field \"cuont\"");
+        expect_get_check(fs, "{\"uuid\":\"" U_RESET "\",\"uuid\":\"" U_RO "\"}", -EINVAL,
+                         "field \"uuid\" appears more than once");
+        expect_get_check(fs, "{\"uuid\":\"" U_RESET "\"} x", -EINVAL, "text after the JSON object");
+        expect_get_check(fs, "{\"uuid\":\"" U_RESET "\"}{}", -EINVAL, "text after the JSON object");
+        expect_get_check(fs, "null", -EINVAL, "must be a JSON object, not null");
+        expect_get_check(fs, "", -EINVAL, "parameters are empty");
         cxl_features_free(fs);
 }
 
@@ -757,10 +809,11 @@ static void test_exec_get_feature(void **state) {
         json_object_put(o);
         free(s);
 
-        /* Unknown feature: count is required; selection by number. */
+        /* Unknown feature: count is required, and the message says the device does not list it. */
         assert_int_equal(cxl_exec_get_feature(fw_rpc, &fw, fw.fs, "{\"uuid\":\"" U_UNKNOWN "\"}", &s, &why),
                          -EINVAL);
         assert_non_null(strstr(why, "\"count\""));
+        assert_non_null(strstr(why, U_UNKNOWN " is not in the device's supported feature list"));
         free(why);
         why = NULL;
         /* Any selection byte the driver passes on; a name or 0-255. */
@@ -1139,6 +1192,43 @@ static void test_execute_cxl(void **state) {
         free(json);
 }
 
+/* get-supported-features takes no parameters, and still takes them strictly: nothing reaches the device. */
+static void test_execute_cxl_no_params(void **state) {
+        static const struct {
+                const char *params, *needle;
+        } bad[] = {
+                { "null", "must be a JSON object, not null" },
+                { "{} x", "text after the JSON object" },
+                { "{}{}", "text after the JSON object" },
+                { "{\"x\":1}", "unknown field \"x\": the operation takes no parameters" },
+                { "", "parameters are empty" },
+                { "[]", "must be a JSON object, not an array" },
+        };
+        CxlFixture *f = *state;
+        char *json = NULL, *reason = NULL;
+        size_t n = f->k.n;
+
+        for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+                assert_int_equal(test_execute(f->d, &f->p->operations[0], bad[i].params, NULL, &json, &reason),
+                                 -EINVAL);
+                assert_null(json);
+                assert_non_null(reason);
+                if (!strstr(reason, bad[i].needle))
+                        fail_msg("%s: reason '%s' lacks '%s'", bad[i].params, reason, bad[i].needle);
+                free(reason);
+                reason = NULL;
+                /* The execute hook on its own (past classify_execute) refuses them too. */
+                assert_int_equal(f->p->execute(f->d, &f->p->operations[0], bad[i].params, &json, &reason), -EINVAL);
+                assert_null(json);
+                free(reason);
+                reason = NULL;
+        }
+        assert_int_equal(f->k.n, n);
+        assert_int_equal(test_execute(f->d, &f->p->operations[0], " {} ", NULL, &json, &reason), 0);
+        assert_non_null(json);
+        free(json);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_build_gsf),
@@ -1160,6 +1250,7 @@ int main(void) {
                 cmocka_unit_test(test_info_json),
                 cmocka_unit_test(test_features_json),
                 cmocka_unit_test(test_set_feature_params),
+                cmocka_unit_test(test_get_feature_params),
                 cmocka_unit_test(test_exec_get_feature),
                 cmocka_unit_test(test_exec_set_feature),
                 cmocka_unit_test_setup_teardown(test_plugin_attach, cxl_setup, cxl_teardown),
@@ -1168,6 +1259,7 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_rpc_gsf_small_out, cxl_setup, cxl_teardown),
                 cmocka_unit_test_setup_teardown(test_rpc_lenient, cxl_setup, cxl_teardown),
                 cmocka_unit_test_setup_teardown(test_execute_cxl, cxl_setup, cxl_teardown),
+                cmocka_unit_test_setup_teardown(test_execute_cxl_no_params, cxl_setup, cxl_teardown),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);
