@@ -166,8 +166,9 @@ typedef struct fwctld_plugin {
          * Optional (required if n_operations > 0). Run a named operation, on the
          * worker thread, already authorised at the scope classify_execute() chose
          * (else the operation's min_scope); fwctld_device_rpc() may use up to it. The
-         * parameters are a JSON object (possibly "{}"); the result is a malloc()ed
-         * JSON document. -EINVAL with a reason names the bad parameter.
+         * parameters are the caller's text ("{}" when it sent an empty string), the same
+         * classify_execute() saw: check them there and here alike; the result is a
+         * malloc()ed JSON document. -EINVAL with a reason names the bad parameter.
          */
         int (*execute)(fwctld_device *device,
                        const fwctld_operation *operation,
