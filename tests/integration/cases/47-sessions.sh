@@ -54,6 +54,14 @@ test_session_refusals() {
         assert_ok as_user fwtest "$SESSION" fwctl0 0 false foreign-props props
         assert_eq "$FWCTL_ERR.NotAuthorized" "$(kv 0.error <<<"$LAST_OUT")" "GetAll from a foreign connection"
         assert_eq 0 "$(kv 1.Scope <<<"$LAST_OUT")" "GetAll from the opener"
+        # root may look (busctl as an admin), and still not use it
+        session_while fwctl0 3
+        assert_eq '"/org/freedesktop/fwctl1/device/fwctl0"' "$(busctl --system --json=short get-property \
+                "$FWCTL_BUS" "$(kv session <"$T/tmp/session-while.out")" org.freedesktop.fwctl1.Session Device \
+                | jq -c .data)" "root reads a fwtest session's Device"
+        assert_false "root closes a fwtest session" busctl --system call "$FWCTL_BUS" \
+                "$(kv session <"$T/tmp/session-while.out")" org.freedesktop.fwctl1.Session Close
+        wait "$SESSION_PID"
         # a request above the session's scope
         before=$(emu_rpc_count fwctl0)
         assert_ok as_user fwtest "$SESSION" fwctl0 0 false "rpc:$(mlx5_req 0x805 1)"
