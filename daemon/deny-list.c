@@ -92,6 +92,14 @@ int deny_list_parse(DenyList *l, const char *text, const char *file) {
                         bad++;
                         continue;
                 }
+                /* A misspelt type would never match: say so rather than keep a rule that
+                 * stops nothing. */
+                if (!streq(words[0], "*") && !device_type_name_is_valid(words[0])) {
+                        log_warning("%s:%u: unknown device type '%s' (mlx5, cxl, bnxt, pds, unknown or *), "
+                                    "ignoring line.", file, lineno + 1, words[0]);
+                        bad++;
+                        continue;
+                }
                 r = deny_list_add(l, words[0], words[1], scope, file, lineno + 1);
                 if (r < 0)
                         return r;

@@ -59,3 +59,14 @@ const char *device_type_to_string(uint32_t type) {
 bool device_type_is_known(uint32_t type) {
         return !streq(device_type_to_string(type), "unknown");
 }
+
+bool device_type_name_is_valid(const char *name) {
+        if (!name)
+                return false;
+        if (streq(name, "unknown"))
+                return true;
+        for (size_t i = 0; i < ELEMENTSOF(device_type_names); i++)
+                if (device_type_names[i] && streq(device_type_names[i], name))
+                        return true;
+        return false;
+}

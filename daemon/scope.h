@@ -32,3 +32,5 @@ static inline bool scope_taints(uint32_t scope) {
 const char *device_type_to_string(uint32_t type);
 /* A type with a plugin in this tree (mlx5, cxl, bnxt, pds): never served raw. */
 bool device_type_is_known(uint32_t type);
+/* A name device_type_to_string() gives: what a deny rule may name (besides "*"). */
+bool device_type_name_is_valid(const char *name);

@@ -48,17 +48,25 @@ static void test_parse_rules_comments_and_scopes(void **state) {
 }
 
 static void test_parse_bad_lines_are_skipped(void **state) {
-        /* one word, four words, an unknown scope, scope 4: four bad lines; one good */
+        /* one word, four words, an unknown scope, scope 4, a misspelt and a made-up type
+         * (they would never match): six bad lines; one good */
         DenyList *l = parse("mlx5\n"
                             "mlx5 NOP 1 extra\n"
                             "mlx5 NOP debug\n"
                             "mlx5 NOP 4\n"
+                            "mxl5 ACCESS_REG\n"
+                            "bogus-type FOO\n"
                             "mlx5 NOP debug-read-only\n",
-                            4);
+                            6);
 
         assert_int_equal(l->n, 1);
         assert_int_equal(l->rules[0].scope, 1);
-        assert_string_equal(l->rules[0].origin, "/etc/fwctld/deny.d/10-test.conf:5");
+        assert_string_equal(l->rules[0].origin, "/etc/fwctld/deny.d/10-test.conf:7");
+        deny_list_free(l);
+
+        /* every type a device can have, and "unknown" for the generic plugin's */
+        l = parse("mlx5 A\ncxl A\nbnxt A\npds A\nunknown A\n* A\n", 0);
+        assert_int_equal(l->n, 6);
         deny_list_free(l);
 
         l = parse("", 0);
