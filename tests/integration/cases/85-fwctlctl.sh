@@ -153,6 +153,23 @@ test_fwctlctl_rpc_root() {
                 "$CTL_OUT" "rpc --max 4"
 }
 
+# The EXAMPLES of fwctlctl(1) run as written, so that they cannot rot: in a directory
+# with the files they name, -H (needs ssh; test_fwctlctl_remote_host) left out.
+test_fwctlctl_man_examples() {
+        local d=$T/tmp/man-examples line n=0
+        mkdir -p "$d" /var/lib/prometheus/node-exporter   # /var is the harness's overlay
+        printf '%s' "$QA_HEX" | xxd -r -p >"$d/request.bin"
+        printf 'rpc %s\nexec query-adapter\n' "$QA_HEX" >"$d/calls.txt"
+        while IFS= read -r line; do
+                [[ $line == *" -H "* ]] && continue
+                [[ $line == *promtool* ]] && ! command -v promtool >/dev/null && continue
+                n=$((n + 1))
+                ( cd "$d" && bash -o pipefail -c "$line" ) >"$d/out" 2>&1 ||
+                        fail "man page example failed: $line -> $(head -c 400 "$d/out")"
+        done < <(sed -n '/^# EXAMPLES/,/^# /s/^\t//p' "$SRCDIR/man/fwctlctl.1.scd")
+        assert_ge 8 "$n" "man page examples run"
+}
+
 test_fwctlctl_rpc_users() {
         local s
         for s in 0 configuration 1 debug-read-only debug-write; do
