@@ -9,6 +9,7 @@ PKGS=(
         libumockdev-dev umockdev libglib2.0-dev libglib2.0-bin
         dbus-daemon polkitd systemd util-linux coreutils procps
         jq libxml2-utils python3 python3-dbus python3-gi scdoc shellcheck
+        bash-completion   # the tests load shell-completion/bash/fwctlctl as bash-completion does
         # tests/packaging: build the .debs, lint them, boot a Debian tree to install them
         debhelper dpkg-dev lintian debootstrap systemd-container
         prometheus prometheus-node-exporter curl   # tests/metrics: promtool, node_exporter's textfile collector

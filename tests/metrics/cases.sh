@@ -352,11 +352,12 @@ test_metrics_label_escaping() {
 
 test_metrics_completion() {
         local f=/usr/share/bash-completion/completions/fwctlctl
-        # shellcheck disable=SC1090
-        source "$f"
-        COMP_WORDS=(fwctlctl met); COMP_CWORD=1; _fwctlctl
+        # bash-completion's helpers first: the completion reassembles words from COMP_LINE
+        # shellcheck disable=SC1090,SC1091
+        source /usr/share/bash-completion/bash_completion && source "$f"
+        COMP_LINE='fwctlctl met' COMP_POINT=12 COMP_WORDS=(fwctlctl met); COMP_CWORD=1; _fwctlctl
         assert_eq metrics "${COMPREPLY[*]}" "command completion"
-        COMP_WORDS=(fwctlctl metrics --o); COMP_CWORD=2; _fwctlctl
+        COMP_LINE='fwctlctl metrics --o' COMP_POINT=20 COMP_WORDS=(fwctlctl metrics --o); COMP_CWORD=2; _fwctlctl
         assert_eq "--out" "${COMPREPLY[*]}" "--out for metrics"
         fwctlctl --help | grep '^  metrics' >/dev/null || fail "--help does not list metrics"
 }

@@ -303,30 +303,75 @@ test_fwctlctl_polkit_agent() {
         assert_false "no agent with --no-ask-password" test -e "$d/argv"
 }
 
+# complete_line LINE: call _fwctlctl as bash would with the cursor at the end of LINE:
+# COMP_WORDS split at blanks and, as COMP_WORDBREAKS says, around runs of ':' and '='
+# ("0000:03" -> 0000 : 03); the completion reassembles what it needs from COMP_LINE.
+complete_line() {
+        local line=$1 c w='' i brk wbrk
+        COMP_WORDS=()
+        for ((i = 0; i < ${#line}; i++)); do
+                c=${line:i:1}
+                brk=0 wbrk=0
+                [[ $c == [:=] ]] && brk=1
+                [[ ${w: -1} == [:=] ]] && wbrk=1
+                if [[ $c == [[:blank:]] ]]; then
+                        [ -n "$w" ] && COMP_WORDS+=("$w")
+                        w=''
+                elif [ -n "$w" ] && [ $brk != $wbrk ]; then
+                        COMP_WORDS+=("$w")
+                        w=$c
+                else
+                        w+=$c
+                fi
+        done
+        COMP_WORDS+=("$w")
+        COMP_CWORD=$((${#COMP_WORDS[@]} - 1))
+        COMP_LINE=$line
+        COMP_POINT=${#line}
+        COMPREPLY=()
+        _fwctlctl
+}
+
 test_fwctlctl_bash_completion() {
         local f=/usr/share/bash-completion/completions/fwctlctl
         assert_true "completion installed" test -f "$f"
-        # shellcheck disable=SC1090
-        source "$f"
-        COMP_WORDS=(fwctlctl st); COMP_CWORD=1; _fwctlctl
+        # shellcheck disable=SC1090,SC1091
+        source /usr/share/bash-completion/bash_completion && source "$f"
+        complete_line 'fwctlctl st'
         assert_eq status "${COMPREPLY[*]}" "command completion"
-        COMP_WORDS=(fwctlctl status ''); COMP_CWORD=2; _fwctlctl
+        complete_line 'fwctlctl status '
         assert_match 'fwctl0' "${COMPREPLY[*]}" "device completion"
         assert_match 'fwctl1' "${COMPREPLY[*]}" "device completion"
         assert_match '0000:03:00.0' "${COMPREPLY[*]}" "PCI address completion"
-        COMP_WORDS=(fwctlctl rpc fwctl0 --scope debug-w); COMP_CWORD=4; _fwctlctl
+        # bash replaces the word after the last ':' or '=' only
+        complete_line 'fwctlctl status 000'
+        assert_match '(^| )0000:03:00.0( |$)' "${COMPREPLY[*]}" "PCI address from 000"
+        complete_line 'fwctlctl status 0000:0'
+        assert_match '(^| )03:00.0( |$)' "${COMPREPLY[*]}" "PCI address after a colon"
+        assert_match '(^| )0d:00.0( |$)' "${COMPREPLY[*]}" "PCI address after a colon (cxl)"
+        complete_line 'fwctlctl status 0000:03:0'
+        assert_eq 00.0 "${COMPREPLY[*]}" "PCI address after the second colon"
+        complete_line 'fwctlctl exec 0000:03:00.0 q'
+        assert_match '(^| )query-adapter( |$)' "${COMPREPLY[*]}" "operation after a PCI address"
+        complete_line 'fwctlctl rpc fwctl0 --scope debug-w'
         assert_eq "debug-write debug-write-full" "${COMPREPLY[*]}" "scope completion"
-        COMP_WORDS=(fwctlctl ba); COMP_CWORD=1; _fwctlctl
+        complete_line 'fwctlctl rpc fwctl0 --scope=debug-w'
+        assert_eq "debug-write debug-write-full" "${COMPREPLY[*]}" "--scope=VALUE completion"
+        complete_line 'fwctlctl --json=s'
+        assert_eq short "${COMPREPLY[*]}" "--json=VALUE completion"
+        complete_line 'fwctlctl --host=localhost st'
+        assert_eq status "${COMPREPLY[*]}" "command after --host=HOST"
+        complete_line 'fwctlctl ba'
         assert_eq batch "${COMPREPLY[*]}" "batch command completion"
-        COMP_WORDS=(fwctlctl batch ''); COMP_CWORD=2; _fwctlctl
+        complete_line 'fwctlctl batch '
         assert_match 'fwctl0' "${COMPREPLY[*]}" "batch device completion"
-        COMP_WORDS=(fwctlctl batch fwctl0 --); COMP_CWORD=3; _fwctlctl
+        complete_line 'fwctlctl batch fwctl0 --'
         assert_match '(^| )--file( |$)' "${COMPREPLY[*]}" "batch --file"
         assert_match '(^| )--write( |$)' "${COMPREPLY[*]}" "batch --write"
         assert_match '(^| )--no-session( |$)' "${COMPREPLY[*]}" "batch --no-session"
-        COMP_WORDS=(fwctlctl rpc fwctl0 --no-s); COMP_CWORD=3; _fwctlctl
+        complete_line 'fwctlctl rpc fwctl0 --no-s'
         assert_eq --no-session "${COMPREPLY[*]}" "rpc --no-session"
-        COMP_WORDS=(fwctlctl exec fwctl0 ''); COMP_CWORD=3; _fwctlctl
+        complete_line 'fwctlctl exec fwctl0 '
         assert_eq "$(fwctlctl ops fwctl0 --no-legend | awk '{print $1}' | sort | xargs)" \
                 "$(printf '%s\n' "${COMPREPLY[@]}" | sed '/^$/d' | sort | xargs)" "operation completion"
 }
