@@ -28,7 +28,7 @@ static int batch_run_one(Caller *c, const BatchCall *b, sd_bus_message **operati
                 r = caller_rpc(c, b->request, b->request_size, b->max_response, &reply);
                 if (r < 0)
                         return r;
-                return rpc_print(c, b->request_size, &reply, NULL);
+                return rpc_print(c, b->request_size, &reply, NULL, NULL);
         }
 
         scope = exec_operation_scope(c->bus, c->path, b->operation, operations);

@@ -10,10 +10,7 @@
  * families are fwctld's totals over every device it served since it started (removed
  * devices included), so that sum() over a per-device family never counts a call twice.
  */
-#include <fcntl.h>
-#include <libgen.h>
 #include <math.h>
-#include <sys/stat.h>
 
 #include "fwctlctl.h"
 
@@ -405,52 +402,6 @@ static int render_text(json_object *doc, char **ret, size_t *ret_size) {
 }
 
 /* ------------------------------------------------------------------ output */
-
-static int write_all(int fd, const char *p, size_t n) {
-        while (n > 0) {
-                ssize_t k = write(fd, p, n);
-
-                if (k < 0 && errno == EINTR)
-                        continue;
-                if (k < 0)
-                        return -errno;
-                p += k;
-                n -= (size_t) k;
-        }
-        return 0;
-}
-
-/* FILE's directory gets ".NAME.XXXXXX" (no ".prom" suffix: node_exporter reads *.prom
- * only), filled, made 0644, synced and renamed over FILE; removed on any failure. */
-static int write_atomic(const char *path, const char *data, size_t size) {
-        _cleanup_(freep) char *copy = NULL, *tmp = NULL;
-        _cleanup_(closep) int fd = -1;
-        const char *dir, *base;
-        int r;
-
-        copy = strdup(path);
-        if (!copy)
-                return -ENOMEM;
-        base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
-        dir = dirname(copy);
-        if (isempty(base) || streq(base, ".") || streq(base, ".."))
-                return -EISDIR;
-        if (asprintf(&tmp, "%s/.%s.XXXXXX", dir, base) < 0)
-                return -ENOMEM;
-        fd = mkostemp(tmp, O_CLOEXEC);
-        if (fd < 0)
-                return -errno;
-        r = write_all(fd, data, size);
-        if (r >= 0 && fchmod(fd, 0644) < 0)
-                r = -errno;
-        if (r >= 0 && fsync(fd) < 0)
-                r = -errno;
-        if (r >= 0 && rename(tmp, path) < 0)
-                r = -errno;
-        if (r < 0)
-                (void) unlink(tmp);
-        return r;
-}
 
 static int get_metrics(sd_bus *bus, char **ret) {
         _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;

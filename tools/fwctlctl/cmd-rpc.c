@@ -49,25 +49,6 @@ int rpc_read_input(const char *spec, uint8_t **ret, size_t *ret_len) {
         return 0;
 }
 
-static int write_output(const char *path, const void *p, size_t n) {
-        _cleanup_(closep) int fd = -EBADF;
-        const uint8_t *b = p;
-
-        fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOCTTY, 0644);
-        if (fd < 0)
-                return report_errno(-errno, "Failed to create %s", path);
-        while (n > 0) {
-                ssize_t k = write(fd, b, n);
-                if (k < 0 && errno == EINTR)
-                        continue;
-                if (k < 0)
-                        return report_errno(-errno, "Failed to write %s", path);
-                b += k;
-                n -= (size_t) k;
-        }
-        return 0;
-}
-
 static void hexdump(const uint8_t *p, size_t n) {
         for (size_t off = 0; off < n; off += 16) {
                 printf("%08zx ", off);
@@ -86,15 +67,16 @@ static void hexdump(const uint8_t *p, size_t n) {
         }
 }
 
-int rpc_print(const Caller *c, size_t request_size, const RpcReply *reply, const char *out) {
+/* out_file: opened for out before the call (atomic-file.c) */
+int rpc_print(const Caller *c, size_t request_size, const RpcReply *reply, const char *out, AtomicFile *out_file) {
         _cleanup_(json_object_putp) json_object *j = NULL;
         _cleanup_(freep) char *hex = NULL;
         int r;
 
         if (out) {
-                r = write_output(out, reply->response, reply->size);
+                r = atomic_file_commit(out_file, reply->response, reply->size);
                 if (r < 0)
-                        return r;
+                        return report_errno(r, "Failed to write %s", out);
         }
 
         if (arg_json) {
@@ -150,6 +132,7 @@ static int rpc_several(sd_bus *bus, const char *device, uint32_t scope) {
 }
 
 int cmd_rpc(sd_bus *bus, int argc, char **argv) {
+        _cleanup_(atomic_file_done) AtomicFile out_file = { .fd = -EBADF };
         _cleanup_(caller_done) Caller c = {};
         _cleanup_(rpc_reply_done) RpcReply reply = {};
         _cleanup_(freep) uint8_t *req = NULL;
@@ -165,6 +148,12 @@ int cmd_rpc(sd_bus *bus, int argc, char **argv) {
         r = rpc_read_input(arg_in[0], &req, &req_len);
         if (r < 0)
                 return r;
+        /* Before the call: the answer of a call that ran (maybe a write) must have a place. */
+        if (arg_out) {
+                r = atomic_file_open(&out_file, arg_out);
+                if (r < 0)
+                        return report_errno(r, "Failed to create %s", arg_out);
+        }
         r = caller_init(&c, bus, argv[0], scope);
         if (r < 0)
                 return r;
@@ -174,5 +163,5 @@ int cmd_rpc(sd_bus *bus, int argc, char **argv) {
         r = caller_rpc(&c, req, req_len, arg_max, &reply);
         if (r < 0)
                 return r;
-        return rpc_print(&c, req_len, &reply, arg_out);
+        return rpc_print(&c, req_len, &reply, arg_out, &out_file);
 }

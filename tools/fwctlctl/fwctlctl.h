@@ -69,6 +69,11 @@ static inline void freep(void *p) {
         free(*(void **) p);
 }
 
+static inline void *mfree(void *p) {
+        free(p);
+        return NULL;
+}
+
 static inline void closep(int *fd) {
         if (*fd >= 0)
                 (void) close(*fd);
@@ -195,8 +200,20 @@ json_object *caller_json_new(const Caller *c);
 void rpc_reply_done(RpcReply *r);
 
 /* cmd-rpc.c, cmd-exec.c: shared with batch */
+/* --out FILE: a temporary file in FILE's directory, renamed over FILE by commit (atomic-file.c) */
+typedef struct AtomicFile {
+        char *path;     /* what commit replaces; NULL when fd is FILE itself (a pipe, a device) */
+        char *tmp;      /* the temporary file until commit renames it */
+        int fd;
+} AtomicFile;
+
+int atomic_file_open(AtomicFile *f, const char *path);
+int atomic_file_commit(AtomicFile *f, const void *data, size_t size);
+void atomic_file_done(AtomicFile *f);   /* closes; removes the temporary file unless committed */
+int write_atomic(const char *path, const void *data, size_t size);
+
 int rpc_read_input(const char *spec, uint8_t **ret, size_t *ret_len);
-int rpc_print(const Caller *c, size_t request_size, const RpcReply *reply, const char *out);
+int rpc_print(const Caller *c, size_t request_size, const RpcReply *reply, const char *out, AtomicFile *out_file);
 int exec_build_parameters(int argc, char **argv, char **ret);
 int exec_operation_scope(sd_bus *bus, const char *path, const char *operation, sd_bus_message **cache);
 int exec_print(const Caller *c, const char *operation, const char *parameters, int operation_scope,

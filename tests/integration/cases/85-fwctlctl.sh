@@ -170,6 +170,30 @@ test_fwctlctl_man_examples() {
         assert_ge 8 "$n" "man page examples run"
 }
 
+# --out is created before the call: an unwritable one fails with nothing sent to the device,
+# the answer of a call that ran is never lost; the file replaces a symlink's target.
+test_fwctlctl_rpc_out() {
+        local before d=$T/tmp/rpc-out
+        mkdir -p "$d"
+        before=$(emu_rpc_count fwctl0) || fail "emu stats failed"
+        ctl_rc 1 fwctlctl rpc fwctl0 --in "$QA_HEX" --out /nonexistent/dir/x
+        assert_match '^Failed to create /nonexistent/dir/x: No such file or directory' "$CTL_ERR" "--out in a missing directory"
+        ctl_rc 1 fwctlctl --json rpc fwctl0 --in "$QA_HEX" --out "$d"
+        jq_ok '.error.message | test("Is a directory")' "$CTL_OUT" "--out DIRECTORY"
+        assert_eq "$before" "$(emu_rpc_count fwctl0)" "RPCs with an unwritable --out"
+        ctl_rc 0 fwctlctl rpc fwctl0 --in "$QA_HEX" --out "$d/qa.out"
+        assert_eq "$((before + 1))" "$(emu_rpc_count fwctl0)" "RPC with --out"
+        assert_eq 0644 "$(stat -c %#a "$d/qa.out")" "--out mode"
+        assert_eq "" "$(find "$d" -name '.qa.out.*')" "no temporary file left"
+        ln -sf qa.out "$d/link"
+        ctl_rc 0 fwctlctl rpc fwctl0 --in "$QA_HEX" --out "$d/link"
+        assert_true "--out SYMLINK stays a symlink" test -L "$d/link"
+        # a pipe is written as it is (the response, then the text result)
+        assert_eq "$(xxd -p "$d/qa.out")" \
+                "$(fwctlctl rpc fwctl0 --in "$QA_HEX" --out /dev/stdout | head -c "$(stat -c %s "$d/qa.out")" | xxd -p)" \
+                "--out /dev/stdout on a pipe"
+}
+
 test_fwctlctl_rpc_users() {
         local s
         for s in 0 configuration 1 debug-read-only debug-write; do
@@ -555,6 +579,9 @@ test_fwctlctl_rpc_fd() {
                 assert_eq 1 "$(bus_calls $FWCTL_DEV_IFACE Rpc)" "Rpc calls over ssh ($mode)"
                 assert_true "same output ($mode)" cmp "$T/tmp/fd.txt" <(printf '%s' "$CTL_OUT")
                 assert_true "same response file ($mode)" cmp "$T/tmp/fd.resp" "$T/tmp/fd.out"
+                # root's --out replaced the file (a rename): fwtest could not replace root's
+                # file in the sticky $T/tmp, so the next round starts without it
+                rm -f "$T/tmp/fd.out"
         done
         jq_ok '.request_size == 102416 and .response_size > 16 and .response == null' "$CTL_OUT" "--json"
         # a response allowed above 64 KiB takes the fd too; the same hexdump as through Rpc
