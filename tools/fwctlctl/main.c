@@ -140,7 +140,7 @@ static const ErrorClass error_classes[] = {
         { "org.freedesktop.DBus.Error.Disconnected",                 EXIT_UNAVAILABLE,    "Disconnected" },
 };
 
-static const char *error_hint(const char *name, const CallContext *ctx, char *buf, size_t size) {
+static const char *error_hint(const char *name, const char *message, const CallContext *ctx, char *buf, size_t size) {
         const char *suffix = name;
 
         if (strncmp(name, FWCTL_ERROR_PREFIX, strlen(FWCTL_ERROR_PREFIX)) == 0)
@@ -176,8 +176,14 @@ static const char *error_hint(const char *name, const CallContext *ctx, char *bu
                 return "scopes are configuration, debug-read-only, debug-write, debug-write-full";
         if (streq(suffix, "ScopeTooLow"))
                 return "retry with the higher --scope the message names";
+        /* fwctld refuses for the deny list (the message names the rule), for an empty or
+         * badly sealed request, or because the plugin refused it: only the last is the
+         * request's format. */
+        if (streq(suffix, "RequestRejected") && message && strstr(message, "denied by local policy"))
+                return "a rule of the local deny list (/etc/fwctld/deny.d) refuses it; an administrator "
+                       "may remove the rule the message names";
         if (streq(suffix, "RequestRejected"))
-                return "the device's plugin refused the request; check its format";
+                return "fwctld or the device's plugin refused it before it reached the device; the message says why";
         if (streq(suffix, "PayloadTooLarge"))
                 return "requests and --max are limited to 2 MiB; a response larger than --max may also fail";
         if (streq(suffix, "NotSupported"))
@@ -206,7 +212,7 @@ int report_bus_error(const sd_bus_error *error, int r, const CallContext *ctx) {
                 return report_error(r, EXIT_UNAVAILABLE, name, "Failed to talk to fwctld: %s [%s]",
                                     message ?: strerror(-r), name);
 
-        hint = error_hint(name, ctx, buf, sizeof(buf));
+        hint = error_hint(name, message, ctx, buf, sizeof(buf));
         for (size_t i = 0; i < ELEMENTSOF(error_classes); i++)
                 if (streq(name, error_classes[i].name))
                         return report_error(r, error_classes[i].exit_status, name, "%s: %s%s%s%s [%s]",

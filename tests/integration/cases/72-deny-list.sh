@@ -14,7 +14,7 @@ qa_refused() {
 qa_allowed() { "$FWCTL_CLIENT" rpc fwctl0 0 512 "hex:$QA_HEX" >/dev/null 2>&1; }
 
 test_deny_list_reload() {
-        local pid before n
+        local pid before n out
         pid=$(bus_owner_pid)
         [ -n "$pid" ] || fail "no daemon pid"
         assert_true "QUERY_ADAPTER allowed before any rule" qa_allowed
@@ -28,6 +28,11 @@ test_deny_list_reload() {
         before=$(emu_rpc_count fwctl0)
         assert_dbus_error RequestRejected client rpc fwctl0 0 512 "hex:$QA_HEX"
         assert_match "denied by local policy \\($DENY_FILE:2\\)" "$(kv message <<<"$LAST_OUT")" "refusal names the rule"
+        # fwctlctl's hint points at the deny list, not at the request's format
+        out=$(fwctlctl rpc fwctl0 --in "$QA_HEX" 2>&1)
+        assert_eq 5 "$?" "fwctlctl exit status for a deny-list refusal"
+        assert_match "denied by local policy \\($DENY_FILE:2\\)\\. \\(a rule of the local deny list \\(/etc/fwctld/deny.d\\) refuses it" \
+                "$out" "fwctlctl hint for a deny-list refusal"
         # a scope is a floor: configuration (0) stops scope 1 as well
         assert_dbus_error RequestRejected client rpc fwctl0 1 512 "hex:$QA_HEX"
         assert_eq "$before" "$(emu_rpc_count fwctl0)" "RPCs reaching fwctl0"

@@ -223,6 +223,8 @@ test_fwctlctl_rpc_errors() {
         fi
         ctl_rc 5 fwctlctl rpc fwctl0 --in ""
         assert_match 'RequestRejected' "$CTL_ERR" "empty request"
+        assert_match "\\(fwctld or the device's plugin refused it before it reached the device; the message says why\\)" \
+                "$CTL_ERR" "RequestRejected hint"
         ctl_rc 5 fwctlctl --json rpc fwctl0 --in 00 --max 4194304
         jq_ok '.error.name == "org.freedesktop.fwctl1.Error.PayloadTooLarge"' "$CTL_OUT" "PayloadTooLarge"
         ctl_rc 2 fwctlctl rpc fwctl0 --scope root --in 00
