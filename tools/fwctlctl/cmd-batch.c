@@ -196,9 +196,6 @@ int cmd_batch(sd_bus *bus, int argc, char **argv) {
         size_t n = 0;
         int r;
 
-        if (arg_n_in > 0 || arg_out)
-                return report_error(-EINVAL, EXIT_USAGE, "usage",
-                                    "batch reads its calls from --file or stdin; --in and --out are rpc's");
         if (arg_file && !streq(arg_file, "-")) {
                 file = fopen(arg_file, "re");
                 if (!file)

@@ -37,6 +37,22 @@ const char *arg_host = NULL;
 static const char *arg_machine = NULL;
 
 static int exit_status = EXIT_FAIL;
+
+/* The options of some commands only: given to another one, they are refused, not ignored. */
+typedef enum CommandOption {
+        OPT_SCOPE      = 1 << 0,
+        OPT_IN         = 1 << 1,
+        OPT_MAX        = 1 << 2,
+        OPT_OUT        = 1 << 3,
+        OPT_FILE       = 1 << 4,
+        OPT_WRITE      = 1 << 5,
+        OPT_NO_SESSION = 1 << 6,
+} CommandOption;
+
+static const char *const command_option_names[] = {
+        "--scope", "--in", "--max", "--out", "--file", "--write", "--no-session",
+};
+static unsigned arg_command_options = 0;   /* the CommandOptions given */
 static pid_t agent_pid = 0;
 
 /* ------------------------------------------------------------------ errors */
@@ -758,6 +774,23 @@ static int arg_in_add(char *spec) {
         return 0;
 }
 
+/* --json[=pretty|short|off] */
+static int parse_json_mode(const char *mode) {
+        arg_json = true;
+        if (!mode)
+                arg_json_flags = isatty(STDOUT_FILENO) ? JSON_C_TO_STRING_PRETTY : JSON_C_TO_STRING_PLAIN;
+        else if (streq(mode, "pretty"))
+                arg_json_flags = JSON_C_TO_STRING_PRETTY;
+        else if (streq(mode, "short"))
+                arg_json_flags = JSON_C_TO_STRING_PLAIN;
+        else if (streq(mode, "off"))
+                arg_json = false;
+        else
+                return report_error(-EINVAL, EXIT_USAGE, "usage", "Unknown --json= mode '%s' (pretty, short, off)",
+                                    mode);
+        return 0;
+}
+
 static int parse_argv(int argc, char *argv[]) {
         enum {
                 ARG_VERSION = 0x100,
@@ -795,19 +828,8 @@ static int parse_argv(int argc, char *argv[]) {
                         printf("fwctlctl %s\n", PROJECT_VERSION);
                         return 0;
                 case ARG_JSON:
-                        arg_json = true;
-                        if (!optarg)
-                                arg_json_flags = isatty(STDOUT_FILENO) ? JSON_C_TO_STRING_PRETTY
-                                                                        : JSON_C_TO_STRING_PLAIN;
-                        else if (streq(optarg, "pretty"))
-                                arg_json_flags = JSON_C_TO_STRING_PRETTY;
-                        else if (streq(optarg, "short"))
-                                arg_json_flags = JSON_C_TO_STRING_PLAIN;
-                        else if (streq(optarg, "off"))
-                                arg_json = false;
-                        else
-                                return report_error(-EINVAL, EXIT_USAGE, "usage",
-                                                    "Unknown --json= mode '%s' (pretty, short, off)", optarg);
+                        if (parse_json_mode(optarg) < 0)
+                                return -EINVAL;
                         break;
                 case ARG_NO_LEGEND:
                         arg_legend = false;
@@ -822,6 +844,7 @@ static int parse_argv(int argc, char *argv[]) {
                         arg_machine = optarg;
                         break;
                 case 's':
+                        arg_command_options |= OPT_SCOPE;
                         arg_scope = scope_is_valid(scope_from_string(optarg)) ? (int) scope_from_string(optarg) : -1;
                         if (arg_scope < 0)
                                 return report_error(-EINVAL, EXIT_USAGE, "usage",
@@ -829,23 +852,29 @@ static int parse_argv(int argc, char *argv[]) {
                                                     "debug-write, debug-write-full, or 0-3)", optarg);
                         break;
                 case 'i':
+                        arg_command_options |= OPT_IN;
                         if (arg_in_add(optarg) < 0)
                                 return -ENOMEM;
                         break;
                 case 'm':
+                        arg_command_options |= OPT_MAX;
                         if (parse_max(optarg, "--max", &arg_max) < 0)
                                 return -EINVAL;
                         break;
                 case 'o':
+                        arg_command_options |= OPT_OUT;
                         arg_out = optarg;
                         break;
                 case 'f':
+                        arg_command_options |= OPT_FILE;
                         arg_file = optarg;
                         break;
                 case ARG_WRITE:
+                        arg_command_options |= OPT_WRITE;
                         arg_write = true;
                         break;
                 case ARG_NO_SESSION:
+                        arg_command_options |= OPT_NO_SESSION;
                         arg_session = false;
                         break;
                 case '?':
@@ -864,19 +893,42 @@ static int parse_argv(int argc, char *argv[]) {
 typedef struct Verb {
         const char *name;
         int min_args, max_args;         /* after the verb; -1: unlimited */
+        unsigned options;               /* the CommandOptions it takes */
         int (*run)(sd_bus *bus, int argc, char **argv);
 } Verb;
 
+#define OPTS_RPC (OPT_SCOPE | OPT_IN | OPT_MAX | OPT_OUT | OPT_WRITE | OPT_NO_SESSION)
+#define OPTS_BATCH (OPT_SCOPE | OPT_MAX | OPT_FILE | OPT_WRITE | OPT_NO_SESSION)
+
 static const Verb verbs[] = {
-        { "list",    0,  0, cmd_list    },
-        { "status",  0,  1, cmd_status  },
-        { "ops",     1,  1, cmd_ops     },
-        { "exec",    2, -1, cmd_exec    },
-        { "rpc",     1,  1, cmd_rpc     },
-        { "monitor", 0,  0, cmd_monitor },
-        { "metrics", 0,  0, cmd_metrics },
-        { "batch",   1,  1, cmd_batch   },
+        { "list",    0,  0, 0,          cmd_list    },
+        { "status",  0,  1, 0,          cmd_status  },
+        { "ops",     1,  1, 0,          cmd_ops     },
+        { "exec",    2, -1, 0,          cmd_exec    },
+        { "rpc",     1,  1, OPTS_RPC,   cmd_rpc     },
+        { "monitor", 0,  0, 0,          cmd_monitor },
+        { "metrics", 0,  0, OPT_OUT,    cmd_metrics },
+        { "batch",   1,  1, OPTS_BATCH, cmd_batch   },
 };
+
+/* "--scope applies to rpc and batch only, not to exec" */
+static int verb_check_options(const Verb *verb) {
+        for (size_t i = 0; i < ELEMENTSOF(command_option_names); i++) {
+                unsigned o = 1u << i;
+                char list[64] = "";
+                size_t n = 0;
+
+                if (!(arg_command_options & o) || (verb->options & o))
+                        continue;
+                for (size_t k = 0; k < ELEMENTSOF(verbs); k++)
+                        if (verbs[k].options & o)
+                                n += (size_t) snprintf(list + n, sizeof(list) - n, "%s%s", n > 0 ? " and " : "",
+                                                       verbs[k].name);
+                return report_error(-EINVAL, EXIT_USAGE, "usage", "%s applies to %s only, not to %s (see --help)",
+                                    command_option_names[i], list, verb->name);
+        }
+        return 0;
+}
 
 static int bus_connect(sd_bus **ret) {
         _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
@@ -921,6 +973,9 @@ static int run(int argc, char *argv[]) {
         if (n < verb->min_args || (verb->max_args >= 0 && n > verb->max_args))
                 return report_error(-EINVAL, EXIT_USAGE, "usage", "Wrong number of arguments for '%s' (see --help)",
                                     name);
+        r = verb_check_options(verb);
+        if (r < 0)
+                return r;
 
         r = bus_connect(&bus);
         if (r < 0)

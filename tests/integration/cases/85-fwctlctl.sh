@@ -194,6 +194,30 @@ test_fwctlctl_rpc_out() {
                 "--out /dev/stdout on a pipe"
 }
 
+# The options of rpc, batch and metrics are refused by the other commands, not ignored.
+test_fwctlctl_command_options() {
+        local before
+        before=$(emu_rpc_count fwctl0)
+        ctl_rc 2 fwctlctl exec fwctl0 query-adapter --scope 3
+        assert_eq "--scope applies to rpc and batch only, not to exec (see --help)" "$CTL_ERR" "exec --scope"
+        assert_eq "$before" "$(emu_rpc_count fwctl0)" "RPCs after a refused option"
+        ctl_rc 2 fwctlctl list --in 0101
+        assert_match '^--in applies to rpc only, not to list' "$CTL_ERR" "list --in"
+        ctl_rc 2 fwctlctl metrics --file foo
+        assert_match '^--file applies to batch only, not to metrics' "$CTL_ERR" "metrics --file"
+        ctl_rc 2 fwctlctl ops fwctl0 --write
+        assert_match '^--write applies to rpc and batch only, not to ops' "$CTL_ERR" "ops --write"
+        ctl_rc 2 fwctlctl status fwctl0 -m 64
+        assert_match '^--max applies to rpc and batch only' "$CTL_ERR" "status -m"
+        ctl_rc 2 fwctlctl monitor --no-session
+        ctl_rc 2 fwctlctl batch fwctl0 --out "$T/tmp/x" </dev/null
+        assert_match '^--out applies to rpc and metrics only, not to batch' "$CTL_ERR" "batch --out"
+        ctl_rc 2 fwctlctl rpc fwctl0 --in "$QA_HEX" --file "$T/tmp/x"
+        ctl_rc 2 fwctlctl --json exec fwctl0 query-adapter --max 4
+        jq_ok '.error.exit_status == 2 and (.error.message | startswith("--max applies"))' "$CTL_OUT" "--json usage error"
+        ctl_rc 0 fwctlctl metrics --out "$T/tmp/metrics.prom"
+}
+
 test_fwctlctl_rpc_users() {
         local s
         for s in 0 configuration 1 debug-read-only debug-write; do
