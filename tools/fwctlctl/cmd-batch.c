@@ -59,6 +59,17 @@ int batch_run(sd_bus *bus, const char *device, uint32_t scope, BatchCall *calls,
                         return r;
         }
 
+        /* --json promises one document: an empty run says so, with the keys of a call's. */
+        if (n == 0 && arg_json) {
+                _cleanup_(json_object_putp) json_object *j = caller_json_new(&c);
+
+                if (!j)
+                        return report_errno(-ENOMEM, "Failed to print the result");
+                json_object_object_add(j, "session", NULL);
+                json_object_object_add(j, "calls", json_object_new_int64(0));
+                json_print(j);
+        }
+
         for (size_t i = 0; i < n; i++) {
                 report_call = (unsigned) i + 1;
                 report_line = calls[i].line;

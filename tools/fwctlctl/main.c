@@ -774,6 +774,45 @@ static int arg_in_add(char *spec) {
         return 0;
 }
 
+#define OPTSTRING "hH:M:s:i:m:o:f:"
+
+/* Whether ARG ("--NAME[=VALUE]", NAME maybe abbreviated) is the long option of VAL. */
+static bool arg_is_long_option(const char *arg, const struct option *options, int val) {
+        size_t n;
+
+        if (strncmp(arg, "--", 2) != 0)
+                return false;
+        n = strcspn(arg + 2, "=");
+        for (; options->name; options++)
+                if (options->val == val && n <= strlen(options->name) && strncmp(options->name, arg + 2, n) == 0)
+                        return true;
+        return false;
+}
+
+/* getopt_long() returned '?': an unknown, ambiguous or incomplete option. A --json anywhere
+ * on the command line (even after the bad option) asks for the error as a document. A
+ * long option always moved optind past itself; a short one in a group ("-qs") may not. */
+static int report_bad_option(int argc, char *argv[], const struct option *options) {
+        const char *arg = optind > 0 && optind <= argc ? argv[optind - 1] : "";
+
+        for (int i = 1; i < argc && !streq(argv[i], "--"); i++)
+                if (streq(argv[i], "--json") || strncmp(argv[i], "--json=", 7) == 0)
+                        arg_json = !streq(argv[i], "--json=off");
+        arg_json_flags = JSON_C_TO_STRING_PLAIN;
+
+        if (optopt == 0)
+                return report_error(-EINVAL, EXIT_USAGE, "usage", "Unknown or ambiguous option '%s' (see --help)", arg);
+        if (arg_is_long_option(arg, options, optopt) && strchr(arg, '='))
+                return report_error(-EINVAL, EXIT_USAGE, "usage", "Option '%.*s' takes no value (see --help)",
+                                    (int) (strchr(arg, '=') - arg), arg);
+        if (arg_is_long_option(arg, options, optopt))
+                return report_error(-EINVAL, EXIT_USAGE, "usage", "Option '%s' needs a value (see --help)", arg);
+        if (optopt < 0x100 && strchr(OPTSTRING, optopt))
+                return report_error(-EINVAL, EXIT_USAGE, "usage", "Option '-%c' needs a value (see --help)", optopt);
+        return report_error(-EINVAL, EXIT_USAGE, "usage", "Unknown option '-%c' (see --help)",
+                            optopt < 0x100 ? optopt : '?');
+}
+
 /* --json[=pretty|short|off] */
 static int parse_json_mode(const char *mode) {
         arg_json = true;
@@ -819,7 +858,8 @@ static int parse_argv(int argc, char *argv[]) {
         };
         int c;
 
-        while ((c = getopt_long(argc, argv, "hH:M:s:i:m:o:f:", options, NULL)) >= 0) {
+        opterr = 0;     /* report_bad_option() says it, with --json as a document too */
+        while ((c = getopt_long(argc, argv, OPTSTRING, options, NULL)) >= 0) {
                 switch (c) {
                 case 'h':
                         help();
@@ -878,8 +918,7 @@ static int parse_argv(int argc, char *argv[]) {
                         arg_session = false;
                         break;
                 case '?':
-                        exit_status = EXIT_USAGE;
-                        return -EINVAL;
+                        return report_bad_option(argc, argv, options);
                 default:
                         return -EINVAL;
                 }

@@ -32,6 +32,17 @@ test_fwctlctl_installed() {
         assert_match 'monitor' "$CTL_OUT" "--help lists commands"
         ctl_rc 2 fwctlctl frobnicate
         assert_match "Unknown command 'frobnicate'" "$CTL_ERR" "unknown command message"
+        # a bad option is a usage error, and with --json (before or after it) a document too
+        ctl_rc 2 fwctlctl --json --bogus
+        jq_ok '.error.name == "usage" and .error.exit_status == 2 and (.error.message | contains("--bogus"))' \
+                "$CTL_OUT" "--json --bogus"
+        ctl_rc 2 fwctlctl -x --json list
+        jq_ok '.error.message == "Unknown option '"'"'-x'"'"' (see --help)"' "$CTL_OUT" "-x --json"
+        ctl_rc 2 fwctlctl --json rpc fwctl0 --scope
+        jq_ok '.error.message | startswith("Option '"'"'--scope'"'"' needs a value")' "$CTL_OUT" "--scope without a value"
+        ctl_rc 2 fwctlctl --bogus
+        assert_eq "" "$CTL_OUT" "no document without --json"
+        assert_eq "Unknown or ambiguous option '--bogus' (see --help)" "$CTL_ERR" "bad option message"
         ctl_rc 2 fwctlctl ops
 }
 
@@ -548,6 +559,14 @@ BATCH_EOF
         # one call alone needs no session
         ctl_rc 0 as_user fwtest fwctlctl --json batch fwctl0 <<<"rpc $QA_HEX"
         jq_ok '.call == 1 and .session == null' "$CTL_OUT" "one call"
+        # no calls: --json still prints one document
+        : >"$T/tmp/empty.txt"
+        ctl_rc 0 fwctlctl --json batch fwctl0 --file "$T/tmp/empty.txt"
+        jq_ok '.device == "fwctl0" and (.object | endswith("/fwctl0")) and .session == null and .calls == 0' \
+                "$CTL_OUT" "empty batch --json"
+        ctl_rc 0 fwctlctl --json batch fwctl0 <<<'# only a comment'
+        jq_ok '.calls == 0' "$CTL_OUT" "batch of comments --json"
+        ctl_rc 3 fwctlctl --json batch fwctl42 </dev/null
         # the input is checked before any call
         before=$(emu_rpc_count fwctl0)
         ctl_rc 2 fwctlctl batch fwctl0 <<<$'rpc '"$QA_HEX"$'\nrpc 0g'
