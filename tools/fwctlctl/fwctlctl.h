@@ -32,10 +32,10 @@ enum {
         EXIT_OK = 0,
         EXIT_FAIL = 1,             /* anything not listed below */
         EXIT_USAGE = 2,            /* bad command line, unreadable input file */
-        EXIT_NOT_FOUND = 3,        /* NoSuchDevice, DeviceGone, NoSuchOperation */
+        EXIT_NOT_FOUND = 3,        /* NoSuchDevice, DeviceGone, NoSuchOperation, UnknownObject */
         EXIT_NOT_AUTHORIZED = 4,   /* NotAuthorized, InteractiveAuthorizationRequired, AccessDenied */
         EXIT_REJECTED = 5,         /* InvalidScope, ScopeTooLow, RequestRejected, PayloadTooLarge, InvalidArguments */
-        EXIT_DEVICE = 6,           /* DeviceError, NotSupported */
+        EXIT_DEVICE = 6,           /* DeviceError, NotSupported, PluginMissing, AuditFailed */
         EXIT_BUSY = 7,             /* Busy, timeouts */
         EXIT_UNAVAILABLE = 8,      /* no bus, fwctld not running or not installed, transport failure */
 };

@@ -731,7 +731,7 @@ static void help(void) {
                "Options:\n"
                "  -h --help                     Show this help\n"
                "     --version                  Show the version\n"
-               "     --json[=pretty|short]      Print one JSON document on stdout\n"
+               "     --json[=pretty|short|off]  Print one JSON document on stdout\n"
                "     --no-legend                Do not print table headers\n"
                "     --no-ask-password          Never ask for authentication interactively\n"
                "  -H --host=[USER@]HOST         Operate on a remote host (over ssh)\n"

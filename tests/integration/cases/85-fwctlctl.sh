@@ -157,6 +157,9 @@ test_fwctlctl_rpc_root() {
         assert_eq "$hex" "$(xxd -p "$T/tmp/qa.out" | tr -d '\n')" "--out file vs --json response"
         ctl_rc 0 fwctlctl rpc fwctl0 --in @- --max 64 <"$T/tmp/qa.bin"
         assert_match '00000000  00' "$CTL_OUT" "rpc hexdump"
+        # the documented --in syntax (0x, '-' and ':' between bytes) and --json=off
+        ctl_rc 0 fwctlctl --json --json=off rpc fwctl0 --in "0x${QA_HEX:0:2}-${QA_HEX:2:2}:${QA_HEX:4}" --max 64
+        assert_match '00000000  00' "$CTL_OUT" "--in 0x01-01:... with --json=off"
         # a response larger than --max: truncated, or refused (plugin or kernel EMSGSIZE: exit 5)
         CTL_OUT=$(fwctlctl --json rpc fwctl0 --in "$QA_HEX" --max 4 2>/dev/null)
         jq_ok '(.result.truncated == true and .response_size <= 4) or
