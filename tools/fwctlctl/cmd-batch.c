@@ -166,7 +166,7 @@ static int batch_read(FILE *f, BatchCall **ret, size_t *ret_n) {
         BatchCall *calls = NULL;
         size_t cap = 0, n = 0;
         unsigned lineno = 0;
-        int r = 0;
+        int r = 0, k;
 
         while (r >= 0 && getline(&line, &cap, f) >= 0) {
                 char *p = line;
@@ -190,8 +190,10 @@ static int batch_read(FILE *f, BatchCall **ret, size_t *ret_n) {
                 r = parse_line(p, &calls[n++]);
                 report_line = 0;
         }
+        /* getline()'s errno, e.g. EISDIR for --file DIRECTORY */
+        k = errno;
         if (r >= 0 && ferror(f))
-                r = report_error(-EIO, EXIT_USAGE, "usage", "Failed to read %s", arg_file ?: "stdin");
+                r = report_error(-k, EXIT_USAGE, "usage", "Failed to read %s: %s", arg_file ?: "stdin", strerror(k));
         if (r < 0) {
                 batch_calls_free(calls, n);
                 return r;

@@ -87,7 +87,11 @@ static int print_manager_status(json_object *j, json_object *plugins) {
                                      json_str(p, "file"));
                 if (r < 0)
                         return report_errno(-ENOMEM, "Failed to show the status");
-                print_field(i == 0 ? "Plugins" : "", line);
+                /* one plugin a line, the others under the first without a label */
+                if (i == 0)
+                        print_field("Plugins", line);
+                else
+                        printf("%18s%s\n", "", line);
         }
         return 0;
 }

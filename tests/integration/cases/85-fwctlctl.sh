@@ -96,6 +96,9 @@ test_fwctlctl_status() {
                 "$CTL_OUT" "status plugins"
         ctl_rc 0 fwctlctl status
         assert_match 'Version: ' "$CTL_OUT" "status text"
+        # a plugin a line, the ones after the first under it without a label
+        assert_eq "" "$(grep -E '^ +: ' <<<"$CTL_OUT")" "status: no empty label"
+        assert_match $'\n {18}[a-z0-9_-]+ \\((type [0-9]+|any other type)\\): ' "$CTL_OUT" "status: plugins under the first"
         # errors: exit 3, one line naming the error; --json puts an error document on stdout
         ctl_rc 3 fwctlctl status fwctl99
         assert_match '^No such device: .*\(see .fwctlctl list.*\) \[org.freedesktop.fwctl1.Error.NoSuchDevice\]$' \
@@ -580,6 +583,8 @@ BATCH_EOF
         ctl_rc 2 fwctlctl batch fwctl0 <<<'exec'
         ctl_rc 2 fwctlctl batch fwctl0 <<<'exec op [1]'
         ctl_rc 2 fwctlctl batch fwctl0 --file "$T/does-not-exist"
+        ctl_rc 2 fwctlctl batch fwctl0 --file "$T/tmp"
+        assert_eq "Failed to read $T/tmp: Is a directory" "$CTL_ERR" "batch --file DIRECTORY"
         ctl_rc 2 fwctlctl batch fwctl0 --in 00 </dev/null
         assert_eq "$before" "$(emu_rpc_count fwctl0)" "RPCs reaching fwctl0"
         # the first failure stops the run: a write in a session opened for reads
