@@ -11,6 +11,7 @@
 #include "bus-caller.h"
 #include "bus-device.h"
 #include "call.h"
+#include "device-type.h"
 #include "device.h"
 #include "log.h"
 #include "manager.h"

@@ -8,6 +8,7 @@
 #include "bus-metrics.h"
 #include "bus-session.h"
 #include "bus-manager.h"
+#include "device-type.h"
 #include "device.h"
 #include "log.h"
 #include "manager.h"

@@ -6,6 +6,7 @@
 #include "bus-device.h"
 #include "bus-metrics.h"
 #include "call.h"
+#include "device-type.h"
 #include "device.h"
 #include "manager.h"
 #include "metrics.h"

@@ -9,6 +9,7 @@
 
 #include "audit.h"
 #include "call.h"
+#include "device-type.h"
 #include "device.h"
 #include "fwctl-ioctl.h"
 #include "log.h"

@@ -4,6 +4,7 @@
 #include <stdio.h>
 
 #include "deny-list.h"
+#include "device-type.h"
 #include "log.h"
 #include "scope.h"
 #include "util.h"

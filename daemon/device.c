@@ -8,6 +8,7 @@
 
 #include <fwctld/fwctl-uapi.h>
 
+#include "device-type.h"
 #include "device.h"
 #include "fwctl-ioctl.h"
 #include "log.h"

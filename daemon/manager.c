@@ -6,6 +6,7 @@
 
 #include "audit.h"
 #include "call.h"
+#include "device-type.h"
 #include "device.h"
 #include "hashmap.h"
 #include "list.h"

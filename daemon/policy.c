@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <assert.h>
 
+#include "device-type.h"
 #include "log.h"
 #include "policy.h"
 #include "scope.h"

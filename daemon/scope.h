@@ -7,8 +7,8 @@
 #include <fwctld/plugin.h>
 
 /*
- * Names of scopes and device types, shared by the daemon and fwctlctl. The scope
- * numbers are the kernel's (and the plugin ABI's enum fwctld_scope): 0 .. _FWCTLD_SCOPE_MAX - 1.
+ * Names of scopes, shared by the daemon and fwctlctl. The scope numbers are the kernel's
+ * (and the plugin ABI's enum fwctld_scope): 0 .. _FWCTLD_SCOPE_MAX - 1.
  */
 
 #define SCOPE_INVALID UINT32_MAX
@@ -27,10 +27,3 @@ static inline bool scope_is_valid(uint32_t scope) {
 static inline bool scope_taints(uint32_t scope) {
         return scope >= FWCTLD_SCOPE_DEBUG_WRITE;
 }
-
-/* "mlx5", "cxl", "bnxt", "pds"; "unknown" for any other number. */
-const char *device_type_to_string(uint32_t type);
-/* A type with a plugin in this tree (mlx5, cxl, bnxt, pds): never served raw. */
-bool device_type_is_known(uint32_t type);
-/* A name device_type_to_string() gives: what a deny rule may name (besides "*"). */
-bool device_type_name_is_valid(const char *name);

@@ -102,7 +102,7 @@ SHELLCHECK_EXCLUDE = {
 DAEMON_LAYERS = [
     # Leaves: helpers and plain records; nothing of calls, devices or the bus.
     ("leaf", ["util", "log", "list", "names", "types", "scope", "taint", "fwctl-ioctl", "deny-list",
-              "raw-types", "plugin-loader", "device-identity", "audit", "policy", "rpc-exchange", "memfd-stock",
+              "raw-types", "plugin-loader", "device-identity", "device-type", "audit", "policy", "rpc-exchange", "memfd-stock",
               "shares", "metrics", "hashmap"]),
     # Mechanisms that own their state and report through a callback.
     ("mechanism", ["worker", "polkit", "udev-watch"]),
@@ -138,7 +138,6 @@ PREFIX_EXCEPTIONS = {
 PREFIX_PENDING = {
     "daemon/plugin-loader.c": ["plugin_descriptor_check", "plugin_free", "plugin_load", "plugin_array_free",
                                "plugin_load_dir", "plugin_find"],
-    "daemon/scope.c": ["device_type_to_string", "device_type_is_known"],
     "daemon/udev-watch.c": ["udev_action_to_string", "udev_action_from_string", "udev_find_fwctl_driver"],
     "daemon/worker.c": ["completions_new", "completions_free", "completions_wait"],
 }

@@ -15,6 +15,7 @@
 
 #include <fwctld/fwctl-uapi.h>
 
+#include "device-type.h"
 #include "log.h"
 #include "policy.h"
 #include "scope.h"
