@@ -72,8 +72,12 @@ void bus_caller_forget(BusContext *b, const char *sender) {
 void bus_caller_forget_all(BusContext *b) {
         BusCreds *x;
 
-        while ((x = hashmap_steal_first(b->callers)))
+        /* fwctld is stopping: calls still waiting to learn who sent them never ran. */
+        while ((x = hashmap_steal_first(b->callers))) {
+                bus_creds_fail_waiting(b, x, FWCTLD_ERROR_BUSY,
+                                       "fwctld is stopping: the call did not run; retry once it is back.");
                 bus_creds_free(b, x);
+        }
 }
 
 static int bus_parse_credentials(sd_bus_message *reply, uid_t *ret_uid, pid_t *ret_pid) {

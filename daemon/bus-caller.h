@@ -32,4 +32,5 @@ int bus_caller_submit(BusContext *b, Call *c, sd_bus_message *message, uint64_t 
                       BusCallerDispatch dispatch);
 /* A client left: forget who it was, drop what it has waiting. */
 void bus_caller_forget(BusContext *b, const char *sender);
+/* fwctld stops: answer what waits (Busy: it did not run), forget everyone. */
 void bus_caller_forget_all(BusContext *b);

@@ -200,6 +200,10 @@ static int bus_context_connect(BusContext *b, sd_event *e) {
                 return log_error_errno(r, "Failed to attach bus to event loop: %m");
         /* Losing the bus means nobody can reach us: exit and let systemd restart. */
         (void) sd_bus_set_exit_on_disconnect(b->bus, true);
+        /* Not closed when the loop exits: manager_stop() answers every call after that (the
+         * in-flight ioctls' results, Busy for what did not run), and bus_manager_free()
+         * flushes those answers before it closes. */
+        (void) sd_bus_set_close_on_exit(b->bus, false);
 
         r = sd_bus_open_system(&b->control);
         if (r < 0)
@@ -210,6 +214,8 @@ static int bus_context_connect(BusContext *b, sd_event *e) {
         if (r < 0)
                 return log_error_errno(r, "Failed to attach the control connection to the event loop: %m");
         (void) sd_bus_set_exit_on_disconnect(b->control, true);
+        /* Open until the calls are answered: cancelling their polkit checks goes out here. */
+        (void) sd_bus_set_close_on_exit(b->control, false);
         return 0;
 }
 

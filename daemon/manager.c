@@ -59,6 +59,7 @@ struct Manager {
         Metrics metrics; /* every call, removed devices' included */
         uint64_t devices_added, devices_removed;
 
+        bool stopping; /* manager_stop(): what has not run will not, and no device went away */
         bool tainted;
         sd_event_source *taint_timer;
         sd_event_source *denial_timer;
@@ -153,6 +154,7 @@ static void manager_close_all_sessions(Manager *m, const char *reason);
 
 void manager_stop(Manager *m) {
         assert(m);
+        m->stopping = true;
         manager_close_all_sessions(m, "fwctld stopped");
         /* Stop every worker and wait for it: the fds close there, after any in-flight ioctl. */
         while (m->devices)
@@ -902,6 +904,16 @@ static void stop_item_done(void *userdata) {
 }
 
 /* A queued call taken back from a removed device's worker: it never reaches the kernel. */
+/* A call that never reached the device because the device went, or because fwctld is
+ * stopping (then it may be sent again once fwctld is back: Busy, not DeviceGone). */
+static void manager_fail_not_run(Manager *m, Call *c) {
+        if (m->stopping)
+                (void) call_fail(c, CALL_ERROR_BUSY, "fwctld is stopping: the call to '%s' did not run; retry once "
+                                 "it is back.", c->device->name);
+        else
+                (void) call_fail(c, CALL_ERROR_DEVICE_GONE, "Device '%s' was removed.", c->device->name);
+}
+
 static void steal_one(void *userdata, void *context) {
         WorkItem *w = userdata;
         Manager *m = context;
@@ -910,9 +922,9 @@ static void steal_one(void *userdata, void *context) {
         free(w);
         if (atomic_load(&c->start) != CALL_START_EXPIRED)
                 c->device->n_submitted--;
-        c->error = -ENODEV;
+        c->error = m->stopping ? -ESHUTDOWN : -ENODEV;
         call_audit_result(c, m->tainted);
-        (void) call_fail(c, CALL_ERROR_DEVICE_GONE, "Device '%s' was removed.", c->device->name);
+        manager_fail_not_run(m, c);
         manager_complete_call(m, c);
 }
 
@@ -947,7 +959,7 @@ static void manager_remove_device(Manager *m, Device *d) {
                 if (c->device != d || c->state != CALL_AUTHORIZING)
                         continue;
                 manager_cancel_authorization(m, c);
-                (void) call_fail(c, CALL_ERROR_DEVICE_GONE, "Device '%s' was removed.", d->name);
+                manager_fail_not_run(m, c);
                 manager_complete_call(m, c);
         }
 
@@ -965,8 +977,12 @@ static void manager_remove_device(Manager *m, Device *d) {
                 m->devices_removed++;
                 if (m->listener.device_removed)
                         m->listener.device_removed(d, m->listener.userdata);
-                audit_device_event(&a, false);
-                log_device_info(d->name, "Device '%s' (parent '%s') removed.", d->name, d->parent);
+                /* At a stop the device is still there: the journal says fwctld stopped, not
+                 * that every device was unplugged. */
+                if (!m->stopping) {
+                        audit_device_event(&a, false);
+                        log_device_info(d->name, "Device '%s' (parent '%s') removed.", d->name, d->parent);
+                }
         }
 
         /* Indexed until here: the bus layer finds it while InterfacesRemoved goes out. */

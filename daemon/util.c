@@ -15,7 +15,7 @@ const char *errno_name(int err) {
                 { EBADMSG, "EBADMSG" }, { EMSGSIZE, "EMSGSIZE" }, { EOPNOTSUPP, "EOPNOTSUPP" },
                 { ETIMEDOUT, "ETIMEDOUT" }, { ECANCELED, "ECANCELED" }, { EPROTO, "EPROTO" },
                 { ENODATA, "ENODATA" }, { EOVERFLOW, "EOVERFLOW" }, { ENOTCONN, "ENOTCONN" },
-                { EMFILE, "EMFILE" },   { ENFILE, "ENFILE" },
+                { EMFILE, "EMFILE" },   { ENFILE, "ENFILE" },   { ESHUTDOWN, "ESHUTDOWN" },
         };
 
         if (err < 0)

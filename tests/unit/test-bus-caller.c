@@ -491,7 +491,7 @@ static void test_sender_gone(void **state) {
         free(name);
 }
 
-/* Shutdown with callers known and callers being asked about. */
+/* Shutdown with callers known and callers being asked about: those waiting get Busy. */
 static void test_forget_all(void **state) {
         sd_bus *known[2] = { new_client(), new_client() }, *pending[2] = { new_client(), new_client() };
         sd_bus *late = new_client();
@@ -524,12 +524,16 @@ static void test_forget_all(void **state) {
         /* After the pending queries' answers (the bus answers in order), which reach nobody. */
         assert_int_equal(submit(after), 1);
         (void) private_bus_run_until(T.event, &T.n_dispatched, 4);
-        (void) private_bus_run_until(T.event, &T.n_replies, 4);
+        /* The four dispatched, and the four that waited: Busy, they never ran. */
+        (void) private_bus_run_until(T.event, &T.n_replies, 8);
         assert_int_equal(T.n_dispatched, 4);
         assert_int_equal(T.dispatched[2].seq, again);
-        for (unsigned i = 0; i < 2; i++) {
-                assert_false(T.replies[p[i]].answered);
-                assert_false(T.replies[p[i] + 1].answered);
+        for (unsigned i = 0; i < 4; i++) {
+                const Reply *r = &T.replies[p[i / 2] + i % 2];
+
+                assert_true(r->answered);
+                assert_string_equal(r->error_name, FWCTLD_ERROR_BUSY);
+                assert_non_null(strstr(r->error_message, "fwctld is stopping"));
         }
 }
 

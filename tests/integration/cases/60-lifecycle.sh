@@ -92,3 +92,39 @@ test_disconnected_queued_call_is_dropped() {
         emu delay "$name" 0 >/dev/null
         emu remove "$name" >/dev/null
 }
+
+# SIGTERM (systemctl stop) with calls in flight and queued: the in-flight one gets its real
+# answer (it ran: for a write, the caller must know), the queued ones Busy saying fwctld is
+# stopping and did not run them; the daemon exits 0, and the journal does not record the
+# stop as every device being unplugged.
+test_stop_answers_every_call() {
+        local inflight queued=() rc i out cursor
+        harness_planned_stop || fail "could not stop the daemon"
+        trap 'harness_stop_daemon' EXIT
+        harness_start_daemon
+        cursor=$(journalctl --directory=/run/log/journal --show-cursor -n 0 -q 2>/dev/null | sed -n 's/^-- cursor: //p')
+        assert_match '^ok' "$(emu delay fwctl0 1500)" "emu delay"
+        client --timeout-ms 15000 rpc fwctl0 0 64 "hex:$QA_HEX" >"$T/log/stop-inflight.out" 2>&1 &
+        inflight=$!
+        wait_until 5 rpc_count_at_least fwctl0 1 || fail "the first RPC never reached the device"
+        for i in 1 2 3; do
+                client --timeout-ms 15000 rpc fwctl0 0 64 "hex:$QA_HEX" >"$T/log/stop-queued-$i.out" 2>&1 &
+                queued+=($!)
+        done
+        sleep 0.3
+        harness_stop_daemon
+        rc=$?
+        trap - EXIT
+        assert_eq 0 "$rc" "fwctld's exit status after SIGTERM"
+        wait "$inflight"
+        assert_eq 0 "$?" "the in-flight call's answer ($(tr '\n' ' ' <"$T/log/stop-inflight.out"))"
+        assert_eq 64 "$(kv response_size <"$T/log/stop-inflight.out")" "its response (max_response 64)"
+        for i in 1 2 3; do
+                wait "${queued[i - 1]}"
+                out=$(tr '\n' ' ' <"$T/log/stop-queued-$i.out")
+                assert_match 'error=org\.freedesktop\.fwctl1\.Error\.Busy' "$out" "queued call $i"
+                assert_match 'fwctld is stopping' "$out" "queued call $i's message"
+        done
+        assert_eq 0 "$(journal_json --after-cursor="$cursor" MESSAGE_ID=$MSGID_REMOVED | jq -s length)" \
+                "device-removed records for the stop"
+}
