@@ -9,7 +9,7 @@
 
 #include "fwctlctl.h"
 
-static int write_all(int fd, const void *p, size_t n) {
+int write_all(int fd, const void *p, size_t n) {
         const uint8_t *b = p;
 
         while (n > 0) {

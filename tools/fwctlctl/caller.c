@@ -121,20 +121,14 @@ static int caller_reopen_after(Caller *c, const sd_bus_error *error, bool *reope
 
 static int memfd_new_sealed(const void *p, size_t n) {
         _cleanup_(closep) int fd = -EBADF;
-        const uint8_t *b = p;
+        int r;
 
         fd = memfd_create("fwctlctl-request", MFD_CLOEXEC | MFD_ALLOW_SEALING);
         if (fd < 0)
                 return -errno;
-        while (n > 0) {
-                ssize_t k = write(fd, b, n);
-                if (k < 0 && errno == EINTR)
-                        continue;
-                if (k < 0)
-                        return -errno;
-                b += k;
-                n -= (size_t) k;
-        }
+        r = write_all(fd, p, n);
+        if (r < 0)
+                return r;
         /* fwctld refuses a request that could still change after it was checked */
         if (fcntl(fd, F_ADD_SEALS, F_SEAL_WRITE | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL) < 0)
                 return -errno;

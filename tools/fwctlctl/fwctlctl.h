@@ -211,6 +211,8 @@ int atomic_file_open(AtomicFile *f, const char *path);
 int atomic_file_commit(AtomicFile *f, const void *data, size_t size);
 void atomic_file_done(AtomicFile *f);   /* closes; removes the temporary file unless committed */
 int write_atomic(const char *path, const void *data, size_t size);
+/* All of it, through EINTR and short writes. */
+int write_all(int fd, const void *p, size_t n);
 
 int rpc_read_input(const char *spec, uint8_t **ret, size_t *ret_len);
 int rpc_print(const Caller *c, size_t request_size, const RpcReply *reply, const char *out, AtomicFile *out_file);
