@@ -589,11 +589,22 @@ static int call_nested_check(Call *sub) {
                 return call_refuse_nested(sub, CALL_ERROR_REQUEST_REJECTED, -EACCES,
                                           "Operation '%s' issued %s, which it did not declare (%s); refused.",
                                           sub->execute_operation, sub->cls.operation, parent->cls.operation);
-        if (sub->policy && policy_deny_check(sub->policy, sub->device->type, sub->cls.operation, sub->scope, &origin) > 0) {
-                call_audit_denied(sub, "local-policy");
-                return call_refuse_nested(sub, CALL_ERROR_REQUEST_REJECTED, -EACCES,
-                                          "%s at scope %s on '%s' is denied by local policy (%s).", sub->cls.operation,
-                                          strempty(scope_to_string(sub->scope)), sub->device->name, strempty(origin));
+        if (sub->policy) {
+                const char *op = sub->cls.operation;
+
+                r = policy_deny_check(sub->policy, sub->device->type, op, sub->scope, &origin);
+                /* The operation's own name too: a rule for it loaded while it runs stops its next RPC. */
+                if (r == 0 && !isempty(sub->execute_operation)) {
+                        op = sub->execute_operation;
+                        r = policy_deny_check(sub->policy, sub->device->type, op, sub->scope, &origin);
+                }
+                if (r > 0) {
+                        call_audit_denied(sub, "local-policy");
+                        return call_refuse_nested(sub, CALL_ERROR_REQUEST_REJECTED, -EACCES,
+                                                  "%s at scope %s on '%s' is denied by local policy (%s).", op,
+                                                  strempty(scope_to_string(sub->scope)), sub->device->name,
+                                                  strempty(origin));
+                }
         }
         if (call_changes_device(sub) && call_audit_attempt(sub) < 0)
                 return call_refuse_nested(sub, CALL_ERROR_AUDIT_FAILED, -EACCES, "%s", strempty(sub->error_message));

@@ -438,6 +438,16 @@ static void test_nested_refusals(void **state) {
         assert_non_null(strstr(parent->error_message, "test.conf:1"));
         assert_int_equal(sub->n_ioctls, 0);
         call_free(sub);
+
+        /* A rule naming the operation itself, loaded after it started (a reload between two
+         * of its RPCs): its next RPC is stopped too. */
+        reset_refusal(parent);
+        load_deny_rules(f, "mlx5 reset\n");
+        assert_int_equal(call_run_nested(f->d, f->policy, parent, 2, write_reg, sizeof(write_reg), 64, &sub), -EACCES);
+        assert_int_equal(parent->domain_error, CALL_ERROR_REQUEST_REJECTED);
+        assert_non_null(strstr(parent->error_message, "reset at scope debug-write"));
+        assert_int_equal(sub->n_ioctls, 0);
+        call_free(sub);
         call_free(parent);
 }
 
