@@ -253,19 +253,28 @@ static int call_check_sizes(Call *c) {
 
 /* The administrator's deny list, before polkit: no prompt for what is refused anyway.
  * Execute meets rules naming the operation and rules naming any RPC it issues. */
-static int call_check_deny_list(Call *c) {
+/* A rule naming the request, or the operation it belongs to (an Execute, or the one an RPC of
+ * it is issued by): > 0 with the name matched and the rule's origin. */
+static int call_match_deny_list(Call *c, const char **ret_op, char **ret_origin) {
         const char *op = isempty(c->cls.operation) ? "unknown" : c->cls.operation;
-        _cleanup_(freep) char *origin = NULL;
         int r;
 
         if (!c->policy)
                 return 0;
-        r = policy_deny_check(c->policy, c->device->type, op, c->scope, &origin);
-        if (r == 0 && c->kind == CALL_EXECUTE) {
+        r = policy_deny_check(c->policy, c->device->type, op, c->scope, ret_origin);
+        if (r == 0 && !isempty(c->execute_operation)) {
                 op = c->execute_operation;
-                r = policy_deny_check(c->policy, c->device->type, op, c->scope, &origin);
+                r = policy_deny_check(c->policy, c->device->type, op, c->scope, ret_origin);
         }
-        if (r == 0)
+        *ret_op = op;
+        return r;
+}
+
+static int call_check_deny_list(Call *c) {
+        _cleanup_(freep) char *origin = NULL;
+        const char *op;
+
+        if (call_match_deny_list(c, &op, &origin) <= 0)
                 return 0;
         c->denial = METRICS_DENIAL_LOCAL_POLICY;
         call_audit_denied(c, "local-policy");
@@ -574,6 +583,7 @@ static bool names_contain(const char *list, const char *name) {
 
 static int call_nested_check(Call *sub) {
         _cleanup_(freep) char *origin = NULL;
+        const char *op;
         Call *parent = sub->parent;
         int r;
 
@@ -589,22 +599,12 @@ static int call_nested_check(Call *sub) {
                 return call_refuse_nested(sub, CALL_ERROR_REQUEST_REJECTED, -EACCES,
                                           "Operation '%s' issued %s, which it did not declare (%s); refused.",
                                           sub->execute_operation, sub->cls.operation, parent->cls.operation);
-        if (sub->policy) {
-                const char *op = sub->cls.operation;
-
-                r = policy_deny_check(sub->policy, sub->device->type, op, sub->scope, &origin);
-                /* The operation's own name too: a rule for it loaded while it runs stops its next RPC. */
-                if (r == 0 && !isempty(sub->execute_operation)) {
-                        op = sub->execute_operation;
-                        r = policy_deny_check(sub->policy, sub->device->type, op, sub->scope, &origin);
-                }
-                if (r > 0) {
-                        call_audit_denied(sub, "local-policy");
-                        return call_refuse_nested(sub, CALL_ERROR_REQUEST_REJECTED, -EACCES,
-                                                  "%s at scope %s on '%s' is denied by local policy (%s).", op,
-                                                  strempty(scope_to_string(sub->scope)), sub->device->name,
-                                                  strempty(origin));
-                }
+        /* The operation's name as well: a rule for it loaded while it runs stops its next RPC. */
+        if (call_match_deny_list(sub, &op, &origin) > 0) {
+                call_audit_denied(sub, "local-policy");
+                return call_refuse_nested(sub, CALL_ERROR_REQUEST_REJECTED, -EACCES,
+                                          "%s at scope %s on '%s' is denied by local policy (%s).", op,
+                                          strempty(scope_to_string(sub->scope)), sub->device->name, strempty(origin));
         }
         if (call_changes_device(sub) && call_audit_attempt(sub) < 0)
                 return call_refuse_nested(sub, CALL_ERROR_AUDIT_FAILED, -EACCES, "%s", strempty(sub->error_message));
