@@ -170,6 +170,23 @@ static void on_ready(void *userdata) {
         (void) sd_notify(false, "READY=1\nSTATUS=Serving fwctl devices.");
 }
 
+/*
+ * Both connections, on the loop at their priorities. Losing either means nobody can reach us
+ * (or we cannot ask): exit and let systemd restart. Neither is closed when the loop exits:
+ * manager_stop() answers every call after that (the in-flight ioctls' results, Busy for what
+ * did not run, polkit checks cancelled), and bus_manager_free() flushes before it closes.
+ */
+static int bus_attach(sd_bus *bus, sd_event *e, int64_t priority) {
+        int r;
+
+        r = sd_bus_attach_event(bus, e, priority);
+        if (r < 0)
+                return r;
+        (void) sd_bus_set_exit_on_disconnect(bus, true);
+        (void) sd_bus_set_close_on_exit(bus, false);
+        return 0;
+}
+
 static int bus_context_connect(BusContext *b, sd_event *e) {
         int r;
 
@@ -195,27 +212,18 @@ static int bus_context_connect(BusContext *b, sd_event *e) {
                                       "org.freedesktop.DBus", "NameOwnerChanged", on_name_owner_changed, NULL, b);
         if (r < 0)
                 return log_error_errno(r, "Failed to watch client disconnects: %m");
-        r = sd_bus_attach_event(b->bus, e, SD_EVENT_PRIORITY_NORMAL);
+        r = bus_attach(b->bus, e, SD_EVENT_PRIORITY_NORMAL);
         if (r < 0)
                 return log_error_errno(r, "Failed to attach bus to event loop: %m");
-        /* Losing the bus means nobody can reach us: exit and let systemd restart. */
-        (void) sd_bus_set_exit_on_disconnect(b->bus, true);
-        /* Not closed when the loop exits: manager_stop() answers every call after that (the
-         * in-flight ioctls' results, Busy for what did not run), and bus_manager_free()
-         * flushes those answers before it closes. */
-        (void) sd_bus_set_close_on_exit(b->bus, false);
 
         r = sd_bus_open_system(&b->control);
         if (r < 0)
                 return log_error_errno(r, "Failed to open the control connection to the system bus: %m");
         (void) sd_bus_set_description(b->control, "control");
         /* Answers that release waiting calls go before the next call is read. */
-        r = sd_bus_attach_event(b->control, e, SD_EVENT_PRIORITY_NORMAL - 1);
+        r = bus_attach(b->control, e, SD_EVENT_PRIORITY_NORMAL - 1);
         if (r < 0)
                 return log_error_errno(r, "Failed to attach the control connection to the event loop: %m");
-        (void) sd_bus_set_exit_on_disconnect(b->control, true);
-        /* Open until the calls are answered: cancelling their polkit checks goes out here. */
-        (void) sd_bus_set_close_on_exit(b->control, false);
         return 0;
 }
 
